@@ -1,0 +1,1 @@
+//! Kubernetes source (to be written).
