@@ -71,6 +71,10 @@ impl ConnectorSource for MemorySource {
         self.check()?;
         self.store.connector(key)
     }
+    async fn list_connectors(&self) -> Result<Vec<Arc<Connector>>, SourceError> {
+        self.check()?;
+        Ok(self.store.current().connectors.values().cloned().collect())
+    }
     async fn connector_class(&self, name: &str) -> Result<Arc<ConnectorClass>, SourceError> {
         self.check()?;
         self.store.connector_class(name)

@@ -106,6 +106,9 @@ pub trait ConnectorSource: Send + Sync + 'static {
     /// before answering `NotFound`.
     async fn connector(&self, key: &ObjectKey) -> Result<Arc<Connector>, SourceError>;
 
+    /// Every Connector the source currently knows (used by the image credential provider).
+    async fn list_connectors(&self) -> Result<Vec<Arc<Connector>>, SourceError>;
+
     /// A ConnectorClass by name.
     async fn connector_class(&self, name: &str) -> Result<Arc<ConnectorClass>, SourceError>;
 
