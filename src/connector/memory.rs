@@ -8,7 +8,9 @@ use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Secret;
 use tokio::sync::broadcast;
 
-use super::source::{ConnectorSource, ObjectKey, PodInfo, SourceError, SourceEvent, TokenRequestSpec};
+use super::source::{
+    ConnectorSource, ObjectKey, PodInfo, SourceError, SourceEvent, TokenRequestSpec,
+};
 use super::store::{Snapshot, Store};
 use super::types::{Connector, ConnectorClass};
 use crate::token::Token;
@@ -44,7 +46,10 @@ impl MemorySource {
 
     /// Deny `authorize` for this ServiceAccount username and connector.
     pub fn deny(&self, sa_username: &str, connector: ObjectKey) {
-        self.denied.lock().unwrap().push((sa_username.to_string(), connector));
+        self.denied
+            .lock()
+            .unwrap()
+            .push((sa_username.to_string(), connector));
     }
 
     pub fn set_synced(&self, synced: bool) {
@@ -90,7 +95,13 @@ impl ConnectorSource for MemorySource {
     async fn authorize(&self, pod: &PodInfo, connector: &ObjectKey) -> Result<(), SourceError> {
         self.check()?;
         let user = pod.sa_username();
-        if self.denied.lock().unwrap().iter().any(|(u, k)| *u == user && k == connector) {
+        if self
+            .denied
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|(u, k)| *u == user && k == connector)
+        {
             return Err(SourceError::PermissionDenied(format!(
                 "ServiceAccount {user} may not get connectors.connectors.alauda.io {connector}"
             )));
@@ -107,7 +118,11 @@ impl ConnectorSource for MemorySource {
         let n = self.tokens_minted.fetch_add(1, Ordering::SeqCst) + 1;
         let now = jiff::Timestamp::now();
         let exp = now + jiff::SignedDuration::try_from(life.min(spec.expiration)).unwrap();
-        Ok(Token::new(format!("minted-{}-{n}", spec.pod.name), now, exp))
+        Ok(Token::new(
+            format!("minted-{}-{n}", spec.pod.name),
+            now,
+            exp,
+        ))
     }
     fn subscribe(&self) -> broadcast::Receiver<SourceEvent> {
         self.store.subscribe()

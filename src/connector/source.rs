@@ -55,7 +55,10 @@ pub struct PodInfo {
 impl PodInfo {
     /// `system:serviceaccount:<ns>:<sa>`.
     pub fn sa_username(&self) -> String {
-        format!("system:serviceaccount:{}:{}", self.namespace, self.service_account)
+        format!(
+            "system:serviceaccount:{}:{}",
+            self.namespace, self.service_account
+        )
     }
 }
 
@@ -116,7 +119,10 @@ pub trait ConnectorSource: Send + Sync + 'static {
     async fn secret(&self, key: &ObjectKey) -> Result<Arc<Secret>, SourceError>;
 
     /// Labels of a namespace (project scoping); `Ok(empty)` when the namespace is unknown.
-    async fn namespace_labels(&self, namespace: &str) -> Result<BTreeMap<String, String>, SourceError>;
+    async fn namespace_labels(
+        &self,
+        namespace: &str,
+    ) -> Result<BTreeMap<String, String>, SourceError>;
 
     /// Whether the pod's ServiceAccount may `get` the Connector (SubjectAccessReview in a cluster).
     async fn authorize(&self, pod: &PodInfo, connector: &ObjectKey) -> Result<(), SourceError>;
@@ -140,7 +146,10 @@ pub async fn check_namespace_scope(
         return Ok(());
     }
     let target = source.namespace_labels(&connector.namespace).await?;
-    if let Some(project) = target.get("cpaas.io/inner-namespace").filter(|p| !p.is_empty()) {
+    if let Some(project) = target
+        .get("cpaas.io/inner-namespace")
+        .filter(|p| !p.is_empty())
+    {
         let pod_labels = source.namespace_labels(pod_namespace).await?;
         if pod_labels.get("cpaas.io/project") == Some(project) {
             return Ok(());

@@ -37,9 +37,24 @@ impl Snapshot {
     /// Events describing what differs between `self` (old) and `new`.
     pub fn diff(&self, new: &Snapshot) -> Vec<SourceEvent> {
         let mut out = Vec::new();
-        diff_maps(&self.connectors, &new.connectors, |k| out.push(SourceEvent::Connector(k.clone())));
-        diff_maps(&self.classes, &new.classes, |k| out.push(SourceEvent::ConnectorClass(k.clone())));
-        diff_maps(&self.secrets, &new.secrets, |k| out.push(SourceEvent::Secret(k.clone())));
+        let same_connector = |a: &Connector, b: &Connector| {
+            a.metadata == b.metadata && a.spec == b.spec && a.status == b.status
+        };
+        let same_class = |a: &ConnectorClass, b: &ConnectorClass| {
+            a.metadata == b.metadata && a.spec == b.spec && a.status == b.status
+        };
+        diff_maps(&self.connectors, &new.connectors, same_connector, |k| {
+            out.push(SourceEvent::Connector(k.clone()))
+        });
+        diff_maps(&self.classes, &new.classes, same_class, |k| {
+            out.push(SourceEvent::ConnectorClass(k.clone()))
+        });
+        diff_maps(
+            &self.secrets,
+            &new.secrets,
+            |a, b| a == b,
+            |k| out.push(SourceEvent::Secret(k.clone())),
+        );
         if self.namespaces != new.namespaces {
             out.push(SourceEvent::All);
         }
@@ -47,14 +62,15 @@ impl Snapshot {
     }
 }
 
-fn diff_maps<K: Eq + std::hash::Hash, V: PartialEq>(
+fn diff_maps<K: Eq + std::hash::Hash, V>(
     old: &HashMap<K, Arc<V>>,
     new: &HashMap<K, Arc<V>>,
+    same: impl Fn(&V, &V) -> bool,
     mut emit: impl FnMut(&K),
 ) {
     for (k, v) in new {
         match old.get(k) {
-            Some(o) if **o == **v => {}
+            Some(o) if same(o, v) => {}
             _ => emit(k),
         }
     }
@@ -143,6 +159,10 @@ impl Store {
     }
 
     pub fn namespace_labels(&self, ns: &str) -> BTreeMap<String, String> {
-        self.current().namespaces.get(ns).cloned().unwrap_or_default()
+        self.current()
+            .namespaces
+            .get(ns)
+            .cloned()
+            .unwrap_or_default()
     }
 }

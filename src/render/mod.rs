@@ -50,7 +50,11 @@ pub struct Payload {
 impl fmt::Debug for Payload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.files.iter().map(|(k, v)| (k, format!("{} bytes", v.len()))))
+            .entries(
+                self.files
+                    .iter()
+                    .map(|(k, v)| (k, format!("{} bytes", v.len()))),
+            )
             .finish()
     }
 }
@@ -65,7 +69,10 @@ pub enum RenderError {
         available: String,
     },
     #[error("configuration {configuration:?} requires parameter {param:?}: set it in configuration.params, e.g. {{\"{configuration}\":{{\"{param}\":\"…\"}}}}")]
-    MissingParam { configuration: String, param: String },
+    MissingParam {
+        configuration: String,
+        param: String,
+    },
     #[error("connector class {class:?} configuration {configuration:?} file {file:?}: {message}")]
     Template {
         class: String,

@@ -112,14 +112,21 @@ struct KubeletToken {
 ///
 /// The issue time is not transmitted; it is taken as `now` bounded by the expiry, which makes the
 /// 80 % refresh point conservative.
-pub fn parse_kubelet_tokens(json: &str, audience: &str, now: Timestamp) -> Result<Token, TokenError> {
+pub fn parse_kubelet_tokens(
+    json: &str,
+    audience: &str,
+    now: Timestamp,
+) -> Result<Token, TokenError> {
     let map: BTreeMap<String, KubeletToken> =
         serde_json::from_str(json).map_err(|e| TokenError::Malformed(strip_positions(&e)))?;
     let Some(t) = map.get(audience) else {
         let present = if map.is_empty() {
             "none".to_string()
         } else {
-            map.keys().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ")
+            map.keys()
+                .map(|k| format!("{k:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         return Err(TokenError::MissingAudience {
             audience: audience.to_string(),
@@ -134,7 +141,9 @@ pub fn parse_kubelet_tokens(json: &str, audience: &str, now: Timestamp) -> Resul
         return Err(TokenError::Expired(audience.to_string()));
     }
     if t.token.is_empty() {
-        return Err(TokenError::Malformed(format!("empty token for audience {audience:?}")));
+        return Err(TokenError::Malformed(format!(
+            "empty token for audience {audience:?}"
+        )));
     }
     Ok(Token::new(t.token.clone(), now, expires_at))
 }
@@ -181,15 +190,22 @@ mod tests {
         let t = parse_kubelet_tokens(json, "connectors-proxy", now()).unwrap();
         assert_eq!(t.expose(), "tok-a");
         assert_eq!(t.lifetime(), Duration::from_secs(3600));
-        assert_eq!(t.refresh_at(), "2026-01-01T00:48:00Z".parse::<Timestamp>().unwrap());
+        assert_eq!(
+            t.refresh_at(),
+            "2026-01-01T00:48:00Z".parse::<Timestamp>().unwrap()
+        );
     }
 
     #[test]
     fn missing_audience_names_what_is_there_and_never_the_token() {
-        let json = r#"{"other":{"token":"secret-value","expirationTimestamp":"2026-01-01T01:00:00Z"}}"#;
+        let json =
+            r#"{"other":{"token":"secret-value","expirationTimestamp":"2026-01-01T01:00:00Z"}}"#;
         let err = parse_kubelet_tokens(json, "connectors-proxy", now()).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("\"other\"") && msg.contains("tokenRequests"), "{msg}");
+        assert!(
+            msg.contains("\"other\"") && msg.contains("tokenRequests"),
+            "{msg}"
+        );
         assert!(!msg.contains("secret-value"));
     }
 
@@ -198,7 +214,12 @@ mod tests {
         let err = parse_kubelet_tokens(r#"{"a":{"token":"secret-value""#, "a", now()).unwrap_err();
         assert!(matches!(err, TokenError::Malformed(_)));
         assert!(!err.to_string().contains("secret-value"));
-        let err = parse_kubelet_tokens(r#"{"a":{"token":"secret-value","expirationTimestamp":"2025-01-01T00:00:00Z"}}"#, "a", now()).unwrap_err();
+        let err = parse_kubelet_tokens(
+            r#"{"a":{"token":"secret-value","expirationTimestamp":"2025-01-01T00:00:00Z"}}"#,
+            "a",
+            now(),
+        )
+        .unwrap_err();
         assert_eq!(err, TokenError::Expired("a".into()));
     }
 
@@ -211,9 +232,14 @@ mod tests {
     #[test]
     fn expiration_parsing() {
         assert_eq!(parse_expiration("30m").unwrap(), Duration::from_secs(1800));
-        assert_eq!(parse_expiration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(
+            parse_expiration("1h30m").unwrap(),
+            Duration::from_secs(5400)
+        );
         assert!(parse_expiration("5m").unwrap_err().contains("minimum 10m"));
-        assert!(parse_expiration("soon").unwrap_err().contains("not a duration"));
+        assert!(parse_expiration("soon")
+            .unwrap_err()
+            .contains("not a duration"));
         assert!(parse_expiration("-1h").is_err());
     }
 }
