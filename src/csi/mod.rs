@@ -1,1 +1,2 @@
 //! CSI gRPC surface.
+pub mod proto;

@@ -1,0 +1,477 @@
+//! A kubelet-compatible atomic writer.
+//!
+//! Layout inside a volume directory:
+//!
+//! ```text
+//! ..data -> ..2026_11_23_16_40_01.123456789.Ab3dE
+//! ..2026_11_23_16_40_01.123456789.Ab3dE/{kubeconfig,context.token,...}
+//! kubeconfig -> ..data/kubeconfig
+//! ```
+//!
+//! A new payload is written into a fresh timestamped directory, a `..data_tmp` symlink to it is
+//! created, and `rename(2)` swaps it over `..data` — so a reader that opens `kubeconfig` sees either
+//! the complete old payload or the complete new one, never a mix and never ENOENT. User-visible
+//! names are symlinks created after the swap; names no longer in the payload are removed after it;
+//! the previous payload directory is removed last. Unchanged content is not rewritten.
+//! Callers serialise writes to one directory (the driver holds a per-volume lock).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::unistd::{chown, Gid};
+
+/// Symlink pointing at the current payload directory.
+pub const DATA_DIR: &str = "..data";
+/// Temporary symlink renamed over [`DATA_DIR`].
+pub const DATA_TMP: &str = "..data_tmp";
+
+/// One file to project.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FileProjection {
+    pub data: Vec<u8>,
+    pub mode: u32,
+}
+
+impl std::fmt::Debug for FileProjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "FileProjection({} bytes, {:o})",
+            self.data.len(),
+            self.mode
+        )
+    }
+}
+
+/// Ownership and directory permissions applied to a payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// Group owner of files and payload directory (`volume_mount_group`).
+    pub gid: Option<u32>,
+    /// Mode of the payload directory.
+    pub dir_mode: u32,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions {
+            gid: None,
+            dir_mode: 0o550,
+        }
+    }
+}
+
+/// Errors of the atomic writer.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(
+        "invalid payload path {0:?}: must be a plain file name that does not start with \"..\""
+    )]
+    InvalidPath(String),
+    #[error("{op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl WriteError {
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            WriteError::Io { source, .. } => Some(source.kind()),
+            WriteError::InvalidPath(_) => None,
+        }
+    }
+    /// The raw OS error (ENOSPC, EACCES, …) when there is one.
+    pub fn raw_os_error(&self) -> Option<i32> {
+        match self {
+            WriteError::Io { source, .. } => source.raw_os_error(),
+            WriteError::InvalidPath(_) => None,
+        }
+    }
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> WriteError + 'a {
+    move |source| WriteError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// True when a new payload directory was swapped in.
+    pub swapped: bool,
+    /// Name of the payload directory now behind `..data`.
+    pub data_dir: String,
+}
+
+/// Is `name` acceptable as a user-visible payload path?
+pub fn valid_payload_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with("..")
+        && name != "."
+        && !name.contains('/')
+        && !name.contains('\0')
+}
+
+/// Writes `payload` into `dir` atomically. See the module docs for the algorithm.
+pub fn write_payload(
+    dir: &Path,
+    payload: &BTreeMap<String, FileProjection>,
+    opts: WriteOptions,
+) -> Result<WriteOutcome, WriteError> {
+    for name in payload.keys() {
+        if !valid_payload_name(name) {
+            return Err(WriteError::InvalidPath(name.clone()));
+        }
+    }
+    let data_link = dir.join(DATA_DIR);
+    let old = current_data_dir(dir)?;
+
+    // Decide whether anything differs from what is on disk.
+    let mut stale: BTreeSet<String> = BTreeSet::new();
+    let mut changed = old.is_none();
+    if let Some(old_name) = &old {
+        let old_dir = dir.join(old_name);
+        match fs::read_dir(&old_dir) {
+            Ok(entries) => {
+                for e in entries {
+                    let e = e.map_err(io_err("read_dir", &old_dir))?;
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    if !payload.contains_key(&name) {
+                        stale.insert(name);
+                    }
+                }
+                if !stale.is_empty() {
+                    changed = true;
+                }
+                if !changed {
+                    changed = payload
+                        .iter()
+                        .any(|(name, f)| differs(&old_dir.join(name), f, opts.gid));
+                }
+            }
+            // `..data` points nowhere: treat as a first write (repair).
+            Err(e) if e.kind() == io::ErrorKind::NotFound => changed = true,
+            Err(e) => return Err(io_err("read_dir", &old_dir)(e)),
+        }
+    }
+
+    let mut current = old.clone();
+    if changed {
+        let ts_dir = new_payload_dir(dir)?;
+        let ts_name = ts_dir
+            .file_name()
+            .expect("payload dir has a name")
+            .to_string_lossy()
+            .into_owned();
+        if let Err(e) = fill_payload_dir(&ts_dir, payload, opts) {
+            let _ = fs::remove_dir_all(&ts_dir);
+            return Err(e);
+        }
+        let tmp_link = dir.join(DATA_TMP);
+        match fs::remove_file(&tmp_link) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_err("remove", &tmp_link)(e)),
+        }
+        std::os::unix::fs::symlink(&ts_name, &tmp_link).map_err(io_err("symlink", &tmp_link))?;
+        fs::rename(&tmp_link, &data_link).map_err(io_err("rename", &data_link))?;
+        current = Some(ts_name);
+    }
+
+    // User-visible symlinks: create missing ones (also repairs an interrupted earlier write).
+    for name in payload.keys() {
+        let link = dir.join(name);
+        let want = Path::new(DATA_DIR).join(name);
+        match fs::read_link(&link) {
+            Ok(target) if target == want => {}
+            Ok(_) | Err(_) => {
+                if link.symlink_metadata().is_ok() {
+                    remove_any(&link)?;
+                }
+                std::os::unix::fs::symlink(&want, &link).map_err(io_err("symlink", &link))?;
+            }
+        }
+    }
+    // Remove user-visible names that are no longer projected, and stray payload dirs.
+    let keep = current.clone().unwrap_or_default();
+    let entries = fs::read_dir(dir).map_err(io_err("read_dir", dir))?;
+    for e in entries {
+        let e = e.map_err(io_err("read_dir", dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name == DATA_DIR || name == keep {
+            continue;
+        }
+        let reserved = name.starts_with("..");
+        if reserved || !payload.contains_key(&name) {
+            remove_any(&e.path())?;
+        }
+    }
+    Ok(WriteOutcome {
+        swapped: changed,
+        data_dir: keep,
+    })
+}
+
+/// Reads the payload currently visible in `dir` (through `..data`).
+pub fn read_payload(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, WriteError> {
+    let mut out = BTreeMap::new();
+    let Some(cur) = current_data_dir(dir)? else {
+        return Ok(out);
+    };
+    let d = dir.join(cur);
+    for e in fs::read_dir(&d).map_err(io_err("read_dir", &d))? {
+        let e = e.map_err(io_err("read_dir", &d))?;
+        let data = fs::read(e.path()).map_err(io_err("read", &e.path()))?;
+        out.insert(e.file_name().to_string_lossy().into_owned(), data);
+    }
+    Ok(out)
+}
+
+/// Name of the payload directory `..data` points to, if any.
+pub fn current_data_dir(dir: &Path) -> Result<Option<String>, WriteError> {
+    let link = dir.join(DATA_DIR);
+    match fs::read_link(&link) {
+        Ok(t) => Ok(Some(t.to_string_lossy().into_owned())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        // EINVAL: `..data` exists but is not a symlink; rebuild it.
+        Err(e) if e.raw_os_error() == Some(nix::libc::EINVAL) => {
+            remove_any(&link)?;
+            Ok(None)
+        }
+        Err(e) => Err(io_err("readlink", &link)(e)),
+    }
+}
+
+fn differs(path: &Path, want: &FileProjection, gid: Option<u32>) -> bool {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return true;
+    };
+    if !meta.is_file()
+        || meta.len() != want.data.len() as u64
+        || meta.mode() & 0o7777 != want.mode
+        || gid.is_some_and(|g| meta.gid() != g)
+    {
+        return true;
+    }
+    fs::read(path).map(|d| d != want.data).unwrap_or(true)
+}
+
+fn new_payload_dir(dir: &Path) -> Result<PathBuf, WriteError> {
+    let ts = jiff::Timestamp::now()
+        .strftime("..%Y_%m_%d_%H_%M_%S.%f.")
+        .to_string();
+    let d = tempfile::Builder::new()
+        .prefix(&ts)
+        .rand_bytes(6)
+        .permissions(fs::Permissions::from_mode(0o700))
+        .tempdir_in(dir)
+        .map_err(io_err("mkdir", dir))?;
+    Ok(d.keep())
+}
+
+fn fill_payload_dir(
+    ts_dir: &Path,
+    payload: &BTreeMap<String, FileProjection>,
+    opts: WriteOptions,
+) -> Result<(), WriteError> {
+    for (name, f) in payload {
+        let path = ts_dir.join(name);
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(io_err("create", &path))?;
+        file.write_all(&f.data).map_err(io_err("write", &path))?;
+        if let Some(g) = opts.gid {
+            chown(&path, None, Some(Gid::from_raw(g)))
+                .map_err(|e| io_err("chown", &path)(io::Error::from(e)))?;
+        }
+        // chmod after chown: chown clears setgid bits, and umask must not matter.
+        fs::set_permissions(&path, fs::Permissions::from_mode(f.mode))
+            .map_err(io_err("chmod", &path))?;
+    }
+    if let Some(g) = opts.gid {
+        chown(ts_dir, None, Some(Gid::from_raw(g)))
+            .map_err(|e| io_err("chown", ts_dir)(io::Error::from(e)))?;
+    }
+    fs::set_permissions(ts_dir, fs::Permissions::from_mode(opts.dir_mode))
+        .map_err(io_err("chmod", ts_dir))?;
+    Ok(())
+}
+
+fn remove_any(path: &Path) -> Result<(), WriteError> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err("stat", path)(e)),
+    };
+    let res = if meta.is_dir() {
+        // Payload dirs are read-only (0550); make them writable for non-root callers.
+        let _ = fs::set_permissions(path, fs::Permissions::from_mode(0o700));
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    };
+    match res {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("remove", path)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(items: &[(&str, &str)]) -> BTreeMap<String, FileProjection> {
+        items
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_string(),
+                    FileProjection {
+                        data: v.as_bytes().to_vec(),
+                        mode: 0o440,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn first_write_creates_kubelet_layout() {
+        let t = tempfile::tempdir().unwrap();
+        let out = write_payload(
+            t.path(),
+            &payload(&[("a", "1"), ("b", "2")]),
+            WriteOptions::default(),
+        )
+        .unwrap();
+        assert!(out.swapped);
+        assert!(out.data_dir.starts_with("..20"), "{}", out.data_dir);
+        assert_eq!(
+            fs::read_link(t.path().join("..data")).unwrap(),
+            Path::new(&out.data_dir)
+        );
+        assert_eq!(
+            fs::read_link(t.path().join("a")).unwrap(),
+            Path::new("..data/a")
+        );
+        assert_eq!(fs::read_to_string(t.path().join("b")).unwrap(), "2");
+        let mode = fs::metadata(t.path().join("a")).unwrap().mode() & 0o7777;
+        assert_eq!(mode, 0o440);
+        let dmode = fs::metadata(t.path().join(&out.data_dir)).unwrap().mode() & 0o7777;
+        assert_eq!(dmode, 0o550);
+    }
+
+    #[test]
+    fn unchanged_content_is_not_rewritten_and_removed_names_go_away() {
+        let t = tempfile::tempdir().unwrap();
+        let first = write_payload(
+            t.path(),
+            &payload(&[("a", "1"), ("b", "2")]),
+            WriteOptions::default(),
+        )
+        .unwrap();
+        let again = write_payload(
+            t.path(),
+            &payload(&[("a", "1"), ("b", "2")]),
+            WriteOptions::default(),
+        )
+        .unwrap();
+        assert!(!again.swapped);
+        assert_eq!(first.data_dir, again.data_dir);
+        let third =
+            write_payload(t.path(), &payload(&[("a", "9")]), WriteOptions::default()).unwrap();
+        assert!(third.swapped);
+        assert_ne!(third.data_dir, first.data_dir);
+        assert!(
+            !t.path().join(&first.data_dir).exists(),
+            "old payload dir removed"
+        );
+        assert!(t.path().join("b").symlink_metadata().is_err(), "b removed");
+        assert_eq!(fs::read_to_string(t.path().join("a")).unwrap(), "9");
+        let names: BTreeSet<String> = fs::read_dir(t.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            BTreeSet::from(["..data".into(), "a".into(), third.data_dir.clone()])
+        );
+    }
+
+    #[test]
+    fn repairs_interrupted_write() {
+        let t = tempfile::tempdir().unwrap();
+        // A crash left a half-filled payload dir, a dangling ..data_tmp and no ..data.
+        fs::create_dir(t.path().join("..2020_01_01_00_00_00.1.x")).unwrap();
+        fs::write(t.path().join("..2020_01_01_00_00_00.1.x/a"), "half").unwrap();
+        std::os::unix::fs::symlink("..2020_01_01_00_00_00.1.x", t.path().join("..data_tmp"))
+            .unwrap();
+        let out = write_payload(
+            t.path(),
+            &payload(&[("a", "full")]),
+            WriteOptions::default(),
+        )
+        .unwrap();
+        assert!(out.swapped);
+        assert_eq!(fs::read_to_string(t.path().join("a")).unwrap(), "full");
+        assert!(!t.path().join("..2020_01_01_00_00_00.1.x").exists());
+        assert!(t.path().join("..data_tmp").symlink_metadata().is_err());
+        // A missing user-visible symlink is recreated even when content is unchanged.
+        fs::remove_file(t.path().join("a")).unwrap();
+        let again = write_payload(
+            t.path(),
+            &payload(&[("a", "full")]),
+            WriteOptions::default(),
+        )
+        .unwrap();
+        assert!(!again.swapped);
+        assert_eq!(fs::read_to_string(t.path().join("a")).unwrap(), "full");
+    }
+
+    #[test]
+    fn rejects_reserved_and_nested_names() {
+        let t = tempfile::tempdir().unwrap();
+        for bad in ["..data", "../x", "a/b", "", "."] {
+            let err = write_payload(t.path(), &payload(&[(bad, "x")]), WriteOptions::default())
+                .unwrap_err();
+            assert!(matches!(err, WriteError::InvalidPath(_)), "{bad}");
+        }
+        assert_eq!(
+            fs::read_dir(t.path()).unwrap().count(),
+            0,
+            "nothing written"
+        );
+    }
+
+    #[test]
+    fn mode_change_triggers_rewrite() {
+        let t = tempfile::tempdir().unwrap();
+        write_payload(t.path(), &payload(&[("a", "1")]), WriteOptions::default()).unwrap();
+        let mut p = payload(&[("a", "1")]);
+        p.get_mut("a").unwrap().mode = 0o400;
+        assert!(
+            write_payload(t.path(), &p, WriteOptions::default())
+                .unwrap()
+                .swapped
+        );
+        assert_eq!(
+            fs::metadata(t.path().join("a")).unwrap().mode() & 0o7777,
+            0o400
+        );
+    }
+}
