@@ -4,9 +4,13 @@
 //! Data flow of one volume: [`csi`] (gRPC surface, validation, status mapping) →
 //! [`connector`] (objects and their sources) → [`render`] (pure file rendering) →
 //! [`volume`] (tmpfs, atomic writer, per-volume state) → [`refresh`] (scheduler).
+//! [`driver`] ties them together for one volume's lifecycle.
 
 pub mod connector;
 pub mod csi;
+pub mod driver;
+pub mod metrics;
+pub mod refresh;
 pub mod render;
 pub mod token;
 pub mod volume;

@@ -1,2 +1,2 @@
-//! CSI gRPC surface.
 pub mod proto;
+pub mod request;

@@ -91,3 +91,15 @@ pub enum RenderError {
     #[error("{0}")]
     Invalid(String),
 }
+
+/// Placeholder until the rendering layer lands (replaced by the real implementation).
+pub fn render(
+    _connectors: &[ResolvedConnector],
+    _req: &RenderRequest,
+    secrets: &RenderSecrets<'_>,
+) -> Result<Payload, RenderError> {
+    let mut p = Payload::default();
+    p.files
+        .insert("context.token".into(), secrets.token.as_bytes().to_vec());
+    Ok(p)
+}

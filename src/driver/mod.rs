@@ -1,0 +1,888 @@
+//! The volume lifecycle: publish, republish, refresh, unpublish and restart recovery.
+//!
+//! The gRPC layer validates requests and hands them here; this module resolves connectors,
+//! obtains tokens, renders the payload (pure), and then touches the filesystem: tmpfs mount,
+//! atomic write, state file. Calls on one volume are serialised by a per-volume async mutex;
+//! different volumes proceed in parallel.
+
+pub mod error;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex as StdMutex, Weak};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tokio::sync::Mutex;
+use tracing::{debug, info, warn};
+
+pub use error::DriverError;
+
+use crate::connector::source::check_namespace_scope;
+use crate::connector::types::proxy_ca;
+use crate::connector::{ConnectorSource, ObjectKey, SourceError, SourceEvent, TokenRequestSpec};
+use crate::csi::request::{MountCapability, PublishRequest, VolumeSpec};
+use crate::metrics::Metrics;
+use crate::refresh::{RefreshOutcome, Scheduler};
+use crate::render::{self, Payload, RenderSecrets, ResolvedConnector};
+use crate::token::{self, Token, TokenSourceMode};
+use crate::volume::atomic::{self, FileProjection, WriteOptions};
+use crate::volume::mount::{self, TmpfsOptions};
+use crate::volume::state::{StateStore, VolumeState};
+
+/// Driver settings (from the CLI).
+#[derive(Debug, Clone)]
+pub struct DriverConfig {
+    pub driver_name: String,
+    pub node_id: String,
+    pub kubelet_dir: PathBuf,
+    pub allow_any_target: bool,
+    pub state_dir: PathBuf,
+    pub token_audience: String,
+    pub token_source: TokenSourceMode,
+    pub tmpfs_size_bytes: u64,
+    pub default_file_mode: u32,
+}
+
+impl DriverConfig {
+    /// Defaults for tests and the demo: everything under `root`.
+    pub fn for_root(root: &Path) -> Self {
+        DriverConfig {
+            driver_name: "connectors-csi".into(),
+            node_id: "test-node".into(),
+            kubelet_dir: root.join("kubelet"),
+            allow_any_target: false,
+            state_dir: root.join("state"),
+            token_audience: "connectors-proxy".into(),
+            token_source: TokenSourceMode::Auto,
+            tmpfs_size_bytes: DEFAULT_TMPFS_SIZE,
+            default_file_mode: 0o440,
+        }
+    }
+
+    pub fn validation(&self) -> crate::csi::request::ValidationConfig {
+        crate::csi::request::ValidationConfig {
+            kubelet_dir: self.kubelet_dir.clone(),
+            allow_any_target: self.allow_any_target,
+            default_file_mode: self.default_file_mode,
+        }
+    }
+}
+
+/// Default tmpfs size: room for two payloads of the render cap (old and new during a swap).
+pub const DEFAULT_TMPFS_SIZE: u64 = 9 * 1024 * 1024; // WIRE(max payload)
+
+/// Mode of the volume root (the tmpfs).
+const VOLUME_ROOT_MODE: u32 = 0o750;
+
+/// A published volume in memory.
+struct LiveVolume {
+    state: VolumeState,
+    spec: VolumeSpec,
+    capability: MountCapability,
+    token: Token,
+    /// Objects the payload was rendered from; a change to any re-renders the volume.
+    deps: Deps,
+    /// Refresh stopped because the connector went away or access was revoked.
+    stale: bool,
+}
+
+#[derive(Default, Clone)]
+struct Deps {
+    connectors: BTreeSet<ObjectKey>,
+    classes: BTreeSet<String>,
+    secrets: BTreeSet<ObjectKey>,
+}
+
+impl Deps {
+    fn matches(&self, ev: &SourceEvent) -> bool {
+        match ev {
+            SourceEvent::Connector(k) => self.connectors.contains(k),
+            SourceEvent::ConnectorClass(c) => self.classes.contains(c),
+            SourceEvent::Secret(k) => self.secrets.contains(k),
+            SourceEvent::All => true,
+        }
+    }
+}
+
+/// The result of resolving and rendering a volume, before any IO.
+struct Prepared {
+    payload: Payload,
+    token: Token,
+    origin: &'static str,
+    deps: Deps,
+}
+
+type Slot = Arc<Mutex<Option<LiveVolume>>>;
+
+/// The node driver.
+pub struct Driver {
+    pub cfg: DriverConfig,
+    pub source: Arc<dyn ConnectorSource>,
+    pub metrics: Arc<Metrics>,
+    state: StateStore,
+    volumes: StdMutex<HashMap<String, Slot>>,
+    scheduler: Scheduler,
+}
+
+impl Driver {
+    /// Creates the driver, opens the state directory, starts the refresh scheduler and the
+    /// source-event listener. Call [`Driver::recover`] before serving.
+    pub fn new(
+        cfg: DriverConfig,
+        source: Arc<dyn ConnectorSource>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Arc<Self>, DriverError> {
+        let state = StateStore::open(&cfg.state_dir)?;
+        let driver = Arc::new_cyclic(|weak: &Weak<Driver>| Driver {
+            scheduler: Scheduler::start(weak.clone()),
+            cfg,
+            source,
+            metrics,
+            state,
+            volumes: StdMutex::new(HashMap::new()),
+        });
+        let weak = Arc::downgrade(&driver);
+        let mut events = driver.source.subscribe();
+        tokio::spawn(async move {
+            loop {
+                let ev = match events.recv().await {
+                    Ok(ev) => ev,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                        warn!(
+                            missed = n,
+                            "source events lagged; re-rendering every volume"
+                        );
+                        SourceEvent::All
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(d) = weak.upgrade() else { return };
+                d.on_source_event(&ev).await;
+            }
+        });
+        Ok(driver)
+    }
+
+    fn slot(&self, volume_id: &str) -> Slot {
+        self.volumes
+            .lock()
+            .expect("volume map poisoned")
+            .entry(volume_id.to_string())
+            .or_default()
+            .clone()
+    }
+
+    fn existing_slot(&self, volume_id: &str) -> Option<Slot> {
+        self.volumes
+            .lock()
+            .expect("volume map poisoned")
+            .get(volume_id)
+            .cloned()
+    }
+
+    fn forget_slot(&self, volume_id: &str, slot: &Slot) {
+        let mut map = self.volumes.lock().expect("volume map poisoned");
+        if map.get(volume_id).is_some_and(|s| Arc::ptr_eq(s, slot)) {
+            map.remove(volume_id);
+        }
+        self.metrics.volumes.set(map.len() as i64);
+    }
+
+    /// Number of live volumes.
+    pub fn volume_count(&self) -> usize {
+        self.volumes.lock().expect("volume map poisoned").len()
+    }
+
+    /// NodePublishVolume (first publish or kubelet's periodic republish).
+    pub async fn publish(&self, req: PublishRequest) -> Result<(), DriverError> {
+        let slot = self.slot(&req.volume_id);
+        let mut guard = slot.lock().await;
+        if let Some(live) = guard.as_mut() {
+            if live.state.target_path != req.target_path {
+                return Err(DriverError::FailedPrecondition(format!(
+                    "volume {} is already published at {}; a single-node volume cannot be published at a second target {}",
+                    req.volume_id,
+                    live.state.target_path.display(),
+                    req.target_path.display()
+                )));
+            }
+            if live.capability != req.capability || live.state.readonly != req.readonly {
+                return Err(DriverError::AlreadyExists(format!(
+                    "volume {} is already published at {} with a different capability or readonly flag",
+                    req.volume_id,
+                    req.target_path.display()
+                )));
+            }
+            if mount::is_our_mount(&req.target_path)? {
+                self.republish(live, &req).await;
+                return Ok(());
+            }
+            // The mount vanished under us (host cleanup): publish afresh.
+            warn!(volume_id = %req.volume_id, "published volume lost its mount; publishing again");
+            *guard = None;
+        }
+        let result = self.publish_new(&req).await;
+        match result {
+            Ok(live) => {
+                let next = live.state.next_refresh;
+                *guard = Some(live);
+                drop(guard);
+                self.metrics.volumes.set(self.volume_count() as i64);
+                if let Some(at) = next {
+                    self.scheduler.schedule(&req.volume_id, at);
+                }
+                self.update_token_gauge().await;
+                Ok(())
+            }
+            Err(e) => {
+                drop(guard);
+                self.forget_slot(&req.volume_id, &slot);
+                Err(e)
+            }
+        }
+    }
+
+    async fn publish_new(&self, req: &PublishRequest) -> Result<LiveVolume, DriverError> {
+        let prepared = self
+            .prepare(&req.spec, req.kubelet_tokens.as_deref(), None)
+            .await?;
+        let now = Timestamp::now();
+        let mut state = VolumeState {
+            volume_id: req.volume_id.clone(),
+            target_path: req.target_path.clone(),
+            readonly: req.readonly,
+            capability: req.capability.canonical(),
+            volume_mount_group: req.capability.volume_mount_group,
+            attributes: req.spec.attributes.clone(),
+            pod: req.spec.pod.clone(),
+            file_mode: req.spec.file_mode,
+            files: vec![],
+            token: Some((&prepared.token).into()),
+            token_origin: prepared.origin.into(),
+            rendered_at: None,
+            next_refresh: None,
+        };
+        // State first: a crash after this point is found and repaired (or cleaned) on restart.
+        self.state.save(&state)?;
+        match self.mount_and_write(req, &prepared.payload) {
+            Ok(()) => {}
+            Err(e) => {
+                self.teardown(&req.volume_id, &req.target_path);
+                return Err(e);
+            }
+        }
+        state.files = prepared.payload.files.keys().cloned().collect();
+        state.rendered_at = Some(now);
+        state.next_refresh = Some(next_refresh(&prepared.token));
+        if let Err(e) = self.state.save(&state) {
+            self.teardown(&req.volume_id, &req.target_path);
+            return Err(e.into());
+        }
+        info!(volume_id = %req.volume_id, pod = %format!("{}/{}", req.spec.pod.namespace, req.spec.pod.name),
+              files = state.files.len(), token_origin = prepared.origin, "volume published");
+        Ok(LiveVolume {
+            state,
+            spec: req.spec.clone(),
+            capability: req.capability.clone(),
+            token: prepared.token,
+            deps: prepared.deps,
+            stale: false,
+        })
+    }
+
+    fn mount_and_write(&self, req: &PublishRequest, payload: &Payload) -> Result<(), DriverError> {
+        let target = &req.target_path;
+        std::fs::create_dir_all(target).map_err(|e| {
+            DriverError::Internal(format!("create target directory {}: {e}", target.display()))
+        })?;
+        if !mount::is_our_mount(target)? {
+            if mount::is_mount_point(target)? {
+                return Err(DriverError::FailedPrecondition(format!(
+                    "{} already has a mount that connectors-csi did not create; refusing to mount over it",
+                    target.display()
+                )));
+            }
+            mount::mount_tmpfs(
+                target,
+                TmpfsOptions {
+                    size_bytes: self.cfg.tmpfs_size_bytes,
+                    mode: VOLUME_ROOT_MODE,
+                    gid: req.capability.volume_mount_group,
+                },
+            )?;
+        }
+        self.write(
+            &req.volume_id,
+            target,
+            payload,
+            req.spec.file_mode,
+            req.capability.volume_mount_group,
+        )
+    }
+
+    fn write(
+        &self,
+        volume_id: &str,
+        target: &Path,
+        payload: &Payload,
+        mode: u32,
+        gid: Option<u32>,
+    ) -> Result<(), DriverError> {
+        let files: BTreeMap<String, FileProjection> = payload
+            .files
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    FileProjection {
+                        data: v.clone(),
+                        mode,
+                    },
+                )
+            })
+            .collect();
+        let dir_mode = if mode & 0o004 != 0 {
+            0o555
+        } else if mode & 0o040 != 0 {
+            0o550
+        } else {
+            0o500
+        };
+        atomic::write_payload(target, &files, WriteOptions { gid, dir_mode })
+            .map(|_| ())
+            .map_err(|source| DriverError::Write {
+                volume: volume_id.to_string(),
+                source,
+            })
+    }
+
+    /// Removes everything a failed publish created: the mount, the target dir, the state.
+    fn teardown(&self, volume_id: &str, target: &Path) {
+        if let Err(e) = mount::unmount_ours(target) {
+            warn!(volume_id, error = %e, "cleanup: unmount failed");
+        }
+        if !mount::is_mount_point(target).unwrap_or(true) {
+            let _ = std::fs::remove_dir(target);
+        }
+        if let Err(e) = self.state.remove(volume_id) {
+            warn!(volume_id, error = %e, "cleanup: removing state failed");
+        }
+    }
+
+    /// Kubelet's periodic republish: take the new token, re-render, keep the last good files on
+    /// any failure. Never fails (kubernetes#121271).
+    async fn republish(&self, live: &mut LiveVolume, req: &PublishRequest) {
+        let result = async {
+            let prepared = self
+                .prepare(&live.spec, req.kubelet_tokens.as_deref(), Some(&live.token))
+                .await?;
+            self.apply(live, prepared)
+        }
+        .await;
+        if let Err(e) = result {
+            self.metrics.republish_failures_total.inc();
+            warn!(volume_id = %req.volume_id, error = %e, "republish could not refresh the volume; keeping the last good files");
+        }
+    }
+
+    /// Writes a prepared render into a live volume and updates its state.
+    fn apply(&self, live: &mut LiveVolume, prepared: Prepared) -> Result<(), DriverError> {
+        self.write(
+            &live.state.volume_id,
+            &live.state.target_path,
+            &prepared.payload,
+            live.state.file_mode,
+            live.state.volume_mount_group,
+        )?;
+        live.token = prepared.token;
+        live.deps = prepared.deps;
+        live.stale = false;
+        live.state.token = Some((&live.token).into());
+        live.state.token_origin = prepared.origin.into();
+        live.state.files = prepared.payload.files.keys().cloned().collect();
+        live.state.rendered_at = Some(Timestamp::now());
+        live.state.next_refresh = Some(next_refresh(&live.token));
+        self.state.save(&live.state)?;
+        if let Some(at) = live.state.next_refresh {
+            self.scheduler.schedule(&live.state.volume_id, at);
+        }
+        Ok(())
+    }
+
+    /// Resolves connectors, checks access, obtains the token and renders.
+    /// `current` is the token already in the volume (refresh/republish), reused while fresh.
+    async fn prepare(
+        &self,
+        spec: &VolumeSpec,
+        kubelet_tokens: Option<&str>,
+        current: Option<&Token>,
+    ) -> Result<Prepared, DriverError> {
+        let mut deps = Deps::default();
+        let mut resolved = Vec::with_capacity(spec.connectors.len());
+        for key in &spec.connectors {
+            check_namespace_scope(self.source.as_ref(), &spec.pod.namespace, key).await?;
+            let connector = self.source.connector(key).await.map_err(|e| match e {
+                SourceError::NotFound { .. } => SourceError::NotFound {
+                    kind: "connector",
+                    key: key.to_string(),
+                },
+                e => e,
+            })?;
+            if self.source.kind() == "kube" && spec.pod.service_account.is_empty() {
+                return Err(crate::csi::request::InvalidRequest(
+                    "the pod's ServiceAccount is unknown: set podInfoOnMount: true on the CSIDriver".into(),
+                )
+                .into());
+            }
+            self.source.authorize(&spec.pod, key).await?;
+            match connector.ready_condition() {
+                Some(c) if c.status == "True" => {}
+                Some(c) => {
+                    return Err(DriverError::ConnectorNotReady {
+                        connector: key.to_string(),
+                        reason: format!(
+                            "{}{}",
+                            c.reason.clone().unwrap_or_else(|| "NotReady".into()),
+                            c.message
+                                .as_ref()
+                                .map(|m| format!(": {m}"))
+                                .unwrap_or_default()
+                        ),
+                    })
+                }
+                None => {
+                    return Err(DriverError::ConnectorNotReady {
+                        connector: key.to_string(),
+                        reason: "it has no Ready condition yet (status.conditions)".into(),
+                    })
+                }
+            }
+            let class_name = connector.spec.connector_class_name.clone();
+            let class = match self.source.connector_class(&class_name).await {
+                Ok(c) => c,
+                Err(SourceError::NotFound { .. }) => {
+                    return Err(DriverError::ClassMissing {
+                        connector: key.to_string(),
+                        class: class_name,
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            };
+            deps.connectors.insert(key.clone());
+            deps.classes.insert(class_name);
+            let proxy_ca = proxy_ca(&connector, &class);
+            resolved.push(ResolvedConnector {
+                connector,
+                class,
+                proxy_ca,
+            });
+        }
+        let (token, origin) = self.obtain_token(spec, kubelet_tokens, current).await?;
+        // WIRE(direct): tokenfile direct-mode token
+        let secrets = RenderSecrets {
+            token: token.expose(),
+            direct_token: None,
+        };
+        let req = spec.render.clone();
+        // WIRE(pod_namespace)
+        let payload = render::render(&resolved, &req, &secrets)?;
+        Ok(Prepared {
+            payload,
+            token,
+            origin,
+            deps,
+        })
+    }
+
+    async fn obtain_token(
+        &self,
+        spec: &VolumeSpec,
+        kubelet_tokens: Option<&str>,
+        current: Option<&Token>,
+    ) -> Result<(Token, &'static str), DriverError> {
+        let now = Timestamp::now();
+        let mode = self.cfg.token_source;
+        if mode != TokenSourceMode::Driver {
+            if let Some(json) = kubelet_tokens {
+                return Ok((
+                    token::parse_kubelet_tokens(json, &self.cfg.token_audience, now)?,
+                    "kubelet",
+                ));
+            }
+        }
+        // Reuse the volume's token until its refresh point.
+        if let Some(t) = current {
+            if now < t.refresh_at() {
+                return Ok((t.clone(), "current"));
+            }
+        }
+        if mode == TokenSourceMode::Kubelet {
+            if let Some(t) = current.filter(|t| t.expires_at > now) {
+                return Ok((t.clone(), "current"));
+            }
+            return Err(token::TokenError::MissingAudience {
+                audience: self.cfg.token_audience.clone(),
+                present: "none (the request carried no csi.storage.k8s.io/serviceAccount.tokens)"
+                    .into(),
+            }
+            .into());
+        }
+        let minted = self
+            .source
+            .request_token(&TokenRequestSpec {
+                pod: spec.pod.clone(),
+                audience: self.cfg.token_audience.clone(),
+                expiration: spec.token_expiration,
+            })
+            .await;
+        match (minted, current) {
+            (Ok(t), _) => Ok((t, "driver")),
+            // Cannot mint (e.g. directory source without a token file): keep a still-valid token.
+            (Err(SourceError::Unsupported(_)), Some(t)) if t.expires_at > now => {
+                Ok((t.clone(), "current"))
+            }
+            (Err(e), _) => Err(e.into()),
+        }
+    }
+
+    /// Scheduled or event-driven refresh of one volume.
+    pub async fn refresh(&self, volume_id: &str) -> RefreshOutcome {
+        let Some(slot) = self.existing_slot(volume_id) else {
+            return RefreshOutcome::Gone;
+        };
+        let mut guard = slot.lock().await;
+        let Some(live) = guard.as_mut() else {
+            return RefreshOutcome::Gone;
+        };
+        if live.stale {
+            return RefreshOutcome::Stale;
+        }
+        let started = Instant::now();
+        let before = live.state.rendered_at;
+        let result = async {
+            let current = live.token.clone();
+            let prepared = self.prepare(&live.spec, None, Some(&current)).await?;
+            self.apply(live, prepared)
+        }
+        .await;
+        self.metrics
+            .refresh_seconds
+            .observe(started.elapsed().as_secs_f64());
+        match result {
+            Ok(()) => {
+                let changed = live.state.rendered_at != before;
+                self.metrics
+                    .refresh(if changed { "ok" } else { "unchanged" });
+                RefreshOutcome::Done
+            }
+            Err(DriverError::Source(SourceError::NotFound { .. }))
+            | Err(DriverError::Source(SourceError::PermissionDenied(_))) => {
+                live.stale = true;
+                self.metrics.refresh("stale");
+                self.metrics
+                    .stale_volumes_total
+                    .get_or_create(&crate::metrics::ReasonLabel {
+                        reason: "connector-gone-or-denied".into(),
+                    })
+                    .inc();
+                warn!(volume_id, "connector deleted or access revoked: refresh stopped; the last files stay until their token expires");
+                RefreshOutcome::Stale
+            }
+            Err(e) => {
+                self.metrics.refresh("error");
+                warn!(volume_id, error = %e, "refresh failed; keeping the last good files");
+                RefreshOutcome::Failed
+            }
+        }
+    }
+
+    async fn on_source_event(&self, ev: &SourceEvent) {
+        let seen = Instant::now();
+        let slots: Vec<(String, Slot)> = self
+            .volumes
+            .lock()
+            .expect("volume map poisoned")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let mut affected = Vec::new();
+        for (id, slot) in slots {
+            let guard = slot.lock().await;
+            if let Some(live) = guard.as_ref() {
+                // A stale volume whose connector reappears gets another chance.
+                if live.deps.matches(ev)
+                    || (live.stale
+                        && live
+                            .spec
+                            .connectors
+                            .iter()
+                            .any(|k| matches!(ev, SourceEvent::Connector(c) if c == k)))
+                {
+                    affected.push(id);
+                }
+            }
+        }
+        for id in affected {
+            if let Some(slot) = self.existing_slot(&id) {
+                if let Some(live) = slot.lock().await.as_mut() {
+                    live.stale = false;
+                }
+            }
+            let outcome = self.refresh(&id).await;
+            debug!(volume_id = %id, ?outcome, "re-rendered after a source change");
+            self.metrics
+                .rotation_latency_seconds
+                .observe(seen.elapsed().as_secs_f64());
+        }
+    }
+
+    async fn update_token_gauge(&self) {
+        let slots: Vec<Slot> = self
+            .volumes
+            .lock()
+            .expect("volume map poisoned")
+            .values()
+            .cloned()
+            .collect();
+        let now = Timestamp::now();
+        let mut min: Option<f64> = None;
+        for s in slots {
+            if let Ok(g) = s.try_lock() {
+                if let Some(l) = g.as_ref() {
+                    let r = l.token.remaining(now).as_secs_f64();
+                    min = Some(min.map_or(r, |m| m.min(r)));
+                }
+            }
+        }
+        self.metrics
+            .token_min_seconds_to_expiry
+            .set(min.unwrap_or(0.0));
+    }
+
+    /// NodeUnpublishVolume: unmount (lazy if busy), remove the target dir and the state.
+    /// Unknown volumes and missing targets are OK (kubelet retries NOT_FOUND forever).
+    pub async fn unpublish(&self, volume_id: &str, target: &Path) -> Result<(), DriverError> {
+        let slot = self.slot(volume_id);
+        let mut guard = slot.lock().await;
+        let known_target = guard
+            .as_ref()
+            .map(|l| l.state.target_path.clone())
+            .or_else(|| {
+                self.state
+                    .load(volume_id)
+                    .ok()
+                    .flatten()
+                    .map(|s| s.target_path)
+            });
+        if let Some(t) = &known_target {
+            if t != target {
+                // Not the target this volume is published at: leave the real one alone.
+                warn!(volume_id, requested = %target.display(), published = %t.display(), "unpublish for a different target; nothing to do");
+                drop(guard);
+                if known_target.is_none() {
+                    self.forget_slot(volume_id, &slot);
+                }
+                return Ok(());
+            }
+        }
+        self.scheduler.cancel(volume_id);
+        mount::unmount_ours(target)?;
+        match std::fs::remove_dir(target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                if mount::is_mount_point(target)? {
+                    return Err(DriverError::FailedPrecondition(format!(
+                        "{} is still a mount point that connectors-csi did not create; not removing it",
+                        target.display()
+                    )));
+                }
+                // Left-over files of an unmounted volume (not ours to keep): remove the directory.
+                if known_target.is_some() {
+                    std::fs::remove_dir_all(target).map_err(|e2| {
+                        DriverError::Internal(format!("remove {}: {e} / {e2}", target.display()))
+                    })?;
+                }
+            }
+        }
+        self.state.remove(volume_id)?;
+        let was_live = guard.take().is_some();
+        drop(guard);
+        self.forget_slot(volume_id, &slot);
+        if was_live {
+            info!(volume_id, "volume unpublished");
+        }
+        Ok(())
+    }
+
+    /// Restart recovery: re-adopt every volume in the state dir whose tmpfs is still mounted,
+    /// clean up the rest, and unmount tmpfs of ours under the kubelet dir that no state knows.
+    pub async fn recover(&self) -> Result<RecoveryReport, DriverError> {
+        let mut report = RecoveryReport::default();
+        let mut known_targets = BTreeSet::new();
+        for entry in self.state.list()? {
+            let st = match entry {
+                Ok(s) => s,
+                Err((path, e)) => {
+                    warn!(path = %path.display(), error = %e, "removing unreadable state file");
+                    self.state.remove_path(&path);
+                    report.removed += 1;
+                    continue;
+                }
+            };
+            if !mount::is_our_mount(&st.target_path)? {
+                let _ = std::fs::remove_dir(&st.target_path);
+                self.state.remove(&st.volume_id)?;
+                report.removed += 1;
+                continue;
+            }
+            known_targets.insert(st.target_path.clone());
+            let ctx: std::collections::HashMap<String, String> =
+                st.attributes.clone().into_iter().collect();
+            let spec = match crate::csi::request::parse_attributes(&ctx, st.file_mode) {
+                Ok(mut s) => {
+                    s.file_mode = st.file_mode;
+                    s
+                }
+                Err(e) => {
+                    warn!(volume_id = %st.volume_id, error = %e, "state has invalid attributes; unmounting");
+                    self.teardown(&st.volume_id, &st.target_path);
+                    report.removed += 1;
+                    continue;
+                }
+            };
+            let token =
+                st.token.as_ref().map(Token::from).unwrap_or_else(|| {
+                    Token::new("", Timestamp::UNIX_EPOCH, Timestamp::UNIX_EPOCH)
+                });
+            let capability = parse_capability(&st);
+            let id = st.volume_id.clone();
+            let live = LiveVolume {
+                spec,
+                capability,
+                token,
+                deps: Deps::default(),
+                stale: false,
+                state: st,
+            };
+            *self.slot(&id).lock().await = Some(live);
+            // Re-render now: repairs an interrupted first write and picks up changes made while down.
+            self.scheduler.schedule(&id, Timestamp::now());
+            report.adopted += 1;
+        }
+        // Orphaned tmpfs of ours (state lost) under the kubelet dir.
+        for m in mount::mount_table()? {
+            if m.fs_type == "tmpfs"
+                && m.source == mount::MOUNT_SOURCE
+                && m.mount_point.starts_with(&self.cfg.kubelet_dir)
+                && !known_targets.contains(&m.mount_point)
+            {
+                warn!(target = %m.mount_point.display(), "unmounting an orphaned connectors-csi tmpfs with no state");
+                mount::unmount_ours(&m.mount_point)?;
+                let _ = std::fs::remove_dir(&m.mount_point);
+                report.orphans_unmounted += 1;
+            }
+        }
+        self.metrics.volumes.set(self.volume_count() as i64);
+        info!(
+            adopted = report.adopted,
+            removed = report.removed,
+            orphans = report.orphans_unmounted,
+            "restart recovery done"
+        );
+        Ok(report)
+    }
+
+    /// Unpublished-state snapshot used by tests and the CLI: (volume id, target, files).
+    pub async fn describe(
+        &self,
+        volume_id: &str,
+    ) -> Option<(PathBuf, Vec<String>, Option<Timestamp>)> {
+        let slot = self.existing_slot(volume_id)?;
+        let g = slot.lock().await;
+        g.as_ref().map(|l| {
+            (
+                l.state.target_path.clone(),
+                l.state.files.clone(),
+                l.state.next_refresh,
+            )
+        })
+    }
+}
+
+/// What [`Driver::recover`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryReport {
+    pub adopted: usize,
+    pub removed: usize,
+    pub orphans_unmounted: usize,
+}
+
+fn parse_capability(st: &VolumeState) -> MountCapability {
+    // canonical(): "mount;fs=<fs>;flags=<a,b>;mode=<n>"
+    let mut fs_type = String::new();
+    let mut flags = Vec::new();
+    let mut mode = 0;
+    for part in st.capability.split(';') {
+        if let Some(v) = part.strip_prefix("fs=") {
+            fs_type = v.to_string();
+        } else if let Some(v) = part.strip_prefix("flags=") {
+            flags = v
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        } else if let Some(v) = part.strip_prefix("mode=") {
+            mode = v.parse().unwrap_or(0);
+        }
+    }
+    MountCapability {
+        fs_type,
+        mount_flags: flags,
+        volume_mount_group: st.volume_mount_group,
+        access_mode: mode,
+    }
+}
+
+/// 80 % of the token lifetime plus 0–10 s jitter, at most 24 h from now.
+pub fn next_refresh(token: &Token) -> Timestamp {
+    use rand::Rng;
+    let jitter = jiff::SignedDuration::from_millis(rand::rng().random_range(0..10_000));
+    let at = token.refresh_at() + jitter;
+    let cap = Timestamp::now() + jiff::SignedDuration::from_hours(24);
+    at.min(cap)
+}
+
+#[allow(dead_code)] // WIRE(direct)
+/// PEM blocks of a CA Secret: keys ending `.crt`/`.pem`, or values with a PEM header.
+fn pem_from_secret(secret: &k8s_openapi::api::core::v1::Secret) -> Option<String> {
+    let mut out = String::new();
+    let mut add = |k: &str, v: &[u8]| {
+        if let Ok(s) = std::str::from_utf8(v) {
+            if k.ends_with(".crt") || k.ends_with(".pem") || s.contains("-----BEGIN") {
+                out.push_str(s.trim_end());
+                out.push('\n');
+            }
+        }
+    };
+    if let Some(d) = &secret.data {
+        for (k, v) in d {
+            add(k, &v.0);
+        }
+    }
+    if let Some(d) = &secret.string_data {
+        for (k, v) in d {
+            add(k, v.as_bytes());
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+#[allow(dead_code)]
+fn _assert_send(d: &Driver, r: PublishRequest) {
+    fn is_send<T: Send>(_: T) {}
+    is_send(d.publish(r));
+}
+
+pub(crate) const REFRESH_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);

@@ -1,0 +1,156 @@
+//! Prometheus metrics. Labels have bounded cardinality: gRPC codes, results and source kinds,
+//! never volume ids or pod names.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CodeLabel {
+    pub code: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    pub result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    pub reason: String,
+}
+
+/// All driver metrics.
+pub struct Metrics {
+    pub registry: Registry,
+    pub publish_total: Family<CodeLabel, Counter>,
+    pub publish_seconds: Family<CodeLabel, Histogram>,
+    pub unpublish_total: Family<CodeLabel, Counter>,
+    pub unpublish_seconds: Family<CodeLabel, Histogram>,
+    pub republish_failures_total: Counter,
+    pub refresh_total: Family<ResultLabel, Counter>,
+    pub refresh_seconds: Histogram,
+    pub rotation_latency_seconds: Histogram,
+    pub volumes: Gauge,
+    pub token_min_seconds_to_expiry: Gauge<f64, AtomicU64>,
+    pub source_synced: Gauge,
+    pub stale_volumes_total: Family<ReasonLabel, Counter>,
+}
+
+fn latency() -> Histogram {
+    Histogram::new(exponential_buckets(0.0005, 2.0, 16))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("connectors_csi");
+        let publish_total = Family::<CodeLabel, Counter>::default();
+        let publish_seconds =
+            Family::<CodeLabel, Histogram>::new_with_constructor(latency as fn() -> Histogram);
+        let unpublish_total = Family::<CodeLabel, Counter>::default();
+        let unpublish_seconds =
+            Family::<CodeLabel, Histogram>::new_with_constructor(latency as fn() -> Histogram);
+        let republish_failures_total = Counter::default();
+        let refresh_total = Family::<ResultLabel, Counter>::default();
+        let refresh_seconds = latency();
+        let rotation_latency_seconds = latency();
+        let volumes = Gauge::default();
+        let token_min_seconds_to_expiry = Gauge::<f64, AtomicU64>::default();
+        let source_synced = Gauge::default();
+        let stale_volumes_total = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "publish",
+            "NodePublishVolume calls by gRPC code",
+            publish_total.clone(),
+        );
+        registry.register(
+            "publish_duration_seconds",
+            "NodePublishVolume latency by gRPC code",
+            publish_seconds.clone(),
+        );
+        registry.register(
+            "unpublish",
+            "NodeUnpublishVolume calls by gRPC code",
+            unpublish_total.clone(),
+        );
+        registry.register(
+            "unpublish_duration_seconds",
+            "NodeUnpublishVolume latency by gRPC code",
+            unpublish_seconds.clone(),
+        );
+        registry.register(
+            "republish_failures",
+            "Periodic republishes that kept the last good files because refreshing failed",
+            republish_failures_total.clone(),
+        );
+        registry.register(
+            "refresh",
+            "Volume refreshes by result (ok, unchanged, error, stale)",
+            refresh_total.clone(),
+        );
+        registry.register(
+            "refresh_duration_seconds",
+            "Volume refresh latency",
+            refresh_seconds.clone(),
+        );
+        registry.register(
+            "rotation_latency_seconds",
+            "Time from a source change being seen to new bytes written",
+            rotation_latency_seconds.clone(),
+        );
+        registry.register("volumes", "Live published volumes", volumes.clone());
+        registry.register(
+            "token_min_seconds_to_expiry",
+            "Smallest remaining lifetime of any mounted token",
+            token_min_seconds_to_expiry.clone(),
+        );
+        registry.register(
+            "source_synced",
+            "1 when the connector source has completed its initial sync",
+            source_synced.clone(),
+        );
+        registry.register("stale_volumes", "Volumes whose refresh stopped (connector deleted or access revoked); files kept until expiry", stale_volumes_total.clone());
+        Metrics {
+            registry,
+            publish_total,
+            publish_seconds,
+            unpublish_total,
+            unpublish_seconds,
+            republish_failures_total,
+            refresh_total,
+            refresh_seconds,
+            rotation_latency_seconds,
+            volumes,
+            token_min_seconds_to_expiry,
+            source_synced,
+            stale_volumes_total,
+        }
+    }
+
+    /// Text exposition format.
+    pub fn encode(&self) -> String {
+        let mut s = String::new();
+        prometheus_client::encoding::text::encode(&mut s, &self.registry)
+            .expect("encoding to a String cannot fail");
+        s
+    }
+
+    pub fn refresh(&self, result: &str) {
+        self.refresh_total
+            .get_or_create(&ResultLabel {
+                result: result.into(),
+            })
+            .inc();
+    }
+}

@@ -1,0 +1,168 @@
+//! The refresh scheduler: one task and one delay queue for all volumes.
+//!
+//! Each volume has at most one pending entry. A successful refresh schedules the next one at ~80 %
+//! of the token lifetime plus 0–10 s jitter (at most 24 h ahead, see [`crate::driver::next_refresh`]);
+//! a failure retries with exponential backoff (1 s doubling to a 5 min cap, with jitter). Every
+//! attempt has a timeout, and the existing files are kept on any failure.
+
+use std::collections::HashMap;
+use std::sync::Weak;
+use std::time::Duration;
+
+use futures::StreamExt;
+use jiff::Timestamp;
+use rand::Rng;
+use tokio::sync::mpsc;
+use tokio_util::time::{delay_queue, DelayQueue};
+use tracing::warn;
+
+use crate::driver::{Driver, REFRESH_ATTEMPT_TIMEOUT};
+
+/// Result of one refresh attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefreshOutcome {
+    /// Refreshed (or nothing changed); the driver scheduled the next run itself.
+    Done,
+    /// Failed; retry with backoff.
+    Failed,
+    /// Connector gone or access revoked; stop until a change event revives it.
+    Stale,
+    /// The volume is no longer published.
+    Gone,
+}
+
+/// First retry delay after a failure.
+pub const BACKOFF_START: Duration = Duration::from_secs(1);
+/// Longest retry delay.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(300);
+
+/// Backoff for the `n`th consecutive failure (n ≥ 1): 1 s · 2^(n-1), capped, with ±20 % jitter.
+pub fn backoff(n: u32) -> Duration {
+    let base = BACKOFF_START
+        .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+        .min(BACKOFF_CAP);
+    let jitter = rand::rng().random_range(0.8..1.2);
+    base.mul_f64(jitter).min(BACKOFF_CAP)
+}
+
+enum Command {
+    Schedule(String, Timestamp),
+    Cancel(String),
+    Finished(String, RefreshOutcome),
+}
+
+/// Handle to the scheduler task.
+#[derive(Clone)]
+pub struct Scheduler {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl Scheduler {
+    /// Starts the scheduler task. It stops when the driver is dropped.
+    pub fn start(driver: Weak<Driver>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(run(driver, rx, tx.clone()));
+        Scheduler { tx }
+    }
+
+    /// (Re)schedules `volume_id` at `at` (replacing any pending entry).
+    pub fn schedule(&self, volume_id: &str, at: Timestamp) {
+        let _ = self.tx.send(Command::Schedule(volume_id.to_string(), at));
+    }
+
+    pub fn cancel(&self, volume_id: &str) {
+        let _ = self.tx.send(Command::Cancel(volume_id.to_string()));
+    }
+}
+
+async fn run(
+    driver: Weak<Driver>,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+    tx: mpsc::UnboundedSender<Command>,
+) {
+    let mut queue: DelayQueue<String> = DelayQueue::new();
+    let mut keys: HashMap<String, delay_queue::Key> = HashMap::new();
+    let mut failures: HashMap<String, u32> = HashMap::new();
+    let mut running: HashMap<String, Option<Timestamp>> = HashMap::new();
+    loop {
+        tokio::select! {
+            cmd = rx.recv() => {
+                let Some(cmd) = cmd else { return };
+                match cmd {
+                    Command::Schedule(id, at) => {
+                        if let Some(pending) = running.get_mut(&id) {
+                            // A refresh is in flight; remember the newest schedule for afterwards.
+                            *pending = Some(at);
+                            continue;
+                        }
+                        let delay = at.duration_since(Timestamp::now()).try_into().unwrap_or(Duration::ZERO);
+                        match keys.get(&id) {
+                            Some(k) => queue.reset(k, delay),
+                            None => { let k = queue.insert(id.clone(), delay); keys.insert(id, k); }
+                        }
+                    }
+                    Command::Cancel(id) => {
+                        if let Some(k) = keys.remove(&id) { queue.remove(&k); }
+                        failures.remove(&id);
+                        running.remove(&id);
+                    }
+                    Command::Finished(id, outcome) => {
+                        let Some(pending) = running.remove(&id) else { continue };
+                        match outcome {
+                            RefreshOutcome::Done => {
+                                failures.remove(&id);
+                                if let Some(at) = pending {
+                                    let _ = tx.send(Command::Schedule(id, at));
+                                }
+                            }
+                            RefreshOutcome::Failed => {
+                                let n = failures.entry(id.clone()).or_insert(0);
+                                *n += 1;
+                                let k = queue.insert(id.clone(), backoff(*n));
+                                keys.insert(id, k);
+                            }
+                            RefreshOutcome::Stale | RefreshOutcome::Gone => {
+                                failures.remove(&id);
+                            }
+                        }
+                    }
+                }
+            }
+            Some(expired) = queue.next(), if !queue.is_empty() => {
+                let id = expired.into_inner();
+                keys.remove(&id);
+                let Some(d) = driver.upgrade() else { return };
+                running.insert(id.clone(), None);
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    let outcome = match tokio::time::timeout(REFRESH_ATTEMPT_TIMEOUT, d.refresh(&id)).await {
+                        Ok(o) => o,
+                        Err(_) => {
+                            warn!(volume_id = %id, "refresh attempt timed out");
+                            RefreshOutcome::Failed
+                        }
+                    };
+                    let _ = tx.send(Command::Finished(id, outcome));
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_cap_with_jitter() {
+        for (n, base) in [(1u32, 1.0f64), (2, 2.0), (3, 4.0), (6, 32.0)] {
+            let d = backoff(n).as_secs_f64();
+            assert!(
+                d >= base * 0.8 - 1e-9 && d <= base * 1.2 + 1e-9,
+                "n={n}: {d}"
+            );
+        }
+        assert!(backoff(30) <= BACKOFF_CAP);
+        assert!(backoff(30) >= BACKOFF_CAP.mul_f64(0.8));
+    }
+}
