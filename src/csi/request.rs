@@ -420,9 +420,11 @@ pub fn parse_attributes(
                 let s = match v {
                     serde_json::Value::String(s) => s.clone(),
                     serde_json::Value::Bool(_) | serde_json::Value::Number(_) => v.to_string(),
-                    _ => return Err(invalid(format!(
+                    _ => {
+                        return Err(invalid(format!(
                         "configuration.params[{conf:?}][{k:?}] must be a string, number or boolean"
-                    ))),
+                    )))
+                    }
                 };
                 m.insert(k.clone(), s);
             }
