@@ -1,1 +1,6 @@
-fn main() {}
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    connectors_csi::cli::run(connectors_csi::cli::Cli::parse()).await
+}

@@ -42,6 +42,9 @@ pub struct DriverConfig {
     pub token_source: TokenSourceMode,
     pub tmpfs_size_bytes: u64,
     pub default_file_mode: u32,
+    /// Mount a tmpfs per volume (production). `false` writes into the plain target directory:
+    /// only for the non-root demo.
+    pub mount: bool,
 }
 
 impl DriverConfig {
@@ -57,6 +60,7 @@ impl DriverConfig {
             token_source: TokenSourceMode::Auto,
             tmpfs_size_bytes: DEFAULT_TMPFS_SIZE,
             default_file_mode: 0o440,
+            mount: true,
         }
     }
 
@@ -214,7 +218,7 @@ impl Driver {
                     req.target_path.display()
                 )));
             }
-            if mount::is_our_mount(&req.target_path)? {
+            if self.volume_present(&req.target_path)? {
                 self.republish(live, &req).await;
                 return Ok(());
             }
@@ -291,12 +295,21 @@ impl Driver {
         })
     }
 
+    /// Is the volume's content still in place at `target`?
+    fn volume_present(&self, target: &Path) -> Result<bool, DriverError> {
+        if self.cfg.mount {
+            Ok(mount::is_our_mount(target)?)
+        } else {
+            Ok(target.join(atomic::DATA_DIR).symlink_metadata().is_ok())
+        }
+    }
+
     fn mount_and_write(&self, req: &PublishRequest, payload: &Payload) -> Result<(), DriverError> {
         let target = &req.target_path;
         std::fs::create_dir_all(target).map_err(|e| {
             DriverError::Internal(format!("create target directory {}: {e}", target.display()))
         })?;
-        if !mount::is_our_mount(target)? {
+        if self.cfg.mount && !mount::is_our_mount(target)? {
             if mount::is_mount_point(target)? {
                 return Err(DriverError::FailedPrecondition(format!(
                     "{} already has a mount that connectors-csi did not create; refusing to mount over it",
@@ -359,11 +372,15 @@ impl Driver {
 
     /// Removes everything a failed publish created: the mount, the target dir, the state.
     fn teardown(&self, volume_id: &str, target: &Path) {
-        if let Err(e) = mount::unmount_ours(target) {
-            warn!(volume_id, error = %e, "cleanup: unmount failed");
-        }
-        if !mount::is_mount_point(target).unwrap_or(true) {
-            let _ = std::fs::remove_dir(target);
+        if !self.cfg.mount {
+            let _ = std::fs::remove_dir_all(target);
+        } else {
+            if let Err(e) = mount::unmount_ours(target) {
+                warn!(volume_id, error = %e, "cleanup: unmount failed");
+            }
+            if !mount::is_mount_point(target).unwrap_or(true) {
+                let _ = std::fs::remove_dir(target);
+            }
         }
         if let Err(e) = self.state.remove(volume_id) {
             warn!(volume_id, error = %e, "cleanup: removing state failed");
@@ -687,6 +704,9 @@ impl Driver {
             }
         }
         self.scheduler.cancel(volume_id);
+        if !self.cfg.mount && known_target.is_some() {
+            let _ = std::fs::remove_dir_all(target);
+        }
         mount::unmount_ours(target)?;
         match std::fs::remove_dir(target) {
             Ok(()) => {}
@@ -731,7 +751,7 @@ impl Driver {
                     continue;
                 }
             };
-            if !mount::is_our_mount(&st.target_path)? {
+            if !self.volume_present(&st.target_path)? {
                 let _ = std::fs::remove_dir(&st.target_path);
                 self.state.remove(&st.volume_id)?;
                 report.removed += 1;
@@ -773,7 +793,8 @@ impl Driver {
         }
         // Orphaned tmpfs of ours (state lost) under the kubelet dir.
         for m in mount::mount_table()? {
-            if m.fs_type == "tmpfs"
+            if self.cfg.mount
+                && m.fs_type == "tmpfs"
                 && m.source == mount::MOUNT_SOURCE
                 && m.mount_point.starts_with(&self.cfg.kubelet_dir)
                 && !known_targets.contains(&m.mount_point)

@@ -1,0 +1,186 @@
+//! `connectors-csi serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use tracing::{error, info};
+
+use super::LogFormat;
+use crate::connector::dir::DirSource;
+use crate::connector::kube::{client_from_config, KubeSource, KubeSourceOptions};
+use crate::connector::{ConnectorSource, SourceError};
+use crate::driver::{Driver, DriverConfig, DEFAULT_TMPFS_SIZE};
+use crate::metrics::Metrics;
+use crate::token::TokenSourceMode;
+
+/// Flags of `serve`; every flag has an environment fallback.
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// CSI endpoint: unix:///csi/csi.sock or a plain path.
+    #[arg(long, env = "CSI_ENDPOINT", default_value = "unix:///csi/csi.sock")]
+    pub endpoint: String,
+    /// Node name reported by NodeGetInfo.
+    #[arg(long, env = "NODE_NAME")]
+    pub node_id: String,
+    /// Driver name (must match the CSIDriver object).
+    #[arg(long, env = "DRIVER_NAME", default_value = "connectors-csi")]
+    pub driver_name: String,
+    /// Kubelet root directory; target paths must be under it.
+    #[arg(long, env = "KUBELET_DIR", default_value = "/var/lib/kubelet")]
+    pub kubelet_dir: PathBuf,
+    /// Accept target paths outside --kubelet-dir (tests only).
+    #[arg(long, env = "ALLOW_ANY_TARGET", hide = true)]
+    pub allow_any_target: bool,
+    /// Where per-volume state lives (root-only; must survive driver restarts, not /tmp).
+    #[arg(long, env = "STATE_DIR", default_value = "/var/lib/connectors-csi")]
+    pub state_dir: PathBuf,
+    /// Connector source: `kube`, `dir:<path>`, or `auto` (kube when a cluster is configured,
+    /// else dir:./deploy/examples).
+    #[arg(long, env = "CONNECTORS_CSI_SOURCE", default_value = "auto")]
+    pub source: String,
+    /// Kubeconfig for out-of-cluster use (default: in-cluster config).
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Audience of the pod ServiceAccount tokens presented to the connectors proxy.
+    #[arg(long, env = "TOKEN_AUDIENCE", default_value = "connectors-proxy")]
+    pub token_audience: String,
+    /// Where pod tokens come from.
+    #[arg(long, env = "TOKEN_SOURCE", value_enum, default_value_t = TokenSourceMode::Auto)]
+    pub token_source: TokenSourceMode,
+    /// Directory source only: a token file used when kubelet passes no token.
+    #[arg(long, env = "STATIC_TOKEN_FILE")]
+    pub static_token_file: Option<PathBuf>,
+    /// Address of /metrics, /healthz and /readyz (empty to disable).
+    #[arg(long, env = "METRICS_ADDRESS", default_value = "0.0.0.0:9810")]
+    pub metrics_address: String,
+    /// Size of each volume's tmpfs in bytes.
+    #[arg(long, env = "TMPFS_SIZE", default_value_t = DEFAULT_TMPFS_SIZE)]
+    pub tmpfs_size: u64,
+    /// How long a publish waits for a Connector not yet in the cache (kube source).
+    #[arg(long, env = "CONNECTOR_WAIT", default_value = "5s", value_parser = parse_duration)]
+    pub connector_wait: Duration,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Log level or env-filter directive (e.g. `info`, `connectors_csi=debug`).
+    #[arg(long, env = "LOG_LEVEL", default_value = "info")]
+    pub log_level: String,
+}
+
+/// Parses Go-style durations (`5s`, `1m30s`).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let n = go_parse_duration::parse_duration(s).map_err(|_| format!("{s:?} is not a duration like 5s or 1m"))?;
+    if n < 0 {
+        return Err(format!("{s:?} must not be negative"));
+    }
+    Ok(Duration::from_nanos(n as u64))
+}
+
+/// Builds the connector source named by `spec`.
+pub async fn build_source(
+    spec: &str,
+    kubeconfig: Option<PathBuf>,
+    static_token_file: Option<PathBuf>,
+    connector_wait: Duration,
+) -> Result<Arc<dyn ConnectorSource>, SourceError> {
+    let spec = if spec == "auto" {
+        if kubeconfig.is_some() || std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
+            "kube".to_string()
+        } else {
+            "dir:./deploy/examples".to_string()
+        }
+    } else {
+        spec.to_string()
+    };
+    if spec == "kube" {
+        let client = client_from_config(kubeconfig).await?;
+        let opts = KubeSourceOptions {
+            wait_for_connector: connector_wait,
+            ..Default::default()
+        };
+        let src: Arc<dyn ConnectorSource> = KubeSource::start(client, opts).await;
+        return Ok(src);
+    }
+    if let Some(dir) = spec.strip_prefix("dir:") {
+        let src: Arc<dyn ConnectorSource> = DirSource::open(PathBuf::from(dir), static_token_file).await?;
+        return Ok(src);
+    }
+    Err(SourceError::Invalid(format!(
+        "unknown source {spec:?}: use kube, dir:<path> or auto"
+    )))
+}
+
+pub async fn run(args: ServeArgs) -> ExitCode {
+    super::init_logging(args.log_format, &args.log_level);
+    match serve(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error!("{e}");
+            eprintln!("connectors-csi: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    if args.node_id.trim().is_empty() {
+        return Err("--node-id (or NODE_NAME) must not be empty".into());
+    }
+    let path = crate::csi::server::parse_endpoint(&args.endpoint).map_err(|e| e.to_string())?;
+    let source = build_source(&args.source, args.kubeconfig.clone(), args.static_token_file.clone(), args.connector_wait)
+        .await
+        .map_err(|e| format!("connector source: {e}"))?;
+    let cfg = DriverConfig {
+        driver_name: args.driver_name.clone(),
+        node_id: args.node_id.clone(),
+        kubelet_dir: args.kubelet_dir.clone(),
+        allow_any_target: args.allow_any_target,
+        state_dir: args.state_dir.clone(),
+        token_audience: args.token_audience.clone(),
+        token_source: args.token_source,
+        tmpfs_size_bytes: args.tmpfs_size,
+        default_file_mode: 0o440,
+        mount: true,
+    };
+    let metrics = Arc::new(Metrics::new());
+    let driver = Driver::new(cfg, source.clone(), metrics.clone()).map_err(|e| e.to_string())?;
+    let report = driver.recover().await.map_err(|e| format!("restart recovery: {e}"))?;
+    info!(driver = %args.driver_name, node = %args.node_id, source = source.kind(),
+          adopted = report.adopted, version = env!("CARGO_PKG_VERSION"), "connectors-csi starting");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let metrics_task = if args.metrics_address.is_empty() {
+        None
+    } else {
+        let addr: SocketAddr = args
+            .metrics_address
+            .parse()
+            .map_err(|_| format!("--metrics-address {:?} is not host:port", args.metrics_address))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| format!("metrics address {addr}: {e}"))?;
+        info!(%addr, "serving /metrics, /healthz, /readyz");
+        let src = source.clone();
+        let mut rx = stop_rx.clone();
+        Some(tokio::spawn(crate::metrics::serve_http(
+            listener,
+            metrics,
+            Arc::new(move || src.is_synced()),
+            async move {
+                let _ = rx.wait_for(|s| *s).await;
+            },
+        )))
+    };
+    let listener = crate::csi::server::bind(&path).map_err(|e| e.to_string())?;
+    let result = crate::csi::server::serve(driver, listener, &path, crate::csi::server::shutdown_signal()).await;
+    let _ = stop_tx.send(true);
+    if let Some(t) = metrics_task {
+        let _ = t.await;
+    }
+    info!("connectors-csi stopped");
+    result.map_err(|e| e.to_string())
+}
