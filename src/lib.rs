@@ -6,6 +6,7 @@
 //! [`volume`] (tmpfs, atomic writer, per-volume state) → [`refresh`] (scheduler).
 
 pub mod connector;
+pub mod credprovider;
 pub mod csi;
 pub mod render;
 pub mod token;
