@@ -785,6 +785,45 @@ fn sa_token_never_appears_in_debug_output() {
     assert!(!format!("{req:?}").contains("tok-secret"));
 }
 
+#[test]
+fn shipped_credential_provider_config_is_valid_for_these_flags() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/deploy/credential-provider/credential-provider-config.yaml"
+    );
+    let config: Value = serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(config["apiVersion"], "kubelet.config.k8s.io/v1");
+    assert_eq!(config["kind"], "CredentialProviderConfig");
+    let provider = &config["providers"][0];
+    assert_eq!(provider["name"], "connectors-csi");
+    assert_eq!(
+        provider["apiVersion"],
+        "credentialprovider.kubelet.k8s.io/v1"
+    );
+    assert!(connectors_csi::credprovider::parse_go_duration(
+        provider["defaultCacheDuration"].as_str().unwrap()
+    )
+    .is_ok());
+    let patterns = provider["matchImages"].as_array().unwrap();
+    assert!(!patterns.is_empty());
+    for p in patterns {
+        connectors_csi::credprovider::matching::urls_match(p.as_str().unwrap(), "x.io/y")
+            .expect("matchImages entries are valid patterns");
+    }
+    let argv: Vec<String> = provider["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(argv[0], "credential-provider");
+    let cli = Cli::try_parse_from(
+        std::iter::once("connectors-csi".to_string()).chain(argv[1..].iter().cloned()),
+    )
+    .expect("the example args are accepted");
+    cli.args.provider_config().unwrap();
+}
+
 // ---------------------------------------------------------------- the real binary
 
 #[test]
