@@ -7,6 +7,7 @@
 //! [`driver`] ties them together for one volume's lifecycle.
 
 pub mod connector;
+pub mod credprovider;
 pub mod csi;
 pub mod driver;
 pub mod metrics;
