@@ -73,11 +73,7 @@ pub struct ServeArgs {
 
 /// Parses Go-style durations (`5s`, `1m30s`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let n = go_parse_duration::parse_duration(s).map_err(|_| format!("{s:?} is not a duration like 5s or 1m"))?;
-    if n < 0 {
-        return Err(format!("{s:?} must not be negative"));
-    }
-    Ok(Duration::from_nanos(n as u64))
+    crate::token::parse_go_duration(s)
 }
 
 /// Builds the connector source named by `spec`.

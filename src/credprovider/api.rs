@@ -339,20 +339,7 @@ pub fn format_go_duration(d: Duration) -> String {
     out
 }
 
-/// Parses a non-negative Go duration (`5m`, `1h30m`, `90s`, `0s`).
-pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
-    let invalid = || format!("{s:?} is not a duration like \"5m\" or \"1h30m\"");
-    // go-parse-duration indexes bytes and chars interchangeably and panics on non-ASCII input:
-    // fold the two micro signs Go accepts into `us` and refuse anything else that is not ASCII.
-    let ascii = s.trim().replace(['\u{b5}', '\u{3bc}'], "u");
-    if !ascii.is_ascii() {
-        return Err(invalid());
-    }
-    let nanos = go_parse_duration::parse_duration(&ascii).map_err(|_| invalid())?;
-    u64::try_from(nanos)
-        .map(Duration::from_nanos)
-        .map_err(|_| format!("{s:?} must not be negative"))
-}
+pub use crate::token::parse_go_duration;
 
 #[cfg(test)]
 mod tests {

@@ -160,14 +160,28 @@ fn strip_positions(e: &serde_json::Error) -> String {
     format!("{what} at line {} column {}", e.line(), e.column())
 }
 
+/// Parses a non-negative Go duration (`5m`, `1h30m`, `90s`, `0s`).
+pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
+    let invalid = || format!("{s:?} is not a duration like \"5m\" or \"1h30m\"");
+    // go-parse-duration indexes bytes and chars interchangeably and panics on non-ASCII input:
+    // fold the two micro signs Go accepts into `us` and refuse anything else that is not ASCII.
+    let ascii = s.trim().replace(['\u{b5}', '\u{3bc}'], "u");
+    if !ascii.is_ascii() {
+        return Err(invalid());
+    }
+    let nanos = go_parse_duration::parse_duration(&ascii).map_err(|_| invalid())?;
+    u64::try_from(nanos)
+        .map(Duration::from_nanos)
+        .map_err(|_| format!("{s:?} must not be negative"))
+}
+
+
 /// Parses a Go-style duration (`30m`, `1h30m`, `90s`) and enforces the TokenRequest minimum.
 pub fn parse_expiration(s: &str) -> Result<Duration, String> {
-    let nanos = go_parse_duration::parse_duration(s.trim())
-        .map_err(|_| format!("token.expiration {s:?} is not a duration like \"30m\" or \"1h\""))?;
-    if nanos <= 0 {
+    let d = parse_go_duration(s).map_err(|e| format!("token.expiration: {e}"))?;
+    if d.is_zero() {
         return Err(format!("token.expiration {s:?} must be positive"));
     }
-    let d = Duration::from_nanos(nanos as u64);
     if d < MIN_EXPIRATION {
         return Err(format!(
             "token.expiration {s:?} is shorter than the minimum 10m accepted by the API server"
@@ -241,5 +255,8 @@ mod tests {
             .unwrap_err()
             .contains("not a duration"));
         assert!(parse_expiration("-1h").is_err());
+        // Non-ASCII input must be an error, not a panic inside the duration parser.
+        assert!(parse_expiration("1ħ").is_err());
+        assert_eq!(parse_go_duration("1500µs").unwrap(), Duration::from_micros(1500));
     }
 }
