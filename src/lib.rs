@@ -8,5 +8,6 @@
 pub mod connector;
 pub mod csi;
 pub mod render;
+pub mod testing;
 pub mod token;
 pub mod volume;
