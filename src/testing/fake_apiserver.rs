@@ -218,6 +218,7 @@ struct ServerState {
     sar_requests: Vec<SarRequest>,
     sar_policy: SarPolicy,
     accepted_tokens: Option<HashSet<String>>,
+    path_prefix: Option<String>,
     tokens_issued: u64,
     uid_counter: u64,
 }
@@ -272,6 +273,7 @@ impl FakeApiServer {
                 sar_requests: Vec::new(),
                 sar_policy: Arc::new(|_| SarDecision::allow("allowed by the fake API server")),
                 accepted_tokens: None,
+                path_prefix: None,
                 tokens_issued: 0,
                 uid_counter: 0,
             }),
@@ -498,6 +500,12 @@ impl FakeApiServer {
             tokens.map(|t| t.iter().map(|s| s.to_string()).collect());
     }
 
+    /// Serve the API under a path prefix (like an API server behind a gateway at
+    /// `https://host/kubernetes/<cluster>`); requests outside it get 404.
+    pub fn set_path_prefix(&self, prefix: Option<&str>) {
+        self.inner.lock().path_prefix = prefix.map(|p| p.trim_end_matches('/').to_string());
+    }
+
     /// Request counters since start (or the last [`FakeApiServer::reset_counts`]).
     pub fn counts(&self) -> RequestCounts {
         self.inner.lock().counts.clone()
@@ -668,7 +676,15 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = uri.path().to_string();
+    let full_path = uri.path().to_string();
+    let prefix = inner.lock().path_prefix.clone();
+    let path = match prefix.as_deref() {
+        None => full_path.clone(),
+        Some(p) => match full_path.strip_prefix(p) {
+            Some(rest) if rest.starts_with('/') => rest.to_string(),
+            _ => format!("/outside-prefix{full_path}"),
+        },
+    };
     let query_str = uri.query().unwrap_or_default().to_string();
     let query: BTreeMap<String, String> = url::form_urlencoded::parse(query_str.as_bytes())
         .into_owned()
@@ -703,7 +719,7 @@ async fn handle(
         let mut st = inner.lock();
         st.requests.push(RecordedRequest {
             method: method.to_string(),
-            path: path.clone(),
+            path: full_path.clone(),
             query: query_str.clone(),
             authorization: authorization.clone(),
         });
