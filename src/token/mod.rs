@@ -3,6 +3,8 @@
 //! A [`Token`] never prints its value: `Debug` and `Display` are redacted, and the only way to read
 //! it is [`Token::expose`], which call sites use to hand it to the renderer.
 
+pub mod direct;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
