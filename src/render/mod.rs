@@ -7,6 +7,43 @@ use std::sync::Arc;
 
 use crate::connector::{Connector, ConnectorClass};
 
+mod funcs;
+#[cfg(test)]
+mod golden_tests;
+pub mod kubeconfig;
+mod template;
+#[cfg(test)]
+mod tests;
+pub mod tokenfile;
+
+pub use kubeconfig::PLACEHOLDER_USER_TOKEN;
+pub use tokenfile::{tokenfile_direct_request, TOKENFILE};
+
+/// Upper bound on the total size of a volume's files (sum of all file sizes).
+pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
+
+/// `no_proxy` written into the built-in `.env`: loopback and in-cluster service names, so
+/// traffic to the connectors proxy itself and to cluster services bypasses the forward proxy.
+pub const NO_PROXY: &str = "localhost,127.0.0.1,.svc,.cluster.local";
+
+/// The built-in `kubeconfig` configuration, offered for connectors of class [`K8S_CLASS`]
+/// whose class does not define it.
+pub const KUBECONFIG: &str = "kubeconfig";
+
+/// Connectors of this class get the built-in `kubeconfig` and `tokenfile` configurations.
+pub const K8S_CLASS: &str = "k8s";
+
+/// Files written for every volume unless excluded with `!<file>` or replaced by a configuration.
+pub const BUILTIN_FILES: &[&str] = &[
+    ".env",
+    "http.proxy",
+    "https.proxy",
+    "context.token",
+    "context.proxy.caCert",
+    "ca.crt",
+    "connector.status.proxyAddress",
+];
+
 /// A connector with everything resolved that rendering needs.
 #[derive(Clone, Debug)]
 pub struct ResolvedConnector {
@@ -14,6 +51,34 @@ pub struct ResolvedConnector {
     pub class: Arc<ConnectorClass>,
     /// Proxy CA PEM (see [`crate::connector::types::proxy_ca`]).
     pub proxy_ca: Option<String>,
+    /// PEM CA of the target server itself (the Secret named by the Connector's
+    /// `spec.caCertSecretRef`, resolved by the driver); used by `tokenfile` direct mode.
+    pub target_ca: Option<String>,
+}
+
+impl ResolvedConnector {
+    /// `metadata.namespace` (empty when unset).
+    pub fn namespace(&self) -> String {
+        self.connector
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_default()
+    }
+
+    /// `metadata.name` (empty when unset).
+    pub fn name(&self) -> String {
+        self.connector.metadata.name.clone().unwrap_or_default()
+    }
+
+    /// `namespace/name`, for messages.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace(), self.name())
+    }
+
+    fn class_name(&self) -> String {
+        self.class.metadata.name.clone().unwrap_or_default()
+    }
 }
 
 /// What a volume asks for (parsed from its attributes).
@@ -25,6 +90,8 @@ pub struct RenderRequest {
     pub exclusions: Vec<String>,
     /// `configuration.params`: configuration name → param → value.
     pub params: BTreeMap<String, BTreeMap<String, String>>,
+    /// Namespace of the pod that mounts the volume (written to `tokenfile`'s `namespace` file).
+    pub pod_namespace: String,
 }
 
 /// Secret inputs of a render. `Debug` is redacted.
@@ -92,14 +159,352 @@ pub enum RenderError {
     Invalid(String),
 }
 
-/// Placeholder until the rendering layer lands (replaced by the real implementation).
+/// One layer of the merge: file name → content, `None` removing a file of an earlier layer.
+pub(crate) type Layer = BTreeMap<String, Option<Vec<u8>>>;
+
+/// Whether `name` may be a file of the volume: `[A-Za-z0-9._-]+`, not `.` or `..`, and not
+/// starting with `..` (reserved for the atomic writer's `..data` and timestamped directories).
+pub fn validate_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && name != "."
+        && !name.starts_with("..")
+}
+
+/// The proxy username of a connector: `namespace/name` with `/` percent-encoded (`ns%2Fname`).
+/// Characters outside `[A-Za-z0-9._~-]` are percent-encoded too, so the result is always safe
+/// in a URL's userinfo.
+pub fn proxy_username(ns: &str, name: &str) -> String {
+    format!(
+        "{}%2F{}",
+        funcs::query_escape(ns).replace('+', "%20"),
+        funcs::query_escape(name).replace('+', "%20")
+    )
+}
+
+/// `scheme://host[:port]` of a connector's proxy address (no path: the forward proxy is
+/// addressed by host only).
+fn proxy_origin(rc: &ResolvedConnector) -> Result<(String, String), RenderError> {
+    let raw = rc
+        .connector
+        .proxy_url()
+        .ok_or_else(|| RenderError::NoProxyAddress {
+            connector: rc.key(),
+        })?;
+    let url = url::Url::parse(raw).map_err(|e| {
+        RenderError::Invalid(format!(
+            "connector {} has an invalid proxy address {raw:?} in status.proxy.httpAddress.url: {e}",
+            rc.key()
+        ))
+    })?;
+    let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| {
+        RenderError::Invalid(format!(
+            "connector {} proxy address {raw:?} has no host",
+            rc.key()
+        ))
+    })?;
+    let hostport = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    Ok((url.scheme().to_string(), hostport))
+}
+
+/// The forward-proxy URL with embedded credentials:
+/// `<scheme>://<ns1>%2F<name1>[,<ns2>%2F<name2>…]:<token>@<host[:port]>`, where scheme and
+/// host come from the last connector's `status.proxy.httpAddress.url`.
+pub fn forward_proxy_url(
+    connectors: &[ResolvedConnector],
+    token: &str,
+) -> Result<String, RenderError> {
+    let last = connectors
+        .last()
+        .ok_or_else(|| RenderError::Invalid("no connector to build a proxy URL for".into()))?;
+    if token.is_empty() {
+        return Err(RenderError::Invalid(
+            "the proxy token is empty; a ServiceAccount token is required".into(),
+        ));
+    }
+    let (scheme, hostport) = proxy_origin(last)?;
+    let users = connectors
+        .iter()
+        .map(|rc| proxy_username(&rc.namespace(), &rc.name()))
+        .collect::<Vec<_>>()
+        .join(",");
+    let password = funcs::query_escape(token).replace('+', "%20");
+    Ok(format!("{scheme}://{users}:{password}@{hostport}"))
+}
+
+/// Content of a built-in file; `None` when there is nothing to write (no proxy CA known).
+fn builtin_file(
+    name: &str,
+    connectors: &[ResolvedConnector],
+    secrets: &RenderSecrets<'_>,
+) -> Result<Option<Vec<u8>>, RenderError> {
+    let last = connectors
+        .last()
+        .expect("render checked connectors is non-empty");
+    let bytes = match name {
+        ".env" => {
+            let url = forward_proxy_url(connectors, secrets.token)?;
+            format!("http_proxy={url}\nhttps_proxy={url}\nno_proxy={NO_PROXY}\n").into_bytes()
+        }
+        "http.proxy" | "https.proxy" => forward_proxy_url(connectors, secrets.token)?.into_bytes(),
+        "context.token" => {
+            if secrets.token.is_empty() {
+                return Err(RenderError::Invalid(
+                    "the proxy token is empty; a ServiceAccount token is required".into(),
+                ));
+            }
+            secrets.token.as_bytes().to_vec()
+        }
+        "context.proxy.caCert" | "ca.crt" => match last.proxy_ca.as_deref() {
+            Some(pem) if !pem.trim().is_empty() => pem.as_bytes().to_vec(),
+            _ => return Ok(None),
+        },
+        "connector.status.proxyAddress" => last
+            .connector
+            .proxy_url()
+            .ok_or_else(|| RenderError::NoProxyAddress {
+                connector: last.key(),
+            })?
+            .as_bytes()
+            .to_vec(),
+        other => unreachable!("{other} is not a built-in file"),
+    };
+    Ok(Some(bytes))
+}
+
+/// Declared params with class defaults applied, plus any extra params the volume passed.
+fn resolve_params(
+    configuration: &str,
+    declared: &[crate::connector::types::ParamSpec],
+    given: Option<&BTreeMap<String, String>>,
+) -> Result<BTreeMap<String, String>, RenderError> {
+    let mut out = given.cloned().unwrap_or_default();
+    for p in declared {
+        if out.contains_key(&p.name) {
+            continue;
+        }
+        match &p.default {
+            Some(d) => {
+                out.insert(p.name.clone(), d.clone());
+            }
+            None => {
+                return Err(RenderError::MissingParam {
+                    configuration: configuration.to_string(),
+                    param: p.name.clone(),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_k8s(rc: &ResolvedConnector) -> bool {
+    rc.connector.spec.connector_class_name == K8S_CLASS || rc.class_name() == K8S_CLASS
+}
+
+/// Renders a class-defined configuration for `rc`.
+fn render_class_configuration(
+    rc: &ResolvedConnector,
+    cfg: &crate::connector::types::ClassConfiguration,
+    connectors: &[ResolvedConnector],
+    req: &RenderRequest,
+    secrets: &RenderSecrets<'_>,
+) -> Result<Layer, RenderError> {
+    let class = rc.class_name();
+    for file in cfg.data.keys() {
+        if !validate_file_name(file) {
+            return Err(RenderError::InvalidFileName {
+                class,
+                configuration: cfg.name.clone(),
+                file: file.clone(),
+            });
+        }
+    }
+    let params = resolve_params(&cfg.name, &cfg.params, req.params.get(&cfg.name))?;
+    let data = template::template_data(rc, connectors, secrets.token, &params);
+    let mut layer = Layer::new();
+    for (file, source) in &cfg.data {
+        let out = template::render_file(
+            template::ErrorSite {
+                class: &class,
+                configuration: &cfg.name,
+                file,
+            },
+            source,
+            &data,
+            secrets.token,
+        )?;
+        layer.insert(file.clone(), Some(out.into_bytes()));
+    }
+    Ok(layer)
+}
+
+/// The built-in `kubeconfig` for a `k8s` connector: the real API server through the forward proxy.
+fn render_builtin_kubeconfig(
+    rc: &ResolvedConnector,
+    req: &RenderRequest,
+    secrets: &RenderSecrets<'_>,
+) -> Result<Layer, RenderError> {
+    if let Some(p) = req.params.get(KUBECONFIG).and_then(|p| p.keys().next()) {
+        return Err(RenderError::Invalid(format!(
+            "configuration.params kubeconfig has unknown parameter {p:?}; the built-in kubeconfig takes none"
+        )));
+    }
+    let server = rc.connector.spec.address.trim();
+    if server.is_empty() {
+        return Err(RenderError::Invalid(format!(
+            "connector {} has no spec.address; the kubeconfig needs the API server URL",
+            rc.key()
+        )));
+    }
+    let proxy_url = forward_proxy_url(std::slice::from_ref(rc), secrets.token)?;
+    let doc = kubeconfig::build(
+        &rc.name(),
+        server,
+        kubeconfig::Access::Proxy {
+            proxy_url: &proxy_url,
+            ca_pem: rc.proxy_ca.as_deref().filter(|c| !c.trim().is_empty()),
+        },
+    );
+    Ok(Layer::from([(KUBECONFIG.to_string(), Some(doc))]))
+}
+
+/// Renders configuration `name`: from the first connector whose class defines it, else the
+/// built-in `kubeconfig`/`tokenfile` of the first `k8s` connector.
+fn render_configuration(
+    name: &str,
+    connectors: &[ResolvedConnector],
+    req: &RenderRequest,
+    secrets: &RenderSecrets<'_>,
+) -> Result<Layer, RenderError> {
+    for rc in connectors {
+        if let Some(cfg) = rc.class.configuration(name) {
+            return render_class_configuration(rc, cfg, connectors, req, secrets);
+        }
+    }
+    let k8s = connectors.iter().find(|rc| is_k8s(rc));
+    match (name, k8s) {
+        (KUBECONFIG, Some(rc)) => return render_builtin_kubeconfig(rc, req, secrets),
+        (TOKENFILE, Some(rc)) => return tokenfile::render(rc, req, secrets),
+        _ => {}
+    }
+    let mut classes: Vec<String> = Vec::new();
+    let mut available: Vec<String> = Vec::new();
+    for rc in connectors {
+        let class = rc.class_name();
+        if !classes.contains(&class) {
+            classes.push(class);
+        }
+        let mut names: Vec<String> = rc
+            .class
+            .configuration_names()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        if is_k8s(rc) {
+            names.extend([KUBECONFIG.to_string(), TOKENFILE.to_string()]);
+        }
+        for n in names {
+            if !available.contains(&n) {
+                available.push(n);
+            }
+        }
+    }
+    Err(RenderError::UnknownConfiguration {
+        class: classes.join(","),
+        name: name.to_string(),
+        available: if available.is_empty() {
+            "none".to_string()
+        } else {
+            available
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    })
+}
+
+/// Renders the files of a volume.
+///
+/// Layers, later winning on a file-name clash: the built-in files, then each configuration of
+/// `req.configurations` in order. `req.exclusions` then remove files from the result. A
+/// configuration is rendered once, for the first connector whose class defines it (templates
+/// see every connector in `.connectors`); proxy-related built-ins use the last connector.
 pub fn render(
-    _connectors: &[ResolvedConnector],
-    _req: &RenderRequest,
+    connectors: &[ResolvedConnector],
+    req: &RenderRequest,
     secrets: &RenderSecrets<'_>,
 ) -> Result<Payload, RenderError> {
-    let mut p = Payload::default();
-    p.files
-        .insert("context.token".into(), secrets.token.as_bytes().to_vec());
-    Ok(p)
+    if connectors.is_empty() {
+        return Err(RenderError::Invalid(
+            "no connector selected; set the connectors (or connector.name) volume attribute".into(),
+        ));
+    }
+    for rc in connectors {
+        if rc.namespace().is_empty() || rc.name().is_empty() {
+            return Err(RenderError::Invalid(format!(
+                "connector {:?} lacks metadata.name or metadata.namespace",
+                rc.key()
+            )));
+        }
+    }
+    if let Some(stray) = req.params.keys().find(|k| !req.configurations.contains(k)) {
+        return Err(RenderError::Invalid(format!(
+            "configuration.params has parameters for {stray:?}, which is not listed in configuration.names"
+        )));
+    }
+    for ex in &req.exclusions {
+        if !validate_file_name(ex) {
+            return Err(RenderError::Invalid(format!(
+                "configuration.names excludes {:?}, which is not a valid file name",
+                format!("!{ex}")
+            )));
+        }
+    }
+
+    // None = built-in, computed only if it survives the merge and the exclusions.
+    let mut merged: BTreeMap<String, Option<Option<Vec<u8>>>> = BUILTIN_FILES
+        .iter()
+        .map(|f| (f.to_string(), None))
+        .collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for name in &req.configurations {
+        if seen.contains(&name.as_str()) {
+            continue;
+        }
+        seen.push(name);
+        for (file, content) in render_configuration(name, connectors, req, secrets)? {
+            merged.insert(file, Some(content));
+        }
+    }
+    for ex in &req.exclusions {
+        merged.remove(ex);
+    }
+
+    let mut files = BTreeMap::new();
+    let mut total = 0usize;
+    for (name, entry) in merged {
+        let content = match entry {
+            None => builtin_file(&name, connectors, secrets)?,
+            Some(c) => c,
+        };
+        if let Some(bytes) = content {
+            total += bytes.len();
+            if total > MAX_PAYLOAD_BYTES {
+                return Err(RenderError::Invalid(format!(
+                    "the rendered files exceed {} MiB (at {name:?}); trim the selected configurations or templates",
+                    MAX_PAYLOAD_BYTES / (1024 * 1024)
+                )));
+            }
+            files.insert(name, bytes);
+        }
+    }
+    Ok(Payload { files })
 }
