@@ -6,6 +6,7 @@
 //! [`volume`] (tmpfs, atomic writer, per-volume state) → [`refresh`] (scheduler).
 //! [`driver`] ties them together for one volume's lifecycle.
 
+pub mod cli;
 pub mod connector;
 pub mod credprovider;
 pub mod csi;

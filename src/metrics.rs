@@ -176,7 +176,10 @@ pub async fn serve_http(
                 async move {
                     m.source_synced.set(r() as i64);
                     (
-                        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+                        [(
+                            header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
                         m.encode(),
                     )
                 }
@@ -191,10 +194,15 @@ pub async fn serve_http(
                     if ready() {
                         (StatusCode::OK, "ready")
                     } else {
-                        (StatusCode::SERVICE_UNAVAILABLE, "connector source not synced yet")
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "connector source not synced yet",
+                        )
                     }
                 }
             }),
         );
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -11,12 +11,21 @@ use tonic::Code;
 async fn identity_follows_the_spec() {
     let t = TestDriver::start(default_source()).await;
     let mut id = t.identity.clone();
-    let info = id.get_plugin_info(proto::GetPluginInfoRequest {}).await.unwrap().into_inner();
+    let info = id
+        .get_plugin_info(proto::GetPluginInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     // csi-sanity's regex: starts and ends with a letter, ≤ 63 chars, [A-Za-z0-9-._] inside.
     let n = &info.name;
     assert!(n.len() <= 63 && !n.is_empty());
-    assert!(n.chars().next().unwrap().is_ascii_alphabetic() && n.chars().last().unwrap().is_ascii_alphabetic());
-    assert!(n.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)));
+    assert!(
+        n.chars().next().unwrap().is_ascii_alphabetic()
+            && n.chars().last().unwrap().is_ascii_alphabetic()
+    );
+    assert!(n
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c)));
     assert!(!info.vendor_version.is_empty());
 
     let caps = id
@@ -55,11 +64,21 @@ async fn node_capabilities_and_info() {
             None => None,
         })
         .collect();
-    assert_eq!(types, vec![proto::node_service_capability::rpc::Type::VolumeMountGroup as i32]);
+    assert_eq!(
+        types,
+        vec![proto::node_service_capability::rpc::Type::VolumeMountGroup as i32]
+    );
     for t in &types {
-        assert!(proto::node_service_capability::rpc::Type::try_from(*t).is_ok(), "known values only");
+        assert!(
+            proto::node_service_capability::rpc::Type::try_from(*t).is_ok(),
+            "known values only"
+        );
     }
-    let info = node.node_get_info(proto::NodeGetInfoRequest {}).await.unwrap().into_inner();
+    let info = node
+        .node_get_info(proto::NodeGetInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!info.node_id.is_empty() && info.node_id.len() <= 256);
     assert!(info.max_volumes_per_node >= 0);
     assert!(info.accessible_topology.is_none());
@@ -93,13 +112,22 @@ async fn publish_and_unpublish_argument_errors() {
     let good = publish_request("sanity", &target, &[("connector.name", "k8s-a")], "tok");
     let mut r = good.clone();
     r.volume_id.clear();
-    assert_eq!(node.node_publish_volume(r).await.unwrap_err().code(), Code::InvalidArgument);
+    assert_eq!(
+        node.node_publish_volume(r).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
     let mut r = good.clone();
     r.target_path.clear();
-    assert_eq!(node.node_publish_volume(r).await.unwrap_err().code(), Code::InvalidArgument);
+    assert_eq!(
+        node.node_publish_volume(r).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
     let mut r = good.clone();
     r.volume_capability = None;
-    assert_eq!(node.node_publish_volume(r).await.unwrap_err().code(), Code::InvalidArgument);
+    assert_eq!(
+        node.node_publish_volume(r).await.unwrap_err().code(),
+        Code::InvalidArgument
+    );
 
     let err = node
         .node_unpublish_volume(proto::NodeUnpublishVolumeRequest {
@@ -118,7 +146,9 @@ async fn publish_and_unpublish_argument_errors() {
         .unwrap_err();
     assert_eq!(err.code(), Code::InvalidArgument);
     // Unpublishing something never published is OK (idempotent; kubelet retries NOT_FOUND forever).
-    node.node_unpublish_volume(unpublish_request("sanity", &target)).await.unwrap();
+    node.node_unpublish_volume(unpublish_request("sanity", &target))
+        .await
+        .unwrap();
     t.stop().await;
 }
 
@@ -126,13 +156,25 @@ async fn publish_and_unpublish_argument_errors() {
 async fn unsupported_rpcs_are_unimplemented() {
     let t = TestDriver::start(default_source()).await;
     let mut node = t.node.clone();
-    let e = node.node_stage_volume(proto::NodeStageVolumeRequest::default()).await.unwrap_err();
+    let e = node
+        .node_stage_volume(proto::NodeStageVolumeRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::Unimplemented);
-    let e = node.node_unstage_volume(proto::NodeUnstageVolumeRequest::default()).await.unwrap_err();
+    let e = node
+        .node_unstage_volume(proto::NodeUnstageVolumeRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::Unimplemented);
-    let e = node.node_get_volume_stats(proto::NodeGetVolumeStatsRequest::default()).await.unwrap_err();
+    let e = node
+        .node_get_volume_stats(proto::NodeGetVolumeStatsRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::Unimplemented);
-    let e = node.node_expand_volume(proto::NodeExpandVolumeRequest::default()).await.unwrap_err();
+    let e = node
+        .node_expand_volume(proto::NodeExpandVolumeRequest::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), Code::Unimplemented);
     t.stop().await;
 }
@@ -156,7 +198,9 @@ async fn publish_is_idempotent() {
         .count();
     assert_eq!(n, 1, "one mount after five identical publishes");
     for _ in 0..3 {
-        node.node_unpublish_volume(unpublish_request("idem", &target)).await.unwrap();
+        node.node_unpublish_volume(unpublish_request("idem", &target))
+            .await
+            .unwrap();
     }
     assert!(!target.exists());
     t.stop().await;

@@ -11,7 +11,12 @@ use crate::csi::proto::{self, identity_client::IdentityClient, node_client::Node
 #[derive(Args, Debug)]
 pub struct CsiArgs {
     /// Driver socket.
-    #[arg(long, env = "CSI_ENDPOINT", default_value = "unix:///csi/csi.sock", global = true)]
+    #[arg(
+        long,
+        env = "CSI_ENDPOINT",
+        default_value = "unix:///csi/csi.sock",
+        global = true
+    )]
     pub endpoint: String,
     #[command(subcommand)]
     pub command: CsiCommand,
@@ -83,21 +88,36 @@ pub async fn run(args: CsiArgs) -> ExitCode {
 
 async fn run_inner(args: CsiArgs) -> Result<(), String> {
     let path = crate::csi::server::parse_endpoint(&args.endpoint).map_err(|e| e.to_string())?;
-    let channel = crate::csi::server::connect(&path)
-        .await
-        .map_err(|e| format!("cannot connect to {}: {e} (is the driver running?)", path.display()))?;
+    let channel = crate::csi::server::connect(&path).await.map_err(|e| {
+        format!(
+            "cannot connect to {}: {e} (is the driver running?)",
+            path.display()
+        )
+    })?;
     let mut node = NodeClient::new(channel.clone());
     match args.command {
         CsiCommand::Info => {
             let mut id = IdentityClient::new(channel);
-            let info = id.get_plugin_info(proto::GetPluginInfoRequest {}).await.map_err(|s| explain(&s))?.into_inner();
+            let info = id
+                .get_plugin_info(proto::GetPluginInfoRequest {})
+                .await
+                .map_err(|s| explain(&s))?
+                .into_inner();
             let caps = id
                 .get_plugin_capabilities(proto::GetPluginCapabilitiesRequest {})
                 .await
                 .map_err(|s| explain(&s))?
                 .into_inner();
-            let probe = id.probe(proto::ProbeRequest {}).await.map_err(|s| explain(&s))?.into_inner();
-            let ninfo = node.node_get_info(proto::NodeGetInfoRequest {}).await.map_err(|s| explain(&s))?.into_inner();
+            let probe = id
+                .probe(proto::ProbeRequest {})
+                .await
+                .map_err(|s| explain(&s))?
+                .into_inner();
+            let ninfo = node
+                .node_get_info(proto::NodeGetInfoRequest {})
+                .await
+                .map_err(|s| explain(&s))?
+                .into_inner();
             let ncaps = node
                 .node_get_capabilities(proto::NodeGetCapabilitiesRequest {})
                 .await
@@ -129,7 +149,8 @@ async fn run_inner(args: CsiArgs) -> Result<(), String> {
             mount_group,
         } => {
             let mut ctx: HashMap<String, String> = attrs.into_iter().collect();
-            ctx.entry("csi.storage.k8s.io/ephemeral".into()).or_insert_with(|| "true".into());
+            ctx.entry("csi.storage.k8s.io/ephemeral".into())
+                .or_insert_with(|| "true".into());
             let mut secrets = HashMap::new();
             if let Some((aud, tok)) = token {
                 let exp = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
@@ -148,7 +169,9 @@ async fn run_inner(args: CsiArgs) -> Result<(), String> {
                         proto::volume_capability::MountVolume {
                             fs_type: String::new(),
                             mount_flags: vec![],
-                            volume_mount_group: mount_group.map(|g| g.to_string()).unwrap_or_default(),
+                            volume_mount_group: mount_group
+                                .map(|g| g.to_string())
+                                .unwrap_or_default(),
                         },
                     )),
                     access_mode: Some(proto::volume_capability::AccessMode {

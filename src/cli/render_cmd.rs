@@ -26,7 +26,11 @@ pub struct RenderArgs {
     #[arg(long)]
     pub params: Option<String>,
     /// Token to render with (default: a visible placeholder).
-    #[arg(long, env = "CONNECTORS_CSI_RENDER_TOKEN", default_value = "<pod-serviceaccount-token>")]
+    #[arg(
+        long,
+        env = "CONNECTORS_CSI_RENDER_TOKEN",
+        default_value = "<pod-serviceaccount-token>"
+    )]
     pub token: String,
     /// Namespace of the pod (default: the connector's).
     #[arg(long)]
@@ -68,31 +72,45 @@ pub fn run(args: RenderArgs) -> ExitCode {
 
 /// Renders the files named by `args` (pure apart from reading the two YAML files).
 pub fn render_files(args: &RenderArgs) -> Result<BTreeMap<String, Vec<u8>>, String> {
-    let read = |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("read {}: {e}", p.display()));
-    let connector: Connector =
-        serde_yaml::from_str(&read(&args.connector)?).map_err(|e| format!("{}: not a Connector: {e}", args.connector.display()))?;
-    let class: ConnectorClass =
-        serde_yaml::from_str(&read(&args.class)?).map_err(|e| format!("{}: not a ConnectorClass: {e}", args.class.display()))?;
+    let read =
+        |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("read {}: {e}", p.display()));
+    let connector: Connector = serde_yaml::from_str(&read(&args.connector)?)
+        .map_err(|e| format!("{}: not a Connector: {e}", args.connector.display()))?;
+    let class: ConnectorClass = serde_yaml::from_str(&read(&args.class)?)
+        .map_err(|e| format!("{}: not a ConnectorClass: {e}", args.class.display()))?;
     let mut ctx = std::collections::HashMap::new();
-    ctx.insert("connector.name".to_string(), connector.metadata.name.clone().unwrap_or_default());
-    let ns = connector.metadata.namespace.clone().unwrap_or_else(|| "default".into());
-    ctx.insert(crate::csi::request::POD_NAMESPACE.to_string(), args.pod_namespace.clone().unwrap_or(ns.clone()));
+    ctx.insert(
+        "connector.name".to_string(),
+        connector.metadata.name.clone().unwrap_or_default(),
+    );
+    let ns = connector
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
+    ctx.insert(
+        crate::csi::request::POD_NAMESPACE.to_string(),
+        args.pod_namespace.clone().unwrap_or(ns.clone()),
+    );
     ctx.insert("connector.namespace".to_string(), ns);
     if !args.configuration.is_empty() {
-        ctx.insert("configuration.names".to_string(), args.configuration.clone());
+        ctx.insert(
+            "configuration.names".to_string(),
+            args.configuration.clone(),
+        );
     }
     if let Some(p) = &args.params {
         ctx.insert("configuration.params".to_string(), p.clone());
     }
     let spec = crate::csi::request::parse_attributes(&ctx, 0o440).map_err(|e| e.0)?;
     let mut req: RenderRequest = spec.render;
-    // WIRE(pod_namespace)
-    let _ = &mut req;
+    req.pod_namespace = spec.pod.namespace.clone();
     let ca = proxy_ca(&connector, &class);
     let resolved = vec![ResolvedConnector {
         connector: Arc::new(connector),
         class: Arc::new(class),
         proxy_ca: ca,
+        target_ca: None,
     }];
     let payload = render::render(
         &resolved,

@@ -102,7 +102,8 @@ pub async fn build_source(
         return Ok(src);
     }
     if let Some(dir) = spec.strip_prefix("dir:") {
-        let src: Arc<dyn ConnectorSource> = DirSource::open(PathBuf::from(dir), static_token_file).await?;
+        let src: Arc<dyn ConnectorSource> =
+            DirSource::open(PathBuf::from(dir), static_token_file).await?;
         return Ok(src);
     }
     Err(SourceError::Invalid(format!(
@@ -127,9 +128,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         return Err("--node-id (or NODE_NAME) must not be empty".into());
     }
     let path = crate::csi::server::parse_endpoint(&args.endpoint).map_err(|e| e.to_string())?;
-    let source = build_source(&args.source, args.kubeconfig.clone(), args.static_token_file.clone(), args.connector_wait)
-        .await
-        .map_err(|e| format!("connector source: {e}"))?;
+    let source = build_source(
+        &args.source,
+        args.kubeconfig.clone(),
+        args.static_token_file.clone(),
+        args.connector_wait,
+    )
+    .await
+    .map_err(|e| format!("connector source: {e}"))?;
     let cfg = DriverConfig {
         driver_name: args.driver_name.clone(),
         node_id: args.node_id.clone(),
@@ -144,7 +150,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     };
     let metrics = Arc::new(Metrics::new());
     let driver = Driver::new(cfg, source.clone(), metrics.clone()).map_err(|e| e.to_string())?;
-    let report = driver.recover().await.map_err(|e| format!("restart recovery: {e}"))?;
+    let report = driver
+        .recover()
+        .await
+        .map_err(|e| format!("restart recovery: {e}"))?;
     info!(driver = %args.driver_name, node = %args.node_id, source = source.kind(),
           adopted = report.adopted, version = env!("CARGO_PKG_VERSION"), "connectors-csi starting");
 
@@ -152,10 +161,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let metrics_task = if args.metrics_address.is_empty() {
         None
     } else {
-        let addr: SocketAddr = args
-            .metrics_address
-            .parse()
-            .map_err(|_| format!("--metrics-address {:?} is not host:port", args.metrics_address))?;
+        let addr: SocketAddr = args.metrics_address.parse().map_err(|_| {
+            format!(
+                "--metrics-address {:?} is not host:port",
+                args.metrics_address
+            )
+        })?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("metrics address {addr}: {e}"))?;
@@ -172,7 +183,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         )))
     };
     let listener = crate::csi::server::bind(&path).map_err(|e| e.to_string())?;
-    let result = crate::csi::server::serve(driver, listener, &path, crate::csi::server::shutdown_signal()).await;
+    let result = crate::csi::server::serve(
+        driver,
+        listener,
+        &path,
+        crate::csi::server::shutdown_signal(),
+    )
+    .await;
     let _ = stop_tx.send(true);
     if let Some(t) = metrics_task {
         let _ = t.await;

@@ -74,7 +74,7 @@ impl DriverConfig {
 }
 
 /// Default tmpfs size: room for two payloads of the render cap (old and new during a swap).
-pub const DEFAULT_TMPFS_SIZE: u64 = 9 * 1024 * 1024; // WIRE(max payload)
+pub const DEFAULT_TMPFS_SIZE: u64 = 2 * render::MAX_PAYLOAD_BYTES as u64 + 1024 * 1024;
 
 /// Mode of the volume root (the tmpfs).
 const VOLUME_ROOT_MODE: u32 = 0o750;
@@ -493,16 +493,17 @@ impl Driver {
                 connector,
                 class,
                 proxy_ca,
+                target_ca: None,
             });
         }
         let (token, origin) = self.obtain_token(spec, kubelet_tokens, current).await?;
-        // WIRE(direct): tokenfile direct-mode token
+        let direct = self.direct_token(spec, &mut resolved, &mut deps).await?;
         let secrets = RenderSecrets {
             token: token.expose(),
-            direct_token: None,
+            direct_token: direct.as_ref().map(|t| t.expose()),
         };
-        let req = spec.render.clone();
-        // WIRE(pod_namespace)
+        let mut req = spec.render.clone();
+        req.pod_namespace = spec.pod.namespace.clone();
         let payload = render::render(&resolved, &req, &secrets)?;
         Ok(Prepared {
             payload,
@@ -510,6 +511,56 @@ impl Driver {
             origin,
             deps,
         })
+    }
+
+    /// The tokenfile configuration's direct mode: mint a token on the target cluster with the
+    /// connector's own credential.
+    async fn direct_token(
+        &self,
+        spec: &VolumeSpec,
+        resolved: &mut [ResolvedConnector],
+        deps: &mut Deps,
+    ) -> Result<Option<Token>, DriverError> {
+        let mut req = spec.render.clone();
+        req.pod_namespace = spec.pod.namespace.clone();
+        let Some((sa_ns, sa_name, duration)) = render::tokenfile_direct_request(&req)? else {
+            return Ok(None);
+        };
+        let Some(rc) = resolved.first_mut() else {
+            return Ok(None);
+        };
+        let ns = rc.connector.metadata.namespace.clone().unwrap_or_default();
+        let secret_name = rc
+            .connector
+            .spec
+            .auth
+            .as_ref()
+            .and_then(|a| a.secret_ref.as_ref())
+            .map(|r| r.name.clone())
+            .ok_or_else(|| {
+                DriverError::Render(render::RenderError::Invalid(format!(
+                    "tokenfile direct mode needs connector {ns}/{} to have spec.auth.secretRef",
+                    rc.connector.metadata.name.clone().unwrap_or_default()
+                )))
+            })?;
+        let secret_key = ObjectKey::new(&ns, &secret_name);
+        let secret = self.source.secret(&secret_key).await?;
+        deps.secrets.insert(secret_key);
+        if let Some(ca_ref) = rc.connector.spec.ca_cert_secret_ref.clone() {
+            let key = ObjectKey::new(&ns, &ca_ref.name);
+            let ca_secret = self.source.secret(&key).await?;
+            deps.secrets.insert(key);
+            rc.target_ca = pem_from_secret(&ca_secret);
+        }
+        let token = crate::token::direct::mint_direct(
+            &rc.connector,
+            &secret,
+            rc.target_ca.as_deref(),
+            &ObjectKey::new(sa_ns, sa_name),
+            duration,
+        )
+        .await?;
+        Ok(Some(token))
     }
 
     async fn obtain_token(
@@ -875,7 +926,6 @@ pub fn next_refresh(token: &Token) -> Timestamp {
     at.min(cap)
 }
 
-#[allow(dead_code)] // WIRE(direct)
 /// PEM blocks of a CA Secret: keys ending `.crt`/`.pem`, or values with a PEM header.
 fn pem_from_secret(secret: &k8s_openapi::api::core::v1::Secret) -> Option<String> {
     let mut out = String::new();

@@ -177,7 +177,6 @@ pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
         .map_err(|_| format!("{s:?} must not be negative"))
 }
 
-
 /// Parses a Go-style duration (`30m`, `1h30m`, `90s`) and enforces the TokenRequest minimum.
 pub fn parse_expiration(s: &str) -> Result<Duration, String> {
     let d = parse_go_duration(s).map_err(|e| format!("token.expiration: {e}"))?;
@@ -259,6 +258,9 @@ mod tests {
         assert!(parse_expiration("-1h").is_err());
         // Non-ASCII input must be an error, not a panic inside the duration parser.
         assert!(parse_expiration("1ħ").is_err());
-        assert_eq!(parse_go_duration("1500µs").unwrap(), Duration::from_micros(1500));
+        assert_eq!(
+            parse_go_duration("1500µs").unwrap(),
+            Duration::from_micros(1500)
+        );
     }
 }
