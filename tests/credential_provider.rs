@@ -1,5 +1,5 @@
 //! The kubelet image credential provider end to end through `credprovider::run` with an
-//! in-memory connector source, plus one (ignored until the CLI is wired) process-level test.
+//! in-memory connector source, plus a process-level test that pipes JSON through the real binary.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -827,7 +827,6 @@ fn shipped_credential_provider_config_is_valid_for_these_flags() {
 // ---------------------------------------------------------------- the real binary
 
 #[test]
-#[ignore = "needs CLI wiring (main.rs) and DirSource"]
 fn binary_answers_a_request_on_stdin() {
     use std::io::Write;
     use std::process::{Command, Stdio};

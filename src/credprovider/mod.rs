@@ -249,26 +249,26 @@ async fn wait_for_sync(
 pub async fn build_source(
     args: &CredentialProviderArgs,
 ) -> Result<Arc<dyn ConnectorSource>, CredentialProviderError> {
-    // Wired when the sources land: `crate::connector::dir::DirSource::open(path, None)` and
-    // `crate::connector::kube::{client_from_config(args.kubeconfig.clone()), KubeSource::start(client, opts)}`
-    // are being written on other branches; until they are merged both constructors report that
-    // the source is not available in this build.
-    let unavailable = |what: String| CredentialProviderError::Source {
-        kind: match args.source {
-            SourceSpec::Dir(_) => "dir",
-            SourceSpec::Kube => "kube",
-        },
-        error: SourceError::Unsupported(what),
+    let (kind, result) = match &args.source {
+        SourceSpec::Dir(path) => (
+            "dir",
+            crate::connector::dir::DirSource::open(path.clone(), None)
+                .await
+                .map(|s| s as Arc<dyn ConnectorSource>),
+        ),
+        SourceSpec::Kube => (
+            "kube",
+            async {
+                let client =
+                    crate::connector::kube::client_from_config(args.kubeconfig.clone()).await?;
+                let src: Arc<dyn ConnectorSource> =
+                    crate::connector::kube::KubeSource::start(client, Default::default()).await;
+                Ok(src)
+            }
+            .await,
+        ),
     };
-    match &args.source {
-        SourceSpec::Dir(path) => Err(unavailable(format!(
-            "the directory source ({}) is not available in this build",
-            path.display()
-        ))),
-        SourceSpec::Kube => Err(unavailable(
-            "the Kubernetes source is not available in this build".into(),
-        )),
-    }
+    result.map_err(|error| CredentialProviderError::Source { kind, error })
 }
 
 /// `connectors-csi credential-provider`: builds the source, answers the request on stdin and
