@@ -63,6 +63,9 @@ pub struct ServeArgs {
     /// How long a publish waits for a Connector not yet in the cache (kube source).
     #[arg(long, env = "CONNECTOR_WAIT", default_value = "5s", value_parser = parse_duration)]
     pub connector_wait: Duration,
+    /// Upper bound of the random delay added to each scheduled refresh.
+    #[arg(long, env = "REFRESH_JITTER", default_value = "10s", value_parser = parse_duration)]
+    pub refresh_jitter: Duration,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -146,6 +149,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         token_source: args.token_source,
         tmpfs_size_bytes: args.tmpfs_size,
         default_file_mode: 0o440,
+        refresh_jitter: args.refresh_jitter,
         mount: true,
     };
     let metrics = Arc::new(Metrics::new());

@@ -42,6 +42,8 @@ pub struct DriverConfig {
     pub token_source: TokenSourceMode,
     pub tmpfs_size_bytes: u64,
     pub default_file_mode: u32,
+    /// Upper bound of the random delay added to each scheduled refresh (spreads load).
+    pub refresh_jitter: Duration,
     /// Mount a tmpfs per volume (production). `false` writes into the plain target directory:
     /// only for the non-root demo.
     pub mount: bool,
@@ -60,6 +62,7 @@ impl DriverConfig {
             token_source: TokenSourceMode::Auto,
             tmpfs_size_bytes: DEFAULT_TMPFS_SIZE,
             default_file_mode: 0o440,
+            refresh_jitter: DEFAULT_REFRESH_JITTER,
             mount: true,
         }
     }
@@ -75,6 +78,9 @@ impl DriverConfig {
 
 /// Default tmpfs size: room for two payloads of the render cap (old and new during a swap).
 pub const DEFAULT_TMPFS_SIZE: u64 = 2 * render::MAX_PAYLOAD_BYTES as u64 + 1024 * 1024;
+
+/// Default upper bound of refresh jitter (kubelet uses 0–10 s too).
+pub const DEFAULT_REFRESH_JITTER: Duration = Duration::from_secs(10);
 
 /// Mode of the volume root (the tmpfs).
 const VOLUME_ROOT_MODE: u32 = 0o750;
@@ -278,7 +284,7 @@ impl Driver {
         }
         state.files = prepared.payload.files.keys().cloned().collect();
         state.rendered_at = Some(now);
-        state.next_refresh = Some(next_refresh(&prepared.token));
+        state.next_refresh = Some(next_refresh(&prepared.token, self.cfg.refresh_jitter));
         if let Err(e) = self.state.save(&state) {
             self.teardown(&req.volume_id, &req.target_path);
             return Err(e.into());
@@ -419,7 +425,7 @@ impl Driver {
         live.state.token_origin = prepared.origin.into();
         live.state.files = prepared.payload.files.keys().cloned().collect();
         live.state.rendered_at = Some(Timestamp::now());
-        live.state.next_refresh = Some(next_refresh(&live.token));
+        live.state.next_refresh = Some(next_refresh(&live.token, self.cfg.refresh_jitter));
         self.state.save(&live.state)?;
         if let Some(at) = live.state.next_refresh {
             self.scheduler.schedule(&live.state.volume_id, at);
@@ -917,10 +923,15 @@ fn parse_capability(st: &VolumeState) -> MountCapability {
     }
 }
 
-/// 80 % of the token lifetime plus 0–10 s jitter, at most 24 h from now.
-pub fn next_refresh(token: &Token) -> Timestamp {
+/// 80 % of the token lifetime plus 0–`jitter` (10 s by default), at most 24 h from now.
+pub fn next_refresh(token: &Token, jitter: Duration) -> Timestamp {
     use rand::Rng;
-    let jitter = jiff::SignedDuration::from_millis(rand::rng().random_range(0..10_000));
+    let max_ms = jitter.as_millis().min(u64::MAX as u128) as u64;
+    let jitter = jiff::SignedDuration::from_millis(if max_ms == 0 {
+        0
+    } else {
+        rand::rng().random_range(0..max_ms) as i64
+    });
     let at = token.refresh_at() + jitter;
     let cap = Timestamp::now() + jiff::SignedDuration::from_hours(24);
     at.min(cap)
