@@ -103,11 +103,12 @@ impl Store {
 
     /// Replaces the snapshot and notifies subscribers of each difference.
     pub fn replace(&self, new: Snapshot) -> usize {
+        let new = Arc::new(new);
         let old = {
             let mut guard = self.snapshot.write().expect("store lock poisoned");
-            std::mem::replace(&mut *guard, Arc::new(new))
+            std::mem::replace(&mut *guard, new.clone())
         };
-        let events = old.diff(&self.current());
+        let events = old.diff(&new);
         for e in &events {
             let _ = self.events.send(e.clone());
         }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use tokio::sync::Mutex;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 pub use error::DriverError;
 
@@ -132,6 +132,8 @@ pub struct Driver {
     pub metrics: Arc<Metrics>,
     state: StateStore,
     volumes: StdMutex<HashMap<String, Slot>>,
+    /// When a source change affecting a volume was seen (for the rotation-latency metric).
+    changes: StdMutex<HashMap<String, Instant>>,
     scheduler: Scheduler,
 }
 
@@ -151,6 +153,7 @@ impl Driver {
             metrics,
             state,
             volumes: StdMutex::new(HashMap::new()),
+            changes: StdMutex::new(HashMap::new()),
         });
         let weak = Arc::downgrade(&driver);
         let mut events = driver.source.subscribe();
@@ -645,6 +648,12 @@ impl Driver {
             .observe(started.elapsed().as_secs_f64());
         match result {
             Ok(()) => {
+                let seen = self.changes.lock().expect("change map poisoned").remove(volume_id);
+                if let Some(seen) = seen {
+                    self.metrics
+                        .rotation_latency_seconds
+                        .observe(seen.elapsed().as_secs_f64());
+                }
                 let changed = live.state.rendered_at != before;
                 self.metrics
                     .refresh(if changed { "ok" } else { "unchanged" });
@@ -671,6 +680,8 @@ impl Driver {
         }
     }
 
+    /// Schedules an immediate refresh of every volume rendered from the changed object. Refreshes
+    /// run on the scheduler, concurrently across volumes.
     async fn on_source_event(&self, ev: &SourceEvent) {
         let seen = Instant::now();
         let slots: Vec<(String, Slot)> = self
@@ -680,34 +691,35 @@ impl Driver {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        let mut affected = Vec::new();
         for (id, slot) in slots {
-            let guard = slot.lock().await;
-            if let Some(live) = guard.as_ref() {
-                // A stale volume whose connector reappears gets another chance.
-                if live.deps.matches(ev)
-                    || (live.stale
-                        && live
-                            .spec
-                            .connectors
-                            .iter()
-                            .any(|k| matches!(ev, SourceEvent::Connector(c) if c == k)))
-                {
-                    affected.push(id);
-                }
+            let affected = match slot.try_lock() {
+                Ok(mut guard) => match guard.as_mut() {
+                    Some(live) => {
+                        // A stale volume whose connector reappears gets another chance.
+                        let revive = live.stale
+                            && live
+                                .spec
+                                .connectors
+                                .iter()
+                                .any(|k| matches!(ev, SourceEvent::Connector(c) if c == k));
+                        if revive {
+                            live.stale = false;
+                        }
+                        live.deps.matches(ev) || revive
+                    }
+                    None => false,
+                },
+                // Busy (a publish or refresh is running): refresh again afterwards to be safe.
+                Err(_) => true,
+            };
+            if affected {
+                self.changes
+                    .lock()
+                    .expect("change map poisoned")
+                    .entry(id.clone())
+                    .or_insert(seen);
+                self.scheduler.schedule(&id, Timestamp::now());
             }
-        }
-        for id in affected {
-            if let Some(slot) = self.existing_slot(&id) {
-                if let Some(live) = slot.lock().await.as_mut() {
-                    live.stale = false;
-                }
-            }
-            let outcome = self.refresh(&id).await;
-            debug!(volume_id = %id, ?outcome, "re-rendered after a source change");
-            self.metrics
-                .rotation_latency_seconds
-                .observe(seen.elapsed().as_secs_f64());
         }
     }
 
