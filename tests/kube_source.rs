@@ -386,6 +386,7 @@ async fn subject_access_reviews_allow_deny_and_are_cached() {
         msg.contains("ServiceAccount team/intruder may not get connectors.connectors.alauda.io \"team/k8s-a\""),
         "{msg}"
     );
+    println!("denial message: {msg}");
     assert!(msg.contains("Role") && msg.contains("RoleBinding"), "{msg}");
 
     let sars = server.sar_requests();
@@ -499,6 +500,7 @@ async fn api_server_outage_is_unavailable_with_a_clear_message_and_the_cache_kee
     let SourceError::Unavailable(msg) = &err else {
         panic!("expected Unavailable, got {err:?}")
     };
+    println!("outage message: {msg}");
     assert!(
         msg.contains("cannot reach the Kubernetes API server"),
         "{msg}"
