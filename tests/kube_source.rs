@@ -683,3 +683,34 @@ async fn e2e_real_cluster() {
             .unwrap();
     }
 }
+
+#[tokio::test]
+async fn missing_driver_rbac_is_permission_denied_naming_the_rule() {
+    let server = FakeApiServer::start().await;
+    server.forbid("create", "serviceaccounts/token");
+    server.forbid("list", "secrets");
+    let source = start(&server, fast_opts()).await;
+    let spec = TokenRequestSpec {
+        pod: pod("team", "builder"),
+        audience: "a".into(),
+        expiration: Duration::from_secs(1800),
+    };
+    let err = source.request_token(&spec).await.unwrap_err();
+    let SourceError::PermissionDenied(msg) = &err else {
+        panic!("expected PermissionDenied, got {err:?}")
+    };
+    println!("rbac message: {msg}");
+    assert!(
+        msg.contains("`create` on `serviceaccounts/token`") && msg.contains("deploy/rbac.yaml"),
+        "{msg}"
+    );
+
+    let err = source
+        .secret(&ObjectKey::new("team", "k8s-a-secret"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SourceError::PermissionDenied(m) if m.contains("on `secrets`")),
+        "{err:?}"
+    );
+}
