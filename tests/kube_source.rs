@@ -386,6 +386,7 @@ async fn subject_access_reviews_allow_deny_and_are_cached() {
         msg.contains("ServiceAccount team/intruder may not get connectors.connectors.alauda.io \"team/k8s-a\""),
         "{msg}"
     );
+    println!("denial message: {msg}");
     assert!(msg.contains("Role") && msg.contains("RoleBinding"), "{msg}");
 
     let sars = server.sar_requests();
@@ -499,6 +500,7 @@ async fn api_server_outage_is_unavailable_with_a_clear_message_and_the_cache_kee
     let SourceError::Unavailable(msg) = &err else {
         panic!("expected Unavailable, got {err:?}")
     };
+    println!("outage message: {msg}");
     assert!(
         msg.contains("cannot reach the Kubernetes API server"),
         "{msg}"
@@ -680,4 +682,35 @@ async fn e2e_real_cluster() {
             .await
             .unwrap();
     }
+}
+
+#[tokio::test]
+async fn missing_driver_rbac_is_permission_denied_naming_the_rule() {
+    let server = FakeApiServer::start().await;
+    server.forbid("create", "serviceaccounts/token");
+    server.forbid("list", "secrets");
+    let source = start(&server, fast_opts()).await;
+    let spec = TokenRequestSpec {
+        pod: pod("team", "builder"),
+        audience: "a".into(),
+        expiration: Duration::from_secs(1800),
+    };
+    let err = source.request_token(&spec).await.unwrap_err();
+    let SourceError::PermissionDenied(msg) = &err else {
+        panic!("expected PermissionDenied, got {err:?}")
+    };
+    println!("rbac message: {msg}");
+    assert!(
+        msg.contains("`create` on `serviceaccounts/token`") && msg.contains("deploy/rbac.yaml"),
+        "{msg}"
+    );
+
+    let err = source
+        .secret(&ObjectKey::new("team", "k8s-a-secret"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, SourceError::PermissionDenied(m) if m.contains("on `secrets`")),
+        "{err:?}"
+    );
 }

@@ -177,7 +177,7 @@ impl DirSource {
         }
         *files = next;
         let snapshot = build_snapshot(&files);
-        drop(files);
+        // Publish while still holding `files` so concurrent reloads publish in order.
         self.store.replace(snapshot)
     }
 }

@@ -140,6 +140,11 @@ impl Drop for SecretWatch {
     }
 }
 
+/// A cached answer and when it was obtained.
+type Cached<T> = (Instant, T);
+/// (ServiceAccount user name, Connector).
+type SarKey = (String, ObjectKey);
+
 /// Watched caches of Connectors, ConnectorClasses and referenced Secrets; see the module docs.
 pub struct KubeSource {
     client: Client,
@@ -152,8 +157,8 @@ pub struct KubeSource {
     changes: watch::Sender<u64>,
     events: broadcast::Sender<SourceEvent>,
     secrets: Mutex<HashMap<ObjectKey, SecretWatch>>,
-    namespaces: Mutex<HashMap<String, (Instant, BTreeMap<String, String>)>>,
-    sar_cache: Mutex<HashMap<(String, ObjectKey), (Instant, Result<(), SourceError>)>>,
+    namespaces: Mutex<HashMap<String, Cached<BTreeMap<String, String>>>>,
+    sar_cache: Mutex<HashMap<SarKey, Cached<Result<(), SourceError>>>>,
     tasks: Vec<AbortHandle>,
 }
 
@@ -247,14 +252,9 @@ impl KubeSource {
             return Ok(v);
         }
         let deadline = tokio::time::Instant::now() + self.opts.wait_for_connector;
-        loop {
-            match tokio::time::timeout_at(deadline, rx.changed()).await {
-                Ok(Ok(())) => {
-                    if let Some(v) = lookup() {
-                        return Ok(v);
-                    }
-                }
-                Ok(Err(_)) | Err(_) => break,
+        while let Ok(Ok(())) = tokio::time::timeout_at(deadline, rx.changed()).await {
+            if let Some(v) = lookup() {
+                return Ok(v);
             }
         }
         if let Some(v) = lookup() {
@@ -363,6 +363,17 @@ struct Relist<K: kube::runtime::reflector::Lookup> {
     changed: Vec<SourceEvent>,
 }
 
+/// The lower-case kind used in `NotFound` errors.
+trait KindName {
+    const KIND_NAME: &'static str;
+}
+impl KindName for Connector {
+    const KIND_NAME: &'static str = "connector";
+}
+impl KindName for ConnectorClass {
+    const KIND_NAME: &'static str = "connectorclass";
+}
+
 /// Drives one reflector: applies watch events to `writer` and announces each change.
 async fn run_reflector<K>(
     api: Api<K>,
@@ -373,6 +384,7 @@ async fn run_reflector<K>(
     events: broadcast::Sender<SourceEvent>,
     to_event: fn(Option<String>, &str) -> SourceEvent,
 ) where
+    K: KindName,
     K: Resource<DynamicType = ()>
         + Clone
         + DeserializeOwned
@@ -381,7 +393,10 @@ async fn run_reflector<K>(
         + Sync
         + 'static,
 {
-    let what = K::plural(&()).to_string();
+    let what = match K::group(&()).as_ref() {
+        "" => K::plural(&()).to_string(),
+        group => format!("{}.{group}", K::plural(&())),
+    };
     let stream = watcher(api)
         .default_backoff()
         .modify(|o: &mut K| o.managed_fields_mut().clear());
@@ -391,7 +406,15 @@ async fn run_reflector<K>(
         let ev = match item {
             Ok(ev) => ev,
             Err(e) => {
-                let err = map_watch_error(e, &what);
+                let err = map_watch_error(
+                    e,
+                    ApiCall {
+                        verb: "list/watch",
+                        resource: what.clone(),
+                        kind: K::KIND_NAME,
+                        key: "all namespaces".into(),
+                    },
+                );
                 if health.set_error(err.clone()) {
                     tracing::warn!(resource = %what, error = %err, "watch failed; serving the last known objects and retrying with backoff");
                 } else {
@@ -498,7 +521,15 @@ async fn run_secret_watch(
             Ok(Event::Delete(s)) if s.name_any() == key.name => SecretState::Absent,
             Ok(_) => continue,
             Err(e) => {
-                let err = map_watch_error(e, &format!("secret {key}"));
+                let err = map_watch_error(
+                    e,
+                    ApiCall {
+                        verb: "list/watch",
+                        resource: "secrets".into(),
+                        kind: "secret",
+                        key: key.to_string(),
+                    },
+                );
                 let serving = matches!(
                     *state.borrow(),
                     SecretState::Present(_) | SecretState::Absent
@@ -524,29 +555,16 @@ async fn run_secret_watch(
     }
 }
 
-fn map_watch_error(e: watcher::Error, what: &str) -> SourceError {
+fn map_watch_error(e: watcher::Error, call: ApiCall) -> SourceError {
     match e {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
-        | watcher::Error::WatchFailed(e) => map_kube_error(
-            e,
-            &ApiCall {
-                verb: "list/watch",
-                resource: what.to_string(),
-                kind: "object",
-                key: what.to_string(),
-            },
-        ),
-        watcher::Error::WatchError(status) => map_kube_error(
-            kube::Error::Api(status),
-            &ApiCall {
-                verb: "watch",
-                resource: what.to_string(),
-                kind: "object",
-                key: what.to_string(),
-            },
-        ),
-        other => SourceError::Unavailable(format!("watch of {what} failed: {other}")),
+        | watcher::Error::WatchFailed(e) => map_kube_error(e, &call),
+        watcher::Error::WatchError(status) => map_kube_error(kube::Error::Api(status), &call),
+        other => SourceError::Unavailable(format!(
+            "cannot reach the Kubernetes API server: {} {} ({}) failed: {other}",
+            call.verb, call.resource, call.key
+        )),
     }
 }
 

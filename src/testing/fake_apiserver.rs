@@ -219,6 +219,7 @@ struct ServerState {
     sar_policy: SarPolicy,
     accepted_tokens: Option<HashSet<String>>,
     path_prefix: Option<String>,
+    forbidden: HashSet<(String, String)>,
     tokens_issued: u64,
     uid_counter: u64,
 }
@@ -274,6 +275,7 @@ impl FakeApiServer {
                 sar_policy: Arc::new(|_| SarDecision::allow("allowed by the fake API server")),
                 accepted_tokens: None,
                 path_prefix: None,
+                forbidden: HashSet::new(),
                 tokens_issued: 0,
                 uid_counter: 0,
             }),
@@ -506,6 +508,15 @@ impl FakeApiServer {
         self.inner.lock().path_prefix = prefix.map(|p| p.trim_end_matches('/').to_string());
     }
 
+    /// Answers 403 Forbidden to `verb` on `resource` (as named in [`RequestCounts`]), like an
+    /// API server whose RBAC lacks that rule.
+    pub fn forbid(&self, verb: &str, resource: &str) {
+        self.inner
+            .lock()
+            .forbidden
+            .insert((verb.to_string(), resource.to_string()));
+    }
+
     /// Request counters since start (or the last [`FakeApiServer::reset_counts`]).
     pub fn counts(&self) -> RequestCounts {
         self.inner.lock().counts.clone()
@@ -736,6 +747,20 @@ async fn handle(
                 return status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
             }
         }
+    }
+    let forbidden = inner
+        .lock()
+        .forbidden
+        .contains(&(verb.to_string(), resource.clone()));
+    if forbidden {
+        let user = "system:serviceaccount:connectors-system:connectors-csi";
+        return status(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!(
+                "{resource} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\""
+            ),
+        );
     }
     if inner.down.load(Ordering::SeqCst) {
         return status(
