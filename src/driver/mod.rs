@@ -648,7 +648,11 @@ impl Driver {
             .observe(started.elapsed().as_secs_f64());
         match result {
             Ok(()) => {
-                let seen = self.changes.lock().expect("change map poisoned").remove(volume_id);
+                let seen = self
+                    .changes
+                    .lock()
+                    .expect("change map poisoned")
+                    .remove(volume_id);
                 if let Some(seen) = seen {
                     self.metrics
                         .rotation_latency_seconds
@@ -718,7 +722,7 @@ impl Driver {
                     .expect("change map poisoned")
                     .entry(id.clone())
                     .or_insert(seen);
-                self.scheduler.schedule(&id, Timestamp::now());
+                self.scheduler.trigger(&id);
             }
         }
     }
@@ -847,17 +851,22 @@ impl Driver {
                 });
             let capability = parse_capability(&st);
             let id = st.volume_id.clone();
+            // Classes and secrets are learned by the first refresh; connectors are known now.
+            let deps = Deps {
+                connectors: spec.connectors.iter().cloned().collect(),
+                ..Deps::default()
+            };
             let live = LiveVolume {
                 spec,
                 capability,
                 token,
-                deps: Deps::default(),
+                deps,
                 stale: false,
                 state: st,
             };
             *self.slot(&id).lock().await = Some(live);
             // Re-render now: repairs an interrupted first write and picks up changes made while down.
-            self.scheduler.schedule(&id, Timestamp::now());
+            self.scheduler.trigger(&id);
             report.adopted += 1;
         }
         // Orphaned tmpfs of ours (state lost) under the kubelet dir.

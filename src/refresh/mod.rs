@@ -47,8 +47,18 @@ pub fn backoff(n: u32) -> Duration {
 
 enum Command {
     Schedule(String, Timestamp),
+    Trigger(String),
     Cancel(String),
     Finished(String, RefreshOutcome),
+}
+
+/// What to do once a running refresh finishes.
+#[derive(Default)]
+struct Pending {
+    /// A change arrived during the refresh: run again right away.
+    again: bool,
+    /// The refresh (or a publish) asked for this next run time.
+    next: Option<Timestamp>,
 }
 
 /// Handle to the scheduler task.
@@ -70,6 +80,11 @@ impl Scheduler {
         let _ = self.tx.send(Command::Schedule(volume_id.to_string(), at));
     }
 
+    /// Refreshes `volume_id` as soon as possible; if a refresh is running, once more after it.
+    pub fn trigger(&self, volume_id: &str) {
+        let _ = self.tx.send(Command::Trigger(volume_id.to_string()));
+    }
+
     pub fn cancel(&self, volume_id: &str) {
         let _ = self.tx.send(Command::Cancel(volume_id.to_string()));
     }
@@ -83,16 +98,27 @@ async fn run(
     let mut queue: DelayQueue<String> = DelayQueue::new();
     let mut keys: HashMap<String, delay_queue::Key> = HashMap::new();
     let mut failures: HashMap<String, u32> = HashMap::new();
-    let mut running: HashMap<String, Option<Timestamp>> = HashMap::new();
+    // Volumes being refreshed, with what to do afterwards.
+    let mut running: HashMap<String, Pending> = HashMap::new();
     loop {
         tokio::select! {
             cmd = rx.recv() => {
                 let Some(cmd) = cmd else { return };
                 match cmd {
+                    Command::Trigger(id) => {
+                        if let Some(pending) = running.get_mut(&id) {
+                            pending.again = true;
+                            continue;
+                        }
+                        match keys.get(&id) {
+                            Some(k) => queue.reset(k, Duration::ZERO),
+                            None => { let k = queue.insert(id.clone(), Duration::ZERO); keys.insert(id, k); }
+                        }
+                    }
                     Command::Schedule(id, at) => {
                         if let Some(pending) = running.get_mut(&id) {
                             // A refresh is in flight; remember the newest schedule for afterwards.
-                            *pending = Some(at);
+                            pending.next = Some(at);
                             continue;
                         }
                         let delay = at.duration_since(Timestamp::now()).try_into().unwrap_or(Duration::ZERO);
@@ -111,7 +137,9 @@ async fn run(
                         match outcome {
                             RefreshOutcome::Done => {
                                 failures.remove(&id);
-                                if let Some(at) = pending {
+                                if pending.again {
+                                    let _ = tx.send(Command::Trigger(id));
+                                } else if let Some(at) = pending.next {
                                     let _ = tx.send(Command::Schedule(id, at));
                                 }
                             }
@@ -123,6 +151,9 @@ async fn run(
                             }
                             RefreshOutcome::Stale | RefreshOutcome::Gone => {
                                 failures.remove(&id);
+                                if pending.again && outcome == RefreshOutcome::Stale {
+                                    let _ = tx.send(Command::Trigger(id));
+                                }
                             }
                         }
                     }
@@ -132,7 +163,7 @@ async fn run(
                 let id = expired.into_inner();
                 keys.remove(&id);
                 let Some(d) = driver.upgrade() else { return };
-                running.insert(id.clone(), None);
+                running.insert(id.clone(), Pending::default());
                 let tx = tx.clone();
                 tokio::spawn(async move {
                     let outcome = match tokio::time::timeout(REFRESH_ATTEMPT_TIMEOUT, d.refresh(&id)).await {
