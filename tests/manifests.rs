@@ -1429,7 +1429,8 @@ fn f_to_yaml(args: &[TValue]) -> Result<TValue, FuncError> {
     Ok(TValue::from(text.trim_end().to_string()))
 }
 
-fn indent_by(args: &[TValue], fname: &str) -> Result<(String, String), FuncError> {
+/// sprig `indent N TEXT`: every line of TEXT prefixed with N spaces.
+fn indented(args: &[TValue], fname: &str) -> Result<String, FuncError> {
     let [n, text] = args else {
         return Err(FuncError::Generic(format!("{fname} takes 2 arguments")));
     };
@@ -1438,21 +1439,19 @@ fn indent_by(args: &[TValue], fname: &str) -> Result<(String, String), FuncError
         other => tvalue_str(other).parse().unwrap_or(0),
     };
     let pad = " ".repeat(n);
-    Ok((
-        pad.clone(),
-        format!(
-            "{pad}{}",
-            tvalue_str(text).replace('\n', &format!("\n{pad}"))
-        ),
+    Ok(format!(
+        "{pad}{}",
+        tvalue_str(text).replace('\n', &format!("\n{pad}"))
     ))
 }
 
 fn f_indent(args: &[TValue]) -> Result<TValue, FuncError> {
-    Ok(TValue::from(indent_by(args, "indent")?.1))
+    Ok(TValue::from(indented(args, "indent")?))
 }
 
+/// sprig `nindent`: a newline, then `indent`.
 fn f_nindent(args: &[TValue]) -> Result<TValue, FuncError> {
-    Ok(TValue::from(format!("\n{}", indent_by(args, "nindent")?.1)))
+    Ok(TValue::from(format!("\n{}", indented(args, "nindent")?)))
 }
 
 const HELM_FUNCS: &[(&str, Func)] = &[
