@@ -1180,8 +1180,8 @@ const CHART: &str = "charts/connectors-csi";
 
 /// Words allowed inside `{{ }}` in the chart (the subset the renderer below implements).
 const TEMPLATE_WORDS: &[&str] = &[
-    "if", "else", "end", "define", "include", "default", "quote", "printf", "toYaml", "nindent",
-    "indent", "not", "and", "or", "eq", "ne",
+    "if", "else", "end", "define", "include", "default", "quote", "int", "printf", "toYaml",
+    "nindent", "indent", "not", "and", "or", "eq", "ne",
 ];
 
 fn chart_templates() -> Vec<(String, String)> {
@@ -1454,7 +1454,25 @@ fn f_nindent(args: &[TValue]) -> Result<TValue, FuncError> {
     Ok(TValue::from(format!("\n{}", indented(args, "nindent")?)))
 }
 
+/// sprig `int`: the value as an integer (numbers truncate, numeric strings parse).
+fn f_int(args: &[TValue]) -> Result<TValue, FuncError> {
+    let [v] = args else {
+        return Err(FuncError::Generic("int takes 1 argument".into()));
+    };
+    let n = match v {
+        TValue::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().map(|f| f as i64))
+            .unwrap_or(0),
+        TValue::String(s) => s.trim().parse().unwrap_or(0),
+        TValue::Bool(b) => i64::from(*b),
+        _ => 0,
+    };
+    Ok(TValue::from(n))
+}
+
 const HELM_FUNCS: &[(&str, Func)] = &[
+    ("int", f_int as Func),
     ("include", f_include as Func),
     ("default", f_default as Func),
     ("quote", f_quote as Func),
