@@ -307,3 +307,103 @@ async fn unreachable_api_server_fails_new_mounts_and_keeps_existing_ones() {
         .unwrap();
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokenfile_direct_mode_mints_on_the_target_cluster_with_the_connector_credential() {
+    if !require_root(
+        "tokenfile_direct_mode_mints_on_the_target_cluster_with_the_connector_credential",
+    ) {
+        return;
+    }
+    // The "target cluster" is a fake API server; the connector's own credential is in its Secret.
+    let target_api = FakeApiServer::start().await;
+    let src = default_source();
+    src.set(|s| {
+        let mut c = connector(
+            "team",
+            "remote",
+            &target_api.url(),
+            "http://c-remote.team.svc",
+        );
+        c.spec.auth = Some(connectors_csi::connector::types::ConnectorAuth {
+            name: "bearerTokenAuth".into(),
+            secret_ref: Some(connectors_csi::connector::types::ObjectRef {
+                name: "remote-secret".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        s.insert_connector(c);
+        let secret: k8s_openapi::api::core::v1::Secret = serde_json::from_value(json!({
+            "apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "remote-secret", "namespace": "team"},
+            "type": "connectors.cpaas.io/bearer-token",
+            "stringData": {"token": "connector-own-credential"},
+        }))
+        .unwrap();
+        s.insert_secret(secret);
+    });
+    let mut t = TestDriver::start(src).await;
+    let target = t.target("vol-direct");
+    let attrs = [
+        ("connector.name", "remote"),
+        ("configuration.names", "tokenfile"),
+        (
+            "configuration.params",
+            r#"{"tokenfile":{"serviceAccount":"ci/deployer","duration":"20m"}}"#,
+        ),
+    ];
+    t.node
+        .node_publish_volume(publish_request("vol-direct", &target, &attrs, "pod-token"))
+        .await
+        .unwrap();
+    let trs = target_api.token_requests();
+    assert_eq!(trs.len(), 1);
+    assert_eq!(
+        (trs[0].namespace.as_str(), trs[0].service_account.as_str()),
+        ("ci", "deployer")
+    );
+    assert_eq!(trs[0].body["spec"]["expirationSeconds"], json!(1200));
+    assert_eq!(
+        trs[0].authorization.as_deref(),
+        Some("Bearer connector-own-credential")
+    );
+    assert_eq!(
+        std::fs::read_to_string(target.join("token")).unwrap(),
+        trs[0].issued_token
+    );
+    // The connector's own secret never reaches the volume.
+    for e in std::fs::read_dir(target.join("..data")).unwrap() {
+        let body = std::fs::read(e.unwrap().path()).unwrap();
+        assert!(!String::from_utf8_lossy(&body).contains("connector-own-credential"));
+    }
+    let kc = std::fs::read_to_string(target.join("kubeconfig")).unwrap();
+    assert!(
+        kc.contains(&target_api.url()),
+        "direct mode talks to spec.address"
+    );
+    // Kubelet's periodic republish reuses the direct token until its refresh point.
+    t.node
+        .node_publish_volume(publish_request(
+            "vol-direct",
+            &target,
+            &attrs,
+            "pod-token-2",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        target_api.token_requests().len(),
+        1,
+        "no re-mint on republish"
+    );
+    assert_eq!(
+        std::fs::read_to_string(target.join("token")).unwrap(),
+        trs[0].issued_token
+    );
+    t.node
+        .node_unpublish_volume(unpublish_request("vol-direct", &target))
+        .await
+        .unwrap();
+    t.stop().await;
+}

@@ -91,6 +91,8 @@ struct LiveVolume {
     spec: VolumeSpec,
     capability: MountCapability,
     token: Token,
+    /// The `tokenfile` direct-mode token, when the volume uses that mode.
+    direct: Option<Token>,
     /// Objects the payload was rendered from; a change to any re-renders the volume.
     deps: Deps,
     /// Refresh stopped because the connector went away or access was revoked.
@@ -119,6 +121,7 @@ impl Deps {
 struct Prepared {
     payload: Payload,
     token: Token,
+    direct: Option<Token>,
     origin: &'static str,
     deps: Deps,
 }
@@ -258,7 +261,7 @@ impl Driver {
 
     async fn publish_new(&self, req: &PublishRequest) -> Result<LiveVolume, DriverError> {
         let prepared = self
-            .prepare(&req.spec, req.kubelet_tokens.as_deref(), None)
+            .prepare(&req.spec, req.kubelet_tokens.as_deref(), None, None)
             .await?;
         let now = Timestamp::now();
         let mut state = VolumeState {
@@ -287,7 +290,7 @@ impl Driver {
         }
         state.files = prepared.payload.files.keys().cloned().collect();
         state.rendered_at = Some(now);
-        state.next_refresh = Some(next_refresh(&prepared.token, self.cfg.refresh_jitter));
+        state.next_refresh = Some(self.next_refresh_for(&prepared.token, prepared.direct.as_ref()));
         if let Err(e) = self.state.save(&state) {
             self.teardown(&req.volume_id, &req.target_path);
             return Err(e.into());
@@ -299,6 +302,7 @@ impl Driver {
             spec: req.spec.clone(),
             capability: req.capability.clone(),
             token: prepared.token,
+            direct: prepared.direct,
             deps: prepared.deps,
             stale: false,
         })
@@ -401,7 +405,12 @@ impl Driver {
     async fn republish(&self, live: &mut LiveVolume, req: &PublishRequest) {
         let result = async {
             let prepared = self
-                .prepare(&live.spec, req.kubelet_tokens.as_deref(), Some(&live.token))
+                .prepare(
+                    &live.spec,
+                    req.kubelet_tokens.as_deref(),
+                    Some(&live.token),
+                    live.direct.as_ref(),
+                )
                 .await?;
             self.apply(live, prepared)
         }
@@ -409,6 +418,15 @@ impl Driver {
         if let Err(e) = result {
             self.metrics.republish_failures_total.inc();
             warn!(volume_id = %req.volume_id, error = %e, "republish could not refresh the volume; keeping the last good files");
+        }
+    }
+
+    /// The earlier refresh point of the pod token and the direct-mode token.
+    fn next_refresh_for(&self, token: &Token, direct: Option<&Token>) -> Timestamp {
+        let pod = next_refresh(token, self.cfg.refresh_jitter);
+        match direct {
+            Some(d) => pod.min(next_refresh(d, self.cfg.refresh_jitter)),
+            None => pod,
         }
     }
 
@@ -422,13 +440,14 @@ impl Driver {
             live.state.volume_mount_group,
         )?;
         live.token = prepared.token;
+        live.direct = prepared.direct;
         live.deps = prepared.deps;
         live.stale = false;
         live.state.token = Some((&live.token).into());
         live.state.token_origin = prepared.origin.into();
         live.state.files = prepared.payload.files.keys().cloned().collect();
         live.state.rendered_at = Some(Timestamp::now());
-        live.state.next_refresh = Some(next_refresh(&live.token, self.cfg.refresh_jitter));
+        live.state.next_refresh = Some(self.next_refresh_for(&live.token, live.direct.as_ref()));
         self.state.save(&live.state)?;
         if let Some(at) = live.state.next_refresh {
             self.scheduler.schedule(&live.state.volume_id, at);
@@ -437,12 +456,14 @@ impl Driver {
     }
 
     /// Resolves connectors, checks access, obtains the token and renders.
-    /// `current` is the token already in the volume (refresh/republish), reused while fresh.
+    /// `current` (and `current_direct`) are the tokens already in the volume (refresh/republish),
+    /// reused until their refresh point.
     async fn prepare(
         &self,
         spec: &VolumeSpec,
         kubelet_tokens: Option<&str>,
         current: Option<&Token>,
+        current_direct: Option<&Token>,
     ) -> Result<Prepared, DriverError> {
         let mut deps = Deps::default();
         let mut resolved = Vec::with_capacity(spec.connectors.len());
@@ -506,7 +527,9 @@ impl Driver {
             });
         }
         let (token, origin) = self.obtain_token(spec, kubelet_tokens, current).await?;
-        let direct = self.direct_token(spec, &mut resolved, &mut deps).await?;
+        let direct = self
+            .direct_token(spec, &mut resolved, &mut deps, current_direct)
+            .await?;
         let secrets = RenderSecrets {
             token: token.expose(),
             direct_token: direct.as_ref().map(|t| t.expose()),
@@ -517,6 +540,7 @@ impl Driver {
         Ok(Prepared {
             payload,
             token,
+            direct,
             origin,
             deps,
         })
@@ -529,6 +553,7 @@ impl Driver {
         spec: &VolumeSpec,
         resolved: &mut [ResolvedConnector],
         deps: &mut Deps,
+        current: Option<&Token>,
     ) -> Result<Option<Token>, DriverError> {
         let mut req = spec.render.clone();
         req.pod_namespace = spec.pod.namespace.clone();
@@ -560,6 +585,9 @@ impl Driver {
             let ca_secret = self.source.secret(&key).await?;
             deps.secrets.insert(key);
             rc.target_ca = pem_from_secret(&ca_secret);
+        }
+        if let Some(t) = current.filter(|t| Timestamp::now() < t.refresh_at()) {
+            return Ok(Some(t.clone()));
         }
         let token = crate::token::direct::mint_direct(
             &rc.connector,
@@ -639,7 +667,10 @@ impl Driver {
         let before = live.state.rendered_at;
         let result = async {
             let current = live.token.clone();
-            let prepared = self.prepare(&live.spec, None, Some(&current)).await?;
+            let direct = live.direct.clone();
+            let prepared = self
+                .prepare(&live.spec, None, Some(&current), direct.as_ref())
+                .await?;
             self.apply(live, prepared)
         }
         .await;
@@ -860,6 +891,7 @@ impl Driver {
                 spec,
                 capability,
                 token,
+                direct: None,
                 deps,
                 stale: false,
                 state: st,
