@@ -345,6 +345,7 @@ impl Driver {
             req.spec.file_mode,
             req.capability.volume_mount_group,
         )
+        .map(|_| ())
     }
 
     fn write(
@@ -354,7 +355,7 @@ impl Driver {
         payload: &Payload,
         mode: u32,
         gid: Option<u32>,
-    ) -> Result<(), DriverError> {
+    ) -> Result<bool, DriverError> {
         let files: BTreeMap<String, FileProjection> = payload
             .files
             .iter()
@@ -376,7 +377,7 @@ impl Driver {
             0o500
         };
         atomic::write_payload(target, &files, WriteOptions { gid, dir_mode })
-            .map(|_| ())
+            .map(|o| o.swapped)
             .map_err(|source| DriverError::Write {
                 volume: volume_id.to_string(),
                 source,
@@ -430,9 +431,10 @@ impl Driver {
         }
     }
 
-    /// Writes a prepared render into a live volume and updates its state.
-    fn apply(&self, live: &mut LiveVolume, prepared: Prepared) -> Result<(), DriverError> {
-        self.write(
+    /// Writes a prepared render into a live volume and updates its state. Returns whether new
+    /// bytes were swapped in (false when the payload was unchanged).
+    fn apply(&self, live: &mut LiveVolume, prepared: Prepared) -> Result<bool, DriverError> {
+        let swapped = self.write(
             &live.state.volume_id,
             &live.state.target_path,
             &prepared.payload,
@@ -446,13 +448,15 @@ impl Driver {
         live.state.token = Some((&live.token).into());
         live.state.token_origin = prepared.origin.into();
         live.state.files = prepared.payload.files.keys().cloned().collect();
-        live.state.rendered_at = Some(Timestamp::now());
+        if swapped {
+            live.state.rendered_at = Some(Timestamp::now());
+        }
         live.state.next_refresh = Some(self.next_refresh_for(&live.token, live.direct.as_ref()));
         self.state.save(&live.state)?;
         if let Some(at) = live.state.next_refresh {
             self.scheduler.schedule(&live.state.volume_id, at);
         }
-        Ok(())
+        Ok(swapped)
     }
 
     /// Resolves connectors, checks access, obtains the token and renders.
@@ -664,7 +668,6 @@ impl Driver {
             return RefreshOutcome::Stale;
         }
         let started = Instant::now();
-        let before = live.state.rendered_at;
         let result = async {
             let current = live.token.clone();
             let direct = live.direct.clone();
@@ -678,7 +681,7 @@ impl Driver {
             .refresh_seconds
             .observe(started.elapsed().as_secs_f64());
         match result {
-            Ok(()) => {
+            Ok(swapped) => {
                 let seen = self
                     .changes
                     .lock()
@@ -689,9 +692,8 @@ impl Driver {
                         .rotation_latency_seconds
                         .observe(seen.elapsed().as_secs_f64());
                 }
-                let changed = live.state.rendered_at != before;
                 self.metrics
-                    .refresh(if changed { "ok" } else { "unchanged" });
+                    .refresh(if swapped { "ok" } else { "unchanged" });
                 RefreshOutcome::Done
             }
             Err(DriverError::Source(SourceError::NotFound { .. }))
@@ -800,10 +802,6 @@ impl Driver {
             if t != target {
                 // Not the target this volume is published at: leave the real one alone.
                 warn!(volume_id, requested = %target.display(), published = %t.display(), "unpublish for a different target; nothing to do");
-                drop(guard);
-                if known_target.is_none() {
-                    self.forget_slot(volume_id, &slot);
-                }
                 return Ok(());
             }
         }

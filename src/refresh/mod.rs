@@ -110,10 +110,7 @@ async fn run(
                             pending.again = true;
                             continue;
                         }
-                        match keys.get(&id) {
-                            Some(k) => queue.reset(k, Duration::ZERO),
-                            None => { let k = queue.insert(id.clone(), Duration::ZERO); keys.insert(id, k); }
-                        }
+                        set_delay(&mut queue, &mut keys, id, Duration::ZERO);
                     }
                     Command::Schedule(id, at) => {
                         if let Some(pending) = running.get_mut(&id) {
@@ -121,11 +118,7 @@ async fn run(
                             pending.next = Some(at);
                             continue;
                         }
-                        let delay = at.duration_since(Timestamp::now()).try_into().unwrap_or(Duration::ZERO);
-                        match keys.get(&id) {
-                            Some(k) => queue.reset(k, delay),
-                            None => { let k = queue.insert(id.clone(), delay); keys.insert(id, k); }
-                        }
+                        set_delay(&mut queue, &mut keys, id, delay_until(at));
                     }
                     Command::Cancel(id) => {
                         if let Some(k) = keys.remove(&id) { queue.remove(&k); }
@@ -137,22 +130,24 @@ async fn run(
                         match outcome {
                             RefreshOutcome::Done => {
                                 failures.remove(&id);
+                                // Applied here, not re-sent through the channel: a trigger
+                                // queued meanwhile must not be overtaken by this schedule.
                                 if pending.again {
-                                    let _ = tx.send(Command::Trigger(id));
+                                    set_delay(&mut queue, &mut keys, id, Duration::ZERO);
                                 } else if let Some(at) = pending.next {
-                                    let _ = tx.send(Command::Schedule(id, at));
+                                    set_delay(&mut queue, &mut keys, id, delay_until(at));
                                 }
                             }
                             RefreshOutcome::Failed => {
                                 let n = failures.entry(id.clone()).or_insert(0);
                                 *n += 1;
-                                let k = queue.insert(id.clone(), backoff(*n));
-                                keys.insert(id, k);
+                                let delay = backoff(*n);
+                                set_delay(&mut queue, &mut keys, id, delay);
                             }
                             RefreshOutcome::Stale | RefreshOutcome::Gone => {
                                 failures.remove(&id);
                                 if pending.again && outcome == RefreshOutcome::Stale {
-                                    let _ = tx.send(Command::Trigger(id));
+                                    set_delay(&mut queue, &mut keys, id, Duration::ZERO);
                                 }
                             }
                         }
@@ -176,6 +171,28 @@ async fn run(
                     let _ = tx.send(Command::Finished(id, outcome));
                 });
             }
+        }
+    }
+}
+
+fn delay_until(at: Timestamp) -> Duration {
+    at.duration_since(Timestamp::now())
+        .try_into()
+        .unwrap_or(Duration::ZERO)
+}
+
+/// Inserts `id` with `delay`, or moves its pending entry to `delay`.
+fn set_delay(
+    queue: &mut DelayQueue<String>,
+    keys: &mut HashMap<String, delay_queue::Key>,
+    id: String,
+    delay: Duration,
+) {
+    match keys.get(&id) {
+        Some(k) => queue.reset(k, delay),
+        None => {
+            let k = queue.insert(id.clone(), delay);
+            keys.insert(id, k);
         }
     }
 }
