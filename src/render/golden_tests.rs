@@ -314,7 +314,7 @@ fn golden_cases_cover_every_example_class_configuration() {
     for name in ex.connectors.keys() {
         let rc = ex.resolved(name);
         let names: Vec<&str> = rc.class.configuration_names();
-        render(&[rc.clone()], &request(&names), &secrets())
+        render(std::slice::from_ref(&rc), &request(&names), &secrets())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }

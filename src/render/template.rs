@@ -100,7 +100,60 @@ fn new_template(file: &str) -> Template {
     t
 }
 
+/// Byte offset of the first `{{` whose action is not closed by `}}` before the end of the input
+/// (quoted strings, raw strings, char literals and comments inside the action are skipped).
+///
+/// gtmpl 0.7 never returns on some unclosed actions (e.g. `{{ .a ` at the end of the input), so
+/// those are rejected before gtmpl sees them.
+pub(crate) fn unclosed_action(src: &str) -> Option<usize> {
+    let b = src.as_bytes();
+    let mut i = 0;
+    while let Some(off) = src[i..].find("{{") {
+        let start = i + off;
+        let mut j = start + 2;
+        loop {
+            if j >= b.len() {
+                return Some(start);
+            }
+            if b[j..].starts_with(b"}}") {
+                i = j + 2;
+                break;
+            }
+            match b[j] {
+                q @ (b'"' | b'\'' | b'`') => {
+                    j += 1;
+                    while j < b.len() && b[j] != q {
+                        if b[j] == b'\\' && q != b'`' {
+                            j += 1;
+                        }
+                        j += 1;
+                    }
+                    if j >= b.len() {
+                        return Some(start);
+                    }
+                    j += 1;
+                }
+                b'/' if b.get(j + 1) == Some(&b'*') => match src[j + 2..].find("*/") {
+                    Some(e) => j += 2 + e + 2,
+                    None => return Some(start),
+                },
+                _ => j += 1,
+            }
+        }
+    }
+    None
+}
+
 fn run(file: &str, source: &str, data: &serde_json::Value) -> Result<String, (bool, String)> {
+    if let Some(pos) = unclosed_action(source) {
+        let line = source[..pos].matches('\n').count() + 1;
+        return Err((
+            true,
+            format!(
+                "template: {file}:{line}: unclosed action (\"{{{{\" without a matching \"}}}}\")"
+            ),
+        ));
+    }
     let mut t = new_template(file);
     t.parse(source).map_err(|e| (true, e.to_string()))?;
     t.render(&Context::from(json_to_value(data)))
