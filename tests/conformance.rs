@@ -59,9 +59,10 @@ async fn node_capabilities_and_info() {
     let types: Vec<i32> = caps
         .capabilities
         .iter()
-        .filter_map(|c| match &c.r#type {
-            Some(proto::node_service_capability::Type::Rpc(r)) => Some(r.r#type),
-            None => None,
+        .filter_map(|c| {
+            c.r#type.as_ref().map(|t| match t {
+                proto::node_service_capability::Type::Rpc(r) => r.r#type,
+            })
         })
         .collect();
     assert_eq!(

@@ -51,11 +51,8 @@ pub struct Selection {
 impl Selection {
     fn admits(&self, c: &Connector) -> bool {
         let ns = c.namespace().unwrap_or_default();
-        (self.namespaces.is_empty() || self.namespaces.iter().any(|n| *n == ns))
-            && self
-                .classes
-                .iter()
-                .any(|k| *k == c.spec.connector_class_name)
+        (self.namespaces.is_empty() || self.namespaces.contains(&ns))
+            && self.classes.contains(&c.spec.connector_class_name)
             && self.selector.matches(c.labels())
     }
 }

@@ -88,6 +88,9 @@ pub enum StateError {
     Corrupt { path: PathBuf, message: String },
 }
 
+/// One entry of [`StateStore::list`]: a state, or the path of an unreadable file and why.
+pub type StateEntry = Result<VolumeState, (PathBuf, StateError)>;
+
 /// The state directory: `<root>/volumes/<sha256(volume_id)>.json`.
 #[derive(Debug, Clone)]
 pub struct StateStore {
@@ -158,7 +161,7 @@ impl StateStore {
 
     /// Every stored volume; corrupt files are returned as errors with their path so the caller
     /// can log and remove them.
-    pub fn list(&self) -> Result<Vec<Result<VolumeState, (PathBuf, StateError)>>, StateError> {
+    pub fn list(&self) -> Result<Vec<StateEntry>, StateError> {
         let entries = fs::read_dir(&self.dir).map_err(|source| StateError::Io {
             path: self.dir.clone(),
             source,
