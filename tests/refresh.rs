@@ -160,16 +160,7 @@ async fn connector_changes_are_rendered_quickly() {
             "https://api.example.com",
             "http://p.example",
         );
-        c.status
-            .as_mut()
-            .unwrap()
-            .proxy
-            .as_mut()
-            .unwrap()
-            .http_address
-            .as_mut()
-            .unwrap()
-            .ca_certs = Some(new_ca.into());
+        set_proxy_ca(&mut c, Some(new_ca));
         s.insert_connector(c);
     });
     assert!(

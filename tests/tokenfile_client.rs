@@ -24,16 +24,7 @@ async fn rotated_token_file_reaches_a_running_client() {
     let src = default_source();
     src.set(|s: &mut Snapshot| {
         let mut c = connector("team", "k8s-a", "https://api.example.com:6443", &api.url());
-        c.status
-            .as_mut()
-            .unwrap()
-            .proxy
-            .as_mut()
-            .unwrap()
-            .http_address
-            .as_mut()
-            .unwrap()
-            .ca_certs = None;
+        set_proxy_ca(&mut c, None);
         s.insert_connector(c);
     });
     let mut t = TestDriver::start(src).await;

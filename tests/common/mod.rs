@@ -58,17 +58,19 @@ status:
 "#
     ))
     .unwrap();
-    c.status
-        .as_mut()
-        .unwrap()
-        .proxy
-        .as_mut()
-        .unwrap()
-        .http_address
-        .as_mut()
-        .unwrap()
-        .ca_certs = Some(TEST_CA.to_string());
+    set_proxy_ca(&mut c, Some(TEST_CA));
     c
+}
+
+/// Sets (or clears) the proxy CA a connector publishes in `status.proxy.httpAddress.CACerts`.
+pub fn set_proxy_ca(c: &mut Connector, ca: Option<&str>) {
+    c.status
+        .get_or_insert_with(Default::default)
+        .proxy
+        .get_or_insert_with(Default::default)
+        .http_address
+        .get_or_insert_with(Default::default)
+        .ca_certs = ca.map(str::to_string);
 }
 
 /// A memory source holding class `k8s` and connector `team/k8s-a`.
