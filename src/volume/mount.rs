@@ -128,8 +128,27 @@ fn unescape(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Whether `path` is the root of a mount, from statx(2)'s `STATX_ATTR_MOUNT_ROOT` (Linux ≥ 5.8).
+/// `None` when the kernel does not report the attribute or the call fails; callers then read the
+/// mount table.
+///
+/// This spares the mount-table read (the kernel formats every mount of the namespace, ~10 µs
+/// per mount) in the common case of a plain directory: a publish needs no read at all, and an
+/// unpublish one instead of two.
+fn statx_mount_root(path: &Path) -> Option<bool> {
+    use rustix::fs::{statx, AtFlags, StatxAttributes, StatxFlags, CWD};
+    let st = statx(CWD, path, AtFlags::SYMLINK_NOFOLLOW, StatxFlags::empty()).ok()?;
+    let root = StatxAttributes::MOUNT_ROOT;
+    st.stx_attributes_mask
+        .contains(root)
+        .then_some(st.stx_attributes.contains(root))
+}
+
 /// Is there a tmpfs of ours mounted exactly at `target`?
 pub fn is_our_mount(target: &Path) -> Result<bool, MountError> {
+    if statx_mount_root(target) == Some(false) {
+        return Ok(false);
+    }
     Ok(mount_table()?
         .iter()
         .any(|m| m.mount_point == target && m.fs_type == "tmpfs" && m.source == MOUNT_SOURCE))
@@ -137,6 +156,9 @@ pub fn is_our_mount(target: &Path) -> Result<bool, MountError> {
 
 /// Is anything mounted exactly at `target`?
 pub fn is_mount_point(target: &Path) -> Result<bool, MountError> {
+    if statx_mount_root(target) == Some(false) {
+        return Ok(false);
+    }
     Ok(mount_table()?.iter().any(|m| m.mount_point == target))
 }
 
@@ -159,5 +181,32 @@ mod tests {
         assert_eq!(t[0].fs_type, "tmpfs");
         assert_eq!(t[0].source, "connectors-csi");
         assert_eq!(t[1].fs_type, "ext4");
+    }
+
+    #[test]
+    fn statx_fast_path_agrees_with_the_mount_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = |p: &Path| mount_table().unwrap().iter().any(|m| m.mount_point == p);
+        for p in [Path::new("/"), Path::new("/proc"), dir.path()] {
+            if let Some(root) = statx_mount_root(p) {
+                assert_eq!(root, table(p), "{}", p.display());
+            }
+            assert_eq!(is_mount_point(p).unwrap(), table(p), "{}", p.display());
+        }
+        assert!(!is_our_mount(dir.path()).unwrap());
+        if can_mount() {
+            let opts = TmpfsOptions {
+                size_bytes: 1 << 20,
+                mode: 0o750,
+                gid: None,
+            };
+            mount_tmpfs(dir.path(), opts).unwrap();
+            assert_eq!(statx_mount_root(dir.path()), Some(true));
+            assert!(is_our_mount(dir.path()).unwrap());
+            assert!(is_mount_point(dir.path()).unwrap());
+            assert!(unmount_ours(dir.path()).unwrap());
+            assert_eq!(statx_mount_root(dir.path()), Some(false));
+            assert!(!is_our_mount(dir.path()).unwrap());
+        }
     }
 }
