@@ -101,6 +101,16 @@ fn new_template(file: &str) -> Template {
 }
 
 fn run(file: &str, source: &str, data: &serde_json::Value) -> Result<String, (bool, String)> {
+    // gtmpl 0.7's lexer never returns when the input ends inside an action in whitespace, a
+    // field or an identifier (`{{ .a`, `{{ `): `backup()` at end of input steps back onto the
+    // last character and re-reads it forever, wedging a runtime thread. With a trailing newline
+    // an unclosed action ends in an "unclosed action" error instead, so such sources are
+    // checked that way first; a source that parses with the newline has all actions closed.
+    if !source.ends_with('\n') {
+        new_template(file)
+            .parse(format!("{source}\n"))
+            .map_err(|e| (true, e.to_string()))?;
+    }
     let mut t = new_template(file);
     t.parse(source).map_err(|e| (true, e.to_string()))?;
     t.render(&Context::from(json_to_value(data)))
@@ -156,4 +166,38 @@ fn sanitize(message: &str, token: &str) -> String {
         m = m.chars().take(MAX_ERROR_CHARS).collect::<String>() + "…";
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unclosed actions at the end of a template are errors, not an endless loop.
+    #[test]
+    fn unclosed_action_at_end_of_input_fails_instead_of_hanging() {
+        for source in [
+            "{{ ",
+            "x {{ .",
+            "{{ .a.",
+            "{{ a.",
+            "{{ ..",
+            "{{ \"}}\" ",
+            "{{ .connector ",
+        ] {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let src = source.to_string();
+            std::thread::spawn(move || {
+                let _ = tx.send(run("f", &src, &serde_json::json!({})));
+            });
+            let result = rx
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("parsing {source:?} did not return"));
+            let (parse, msg) = result.expect_err(source);
+            assert!(parse, "{source:?}: {msg}");
+        }
+        assert_eq!(
+            run("f", "a {{ 1 }}", &serde_json::json!({})).unwrap(),
+            "a 1"
+        );
+    }
 }
