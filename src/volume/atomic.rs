@@ -190,8 +190,10 @@ pub fn write_payload(
         if filled.as_ref().err().and_then(WriteError::raw_os_error) == Some(nix::libc::ENOSPC) {
             // Retired payloads still in their grace period take the space: drop them and retry.
             remove_any(&ts_dir)?;
-            fs::create_dir(&ts_dir).map_err(io_err("mkdir", &ts_dir))?;
             remove_retired(dir, old.as_deref(), true)?;
+            std::os::unix::fs::DirBuilderExt::mode(&mut fs::DirBuilder::new(), 0o700)
+                .create(&ts_dir)
+                .map_err(io_err("mkdir", &ts_dir))?;
             filled = fill_payload_dir(&ts_dir, payload, opts);
         }
         if let Err(e) = filled {
