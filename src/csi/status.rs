@@ -44,10 +44,28 @@ pub fn code_for(e: &DriverError) -> Code {
     }
 }
 
+/// Longest status message sent (before a fixed hint). Messages quote the offending input (attribute names, paths), which
+/// can be up to the 64 KiB attribute limit; kubelet copies the message into pod events.
+pub const MAX_MESSAGE_BYTES: usize = 2048;
+
+/// Cuts `msg` to [`MAX_MESSAGE_BYTES`] on a character boundary, saying so.
+pub fn bounded_message(mut msg: String) -> String {
+    if msg.len() > MAX_MESSAGE_BYTES {
+        let suffix = format!(" … ({} bytes, truncated)", msg.len());
+        let mut cut = MAX_MESSAGE_BYTES - suffix.len();
+        while !msg.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        msg.truncate(cut);
+        msg.push_str(&suffix);
+    }
+    msg
+}
+
 impl From<DriverError> for Status {
     fn from(e: DriverError) -> Status {
         let code = code_for(&e);
-        let mut msg = e.to_string();
+        let mut msg = bounded_message(e.to_string());
         if code == Code::ResourceExhausted {
             msg.push_str(" (the rendered files do not fit the volume's tmpfs; reduce the configurations or raise --tmpfs-size)");
         }
@@ -57,6 +75,28 @@ impl From<DriverError> for Status {
 
 impl From<crate::csi::request::InvalidRequest> for Status {
     fn from(e: crate::csi::request::InvalidRequest) -> Status {
-        Status::invalid_argument(e.0)
+        Status::invalid_argument(bounded_message(e.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_messages_are_bounded() {
+        let key = "ä".repeat(40_000);
+        let s = Status::from(crate::csi::request::InvalidRequest(format!(
+            "unknown volume attribute(s) {key:?}"
+        )));
+        assert!(
+            s.message().len() <= MAX_MESSAGE_BYTES,
+            "{}",
+            s.message().len()
+        );
+        assert!(s.message().starts_with("unknown volume attribute(s)"));
+        assert!(s.message().ends_with("bytes, truncated)"));
+        let short = Status::from(crate::csi::request::InvalidRequest("short".into()));
+        assert_eq!(short.message(), "short");
     }
 }

@@ -11,8 +11,14 @@
 //! A new payload is written into a fresh timestamped directory, a `..data_tmp` symlink to it is
 //! created, and `rename(2)` swaps it over `..data` — so a reader that opens `kubeconfig` sees either
 //! the complete old payload or the complete new one, never a mix and never ENOENT. User-visible
-//! names are symlinks created after the swap; names no longer in the payload are removed after it;
-//! the previous payload directory is removed last. Unchanged content is not rewritten.
+//! names are symlinks created after the swap; names no longer in the payload are removed after it.
+//! Unchanged content is not rewritten.
+//!
+//! A payload directory retired by a swap is removed only once it has been retired for
+//! [`RETIRED_GRACE`]: a reader that resolved `..data` just before the swap is still looking up its
+//! file in that directory, and removing it at once (as kubelet's writer does) makes such readers
+//! see ENOENT. Retired directories are removed by later writes; if a new payload does not fit
+//! next to them (ENOSPC), they are removed at once and the write is retried.
 //! Callers serialise writes to one directory (the driver holds a per-volume lock).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -20,6 +26,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use nix::unistd::{chown, Gid};
 
@@ -27,6 +34,8 @@ use nix::unistd::{chown, Gid};
 pub const DATA_DIR: &str = "..data";
 /// Temporary symlink renamed over [`DATA_DIR`].
 pub const DATA_TMP: &str = "..data_tmp";
+/// How long a retired payload directory stays for readers that resolved `..data` before a swap.
+pub const RETIRED_GRACE: Duration = Duration::from_secs(1);
 
 /// One file to project.
 #[derive(Clone, PartialEq, Eq)]
@@ -168,14 +177,27 @@ pub fn write_payload(
 
     let mut current = old.clone();
     if changed {
+        // Retired payloads past their grace period (all of them when nothing is current, e.g.
+        // the leftovers of an interrupted first write) go before the new one takes space.
+        remove_retired(dir, old.as_deref(), false)?;
         let ts_dir = new_payload_dir(dir)?;
         let ts_name = ts_dir
             .file_name()
             .expect("payload dir has a name")
             .to_string_lossy()
             .into_owned();
-        if let Err(e) = fill_payload_dir(&ts_dir, payload, opts) {
-            let _ = fs::remove_dir_all(&ts_dir);
+        let mut filled = fill_payload_dir(&ts_dir, payload, opts);
+        if filled.as_ref().err().and_then(WriteError::raw_os_error) == Some(nix::libc::ENOSPC) {
+            // Retired payloads still in their grace period take the space: drop them and retry.
+            remove_any(&ts_dir)?;
+            remove_retired(dir, old.as_deref(), true)?;
+            std::os::unix::fs::DirBuilderExt::mode(&mut fs::DirBuilder::new(), 0o700)
+                .create(&ts_dir)
+                .map_err(io_err("mkdir", &ts_dir))?;
+            filled = fill_payload_dir(&ts_dir, payload, opts);
+        }
+        if let Err(e) = filled {
+            remove_any(&ts_dir)?;
             return Err(e);
         }
         let tmp_link = dir.join(DATA_TMP);
@@ -203,7 +225,8 @@ pub fn write_payload(
             }
         }
     }
-    // Remove user-visible names that are no longer projected, and stray payload dirs.
+    // Remove user-visible names that are no longer projected; retired payload dirs past their
+    // grace period, stray payload dirs and a stale `..data_tmp` go in remove_retired.
     let keep = current.clone().unwrap_or_default();
     let entries = fs::read_dir(dir).map_err(io_err("read_dir", dir))?;
     for e in entries {
@@ -212,10 +235,13 @@ pub fn write_payload(
         if name == DATA_DIR || name == keep {
             continue;
         }
-        let reserved = name.starts_with("..");
-        if reserved || !payload.contains_key(&name) {
+        if !name.starts_with("..") && !payload.contains_key(&name) {
             remove_any(&e.path())?;
         }
+    }
+    if !changed {
+        // (A swapping write removed them before filling its directory.)
+        remove_retired(dir, current.as_deref(), false)?;
     }
     Ok(WriteOutcome {
         swapped: changed,
@@ -311,6 +337,42 @@ fn fill_payload_dir(
     Ok(())
 }
 
+/// Removes reserved (`..`-prefixed) entries other than `..data` and the `current` payload
+/// directory: non-directories at once, payload directories once retired for [`RETIRED_GRACE`]
+/// (or all of them with `all`, or when nothing is current). A directory is retired when its
+/// successor is created, so its retirement time is the modification time of the next newer
+/// payload directory (payload directories are never modified after they are filled).
+fn remove_retired(dir: &Path, current: Option<&str>, all: bool) -> Result<(), WriteError> {
+    let mtime = |p: &Path| fs::symlink_metadata(p).and_then(|m| m.modified()).ok();
+    let mut retired: Vec<(SystemTime, PathBuf)> = Vec::new();
+    for e in fs::read_dir(dir).map_err(io_err("read_dir", dir))? {
+        let e = e.map_err(io_err("read_dir", dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !name.starts_with("..") || name == DATA_DIR || Some(name.as_str()) == current {
+            continue;
+        }
+        let path = e.path();
+        match (e.file_type().map(|t| t.is_dir()), mtime(&path)) {
+            (Ok(true), Some(t)) if !all && current.is_some() => retired.push((t, path)),
+            _ => remove_any(&path)?,
+        }
+    }
+    retired.sort();
+    let current_mtime = current.and_then(|c| mtime(&dir.join(c)));
+    let now = SystemTime::now();
+    for i in 0..retired.len() {
+        let retired_at = retired
+            .get(i + 1)
+            .map(|r| r.0)
+            .or(current_mtime)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        if now.duration_since(retired_at).unwrap_or_default() >= RETIRED_GRACE {
+            remove_any(&retired[i].1)?;
+        }
+    }
+    Ok(())
+}
+
 fn remove_any(path: &Path) -> Result<(), WriteError> {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
@@ -398,8 +460,21 @@ mod tests {
         assert!(third.swapped);
         assert_ne!(third.data_dir, first.data_dir);
         assert!(
+            t.path().join(&first.data_dir).join("a").exists(),
+            "a just-retired payload dir stays for readers mid-lookup"
+        );
+        // Once its successor is older than the grace period, the next write removes it.
+        let past = SystemTime::now() - RETIRED_GRACE - Duration::from_secs(1);
+        fs::File::open(t.path().join(&third.data_dir))
+            .unwrap()
+            .set_modified(past)
+            .unwrap();
+        let same =
+            write_payload(t.path(), &payload(&[("a", "9")]), WriteOptions::default()).unwrap();
+        assert!(!same.swapped);
+        assert!(
             !t.path().join(&first.data_dir).exists(),
-            "old payload dir removed"
+            "retired payload dir removed after the grace period"
         );
         assert!(t.path().join("b").symlink_metadata().is_err(), "b removed");
         assert_eq!(fs::read_to_string(t.path().join("a")).unwrap(), "9");

@@ -236,3 +236,216 @@ pub fn unpublish_request(vol: &str, target: &Path) -> proto::NodeUnpublishVolume
 pub fn mounted(p: &Path) -> bool {
     connectors_csi::volume::mount::is_our_mount(p).unwrap()
 }
+
+/// Every tmpfs of ours mounted at or below `dir` (mount table scan).
+pub fn our_mounts_under(dir: &Path) -> Vec<PathBuf> {
+    connectors_csi::volume::mount::mount_table()
+        .unwrap()
+        .into_iter()
+        .filter(|m| {
+            m.fs_type == "tmpfs"
+                && m.source == connectors_csi::volume::mount::MOUNT_SOURCE
+                && m.mount_point.starts_with(dir)
+        })
+        .map(|m| m.mount_point)
+        .collect()
+}
+
+/// Unmounts every tmpfs of ours at or below `dir` (test cleanup after a killed driver).
+pub fn unmount_all_under(dir: &Path) {
+    for m in our_mounts_under(dir) {
+        let _ = connectors_csi::volume::mount::unmount_ours(&m);
+    }
+}
+
+/// The per-volume state files in a driver state directory.
+pub fn state_files(state_dir: &Path) -> Vec<PathBuf> {
+    match std::fs::read_dir(state_dir.join("volumes")) {
+        Ok(rd) => rd.flatten().map(|e| e.path()).collect(),
+        Err(_) => vec![],
+    }
+}
+
+/// Mounts a private tmpfs at `dir` for tests that need a real tmpfs outside any driver.
+pub fn mount_test_tmpfs(dir: &Path, size_bytes: u64) {
+    std::fs::create_dir_all(dir).unwrap();
+    connectors_csi::volume::mount::mount_tmpfs(
+        dir,
+        connectors_csi::volume::mount::TmpfsOptions {
+            size_bytes,
+            mode: 0o755,
+            gid: None,
+        },
+    )
+    .unwrap();
+}
+
+/// The example connectors and classes (deploy/examples), written into `dir` with the k8s-demo
+/// connector's API server address replaced by `address` (atomically: temp file + rename, so the
+/// directory source never reads a half-written file).
+pub fn write_example_source(dir: &Path, address: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples");
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, replace) in [("classes.yaml", false), ("connectors.yaml", true)] {
+        let mut text = std::fs::read_to_string(root.join(name)).unwrap();
+        if replace {
+            text = text.replace("https://kubernetes.example.com:6443", address);
+        }
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, dir.join(name)).unwrap();
+    }
+}
+
+/// Files of a `k8s-demo` volume asking for the `kubeconfig` configuration.
+pub const DEMO_FILES: &[&str] = &[
+    ".env",
+    "http.proxy",
+    "https.proxy",
+    "context.token",
+    "context.proxy.caCert",
+    "ca.crt",
+    "connector.status.proxyAddress",
+    "kubeconfig",
+];
+
+/// A publish of the example `default/k8s-demo` connector's kubeconfig by a pod in `default`.
+pub fn demo_publish_request(
+    vol: &str,
+    target: &Path,
+    token: &str,
+) -> proto::NodePublishVolumeRequest {
+    let mut r = publish_request(
+        vol,
+        target,
+        &[
+            ("connector.name", "k8s-demo"),
+            ("configuration.names", "kubeconfig"),
+        ],
+        token,
+    );
+    r.volume_context
+        .insert("csi.storage.k8s.io/pod.namespace".into(), "default".into());
+    r
+}
+
+/// A kubelet-style target path for `vol` under `kubelet` (parent created, like kubelet does).
+pub fn kubelet_target(kubelet: &Path, vol: &str) -> PathBuf {
+    let pod = kubelet
+        .join("pods")
+        .join(format!("uid-{vol}"))
+        .join("volumes/kubernetes.io~csi")
+        .join(vol);
+    std::fs::create_dir_all(&pod).unwrap();
+    pod.join("mount")
+}
+
+/// The real `connectors-csi serve` binary over a directory source, everything under `root`.
+pub struct DriverProcess {
+    pub child: std::process::Child,
+    pub root: PathBuf,
+    pub socket: PathBuf,
+    pub log: PathBuf,
+}
+
+impl DriverProcess {
+    pub fn kubelet_dir(root: &Path) -> PathBuf {
+        root.join("kubelet")
+    }
+    pub fn state_dir(root: &Path) -> PathBuf {
+        root.join("state")
+    }
+    pub fn source_dir(root: &Path) -> PathBuf {
+        root.join("connectors")
+    }
+
+    /// Starts the driver (appending its stderr to `root/driver.log`) with extra flags.
+    pub fn spawn(root: &Path, log_level: &str, extra: &[&str]) -> DriverProcess {
+        let socket = root.join("csi/csi.sock");
+        let log = root.join("driver.log");
+        std::fs::create_dir_all(Self::kubelet_dir(root)).unwrap();
+        let stderr = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_connectors-csi"))
+            .arg("serve")
+            .arg("--source")
+            .arg(format!("dir:{}", Self::source_dir(root).display()))
+            .arg("--kubelet-dir")
+            .arg(Self::kubelet_dir(root))
+            .arg("--state-dir")
+            .arg(Self::state_dir(root))
+            .arg("--endpoint")
+            .arg(&socket)
+            .args([
+                "--node-id",
+                "n",
+                "--metrics-address",
+                "",
+                "--refresh-jitter",
+                "0s",
+            ])
+            .args(["--log-level", log_level])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("start connectors-csi");
+        DriverProcess {
+            child,
+            root: root.to_path_buf(),
+            socket,
+            log,
+        }
+    }
+
+    /// Waits until the socket answers Probe; panics after 20 s or if the process exits.
+    pub async fn ready(&mut self) -> Channel {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "connectors-csi exited with {status}: {}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            if self.socket.exists() {
+                if let Ok(ch) = connectors_csi::csi::server::connect(&self.socket).await {
+                    let mut id = IdentityClient::new(ch.clone());
+                    if id.probe(proto::ProbeRequest {}).await.is_ok() {
+                        return ch;
+                    }
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "connectors-csi did not serve within 20 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    /// kill -9.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait (graceful shutdown).
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for DriverProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill9();
+        }
+    }
+}
