@@ -705,6 +705,12 @@ impl Driver {
             }
             let outcome = self.refresh(&id).await;
             debug!(volume_id = %id, ?outcome, "re-rendered after a source change");
+            if outcome == RefreshOutcome::Failed {
+                // Retry through the scheduler (which backs off on further failures) instead of
+                // waiting for the next token refresh with the change not applied.
+                self.scheduler
+                    .schedule(&id, Timestamp::now() + crate::refresh::BACKOFF_START);
+            }
             self.metrics
                 .rotation_latency_seconds
                 .observe(seen.elapsed().as_secs_f64());
