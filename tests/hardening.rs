@@ -406,7 +406,7 @@ async fn torn_reads_through_the_driver_republish_and_source_changes() {
         Arc::new(bundle_order),
         &stop,
         &stats,
-        &[false, false, true],
+        &[false, true],
     );
     // A separate snapshot reader for cross-file consistency including context.token.
     let token_reader = {
