@@ -398,6 +398,7 @@ async fn read_only_state_dir_fails_publish_clearly_and_mounts_nothing() {
     let root = tempfile::tempdir().unwrap();
     let state: PathBuf = root.path().join("state");
     mount_test_tmpfs(&state, 1024 * 1024);
+    let _cleanup = UnmountOnDrop(root.path().to_path_buf());
     let cfg = connectors_csi::driver::DriverConfig::for_root(root.path());
     let t = TestDriver::start_with(root, cfg, default_source()).await;
     remount(&state, true);
