@@ -219,6 +219,7 @@ fn torn_reads_atomic_writer_10k_rotations_on_tmpfs() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("vol");
     mount_test_tmpfs(&dir, 16 * 1024 * 1024);
+    let _cleanup = UnmountOnDrop(dir.clone());
     let payload = |n: u64| -> BTreeMap<String, FileProjection> {
         WRITER_FILES
             .iter()
@@ -406,7 +407,7 @@ async fn torn_reads_through_the_driver_republish_and_source_changes() {
         Arc::new(bundle_order),
         &stop,
         &stats,
-        &[false, false, true],
+        &[false, true],
     );
     // A separate snapshot reader for cross-file consistency including context.token.
     let token_reader = {
@@ -1139,6 +1140,7 @@ fn bad_input_corpus_gets_clear_errors_and_leaves_nothing_behind() {
     let src = corpus_source();
     let t = rt.block_on(TestDriver::start(src.clone()));
     let kubelet = t.kubelet_dir();
+    let _cleanup = UnmountOnDrop(kubelet.clone());
     let target = t.target("vol-bad");
     let outside = t.root.path().join("outside");
     std::fs::create_dir_all(&outside).unwrap();

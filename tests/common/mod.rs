@@ -447,5 +447,30 @@ impl Drop for DriverProcess {
         if let Ok(None) = self.child.try_wait() {
             self.kill9();
         }
+        // A failed test must not leave tmpfs mounts of a killed driver behind.
+        if std::thread::panicking() {
+            unmount_all_under(&Self::kubelet_dir(&self.root));
+        }
+    }
+}
+
+/// Unmounts every mount (ours or a test's own) at or below its path when dropped, so a failing
+/// test leaves nothing mounted.
+pub struct UnmountOnDrop(pub PathBuf);
+
+impl Drop for UnmountOnDrop {
+    fn drop(&mut self) {
+        let Ok(table) = connectors_csi::volume::mount::mount_table() else {
+            return;
+        };
+        let mut mine: Vec<PathBuf> = table
+            .into_iter()
+            .map(|m| m.mount_point)
+            .filter(|p| p.starts_with(&self.0))
+            .collect();
+        mine.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+        for m in mine {
+            let _ = nix::mount::umount2(&m, nix::mount::MntFlags::MNT_DETACH);
+        }
     }
 }
