@@ -306,6 +306,23 @@ async fn bad_inputs_get_the_right_code_and_leave_nothing_mounted() {
             err.message()
         );
     }
+    // A regular file where the target directory should be.
+    let file_target = t.target("vol-file");
+    std::fs::write(&file_target, "not a dir").unwrap();
+    let mut r = base.clone();
+    r.target_path = file_target.to_string_lossy().into_owned();
+    let err = t.node.node_publish_volume(r).await.unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition, "{}", err.message());
+    assert!(
+        err.message().contains("not a directory"),
+        "{}",
+        err.message()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&file_target).unwrap(),
+        "not a dir",
+        "left alone"
+    );
     // SAR-style denial from the source.
     src.deny(
         "system:serviceaccount:team:builder",

@@ -269,10 +269,12 @@ pub fn validate_target(raw: &str, cfg: &ValidationConfig) -> Result<PathBuf, Inv
     if normal == Path::new("/") {
         return Err(invalid("target_path must not be /"));
     }
-    if !cfg.allow_any_target && !normal.starts_with(&cfg.kubelet_dir) {
+    let pods = cfg.kubelet_dir.join("pods");
+    if !cfg.allow_any_target && (!normal.starts_with(&pods) || normal == pods) {
         return Err(invalid(format!(
-            "target_path {raw:?} is outside the kubelet directory {}; kubelet always publishes under it (set --kubelet-dir if kubelet uses another root)",
-            cfg.kubelet_dir.display()
+            "target_path {raw:?} is outside the kubelet directory {}; kubelet always publishes pod volumes under {} (set --kubelet-dir if kubelet uses another root)",
+            cfg.kubelet_dir.display(),
+            pods.display()
         )));
     }
     // No symlinks: the existing part of the path must resolve to itself.
@@ -626,6 +628,12 @@ mod tests {
             ("/var/lib/kubelet//x", "normalised"),
             ("/var/lib/kubelet/x/", "normalised"),
             ("/etc/passwd", "outside the kubelet directory"),
+            ("/var/lib/kubelet", "outside the kubelet directory"),
+            (
+                "/var/lib/kubelet/plugins/x",
+                "outside the kubelet directory",
+            ),
+            ("/var/lib/kubelet/pods", "outside the kubelet directory"),
             ("/var/lib/kubelet/a\0b", "NUL"),
             ("/", "must not be /"),
         ] {

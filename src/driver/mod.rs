@@ -319,6 +319,12 @@ impl Driver {
 
     fn mount_and_write(&self, req: &PublishRequest, payload: &Payload) -> Result<(), DriverError> {
         let target = &req.target_path;
+        if target.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+            return Err(DriverError::FailedPrecondition(format!(
+                "target_path {} exists and is not a directory; kubelet passes a directory path for inline volumes",
+                target.display()
+            )));
+        }
         std::fs::create_dir_all(target).map_err(|e| {
             DriverError::Internal(format!("create target directory {}: {e}", target.display()))
         })?;
