@@ -1443,9 +1443,10 @@ fn machine() -> String {
             .unwrap_or_default()
     };
     format!(
-        "nproc {nproc}, model name `{model}`, kernel {} {}, MemTotal {mem_total}; state and temp dirs on {fs}; load average at start {}; run {}",
+        "nproc {nproc}, model name `{model}`, kernel {} {}, MemTotal {mem_total}; state and temp dirs on {fs}; {} mounts in the mount namespace at start; load average at start {}; run {}",
         uname.sysname().to_string_lossy(),
         uname.release().to_string_lossy(),
+        mount::mount_table().map(|t| t.len()).unwrap_or(0),
         loadavg(),
         jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC")
     )
