@@ -29,7 +29,7 @@ use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
 use connectors_csi::connector::memory::MemorySource;
 use connectors_csi::connector::types::{proxy_ca, Connector, ConnectorClass};
 use connectors_csi::connector::{ConnectorSource, ObjectKey};
-use connectors_csi::csi::proto::{self, node_client::NodeClient};
+use connectors_csi::csi::proto::{self, identity_client::IdentityClient, node_client::NodeClient};
 use connectors_csi::csi::request::validate_publish;
 use connectors_csi::driver::{Driver, DriverConfig, DEFAULT_TMPFS_SIZE};
 use connectors_csi::metrics::{Metrics, ResultLabel};
@@ -445,6 +445,7 @@ struct InProc {
     root: tempfile::TempDir,
     driver: Arc<Driver>,
     node: NodeClient<Channel>,
+    identity: IdentityClient<Channel>,
     connect: Duration,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -477,6 +478,7 @@ impl InProc {
         let channel = connectors_csi::csi::server::connect(&socket).await.unwrap();
         let connect = t.elapsed();
         InProc {
+            identity: IdentityClient::new(channel.clone()),
             node: NodeClient::new(channel),
             root,
             driver,
@@ -534,6 +536,8 @@ struct PublishResults {
     unpublish: Samples,
     direct_publish: Samples,
     direct_unpublish: Samples,
+    /// A no-op RPC (Identity.Probe) on the same channel: the transport's own cost.
+    probe: Samples,
     phases: Vec<(&'static str, Samples)>,
     payload_check: String,
 }
@@ -597,6 +601,7 @@ async fn run_publish(
     let mut unpublish = Samples::default();
     let mut direct_publish = Samples::default();
     let mut direct_unpublish = Samples::default();
+    let mut probe = Samples::default();
     let rounds = WARMUP + count(PUBLISHES).max(count(FLOOR_RUNS));
     for i in 0..rounds {
         let keep = i >= WARMUP;
@@ -613,7 +618,11 @@ async fn run_publish(
             .await
             .unwrap();
         let u = t.elapsed();
+        let t = Instant::now();
+        d.identity.probe(proto::ProbeRequest {}).await.unwrap();
+        let pr = t.elapsed();
         if keep {
+            probe.push(pr);
             floor.publish.push(fp);
             floor.unpublish.push(fu);
             publish.push(p);
@@ -656,6 +665,7 @@ async fn run_publish(
             unpublish,
             direct_publish,
             direct_unpublish,
+            probe,
             phases,
             payload_check,
         },
@@ -1433,9 +1443,10 @@ fn machine() -> String {
             .unwrap_or_default()
     };
     format!(
-        "nproc {nproc}, model name `{model}`, kernel {} {}, MemTotal {mem_total}; state and temp dirs on {fs}; load average at start {}; run {}",
+        "nproc {nproc}, model name `{model}`, kernel {} {}, MemTotal {mem_total}; state and temp dirs on {fs}; {} mounts in the mount namespace at start; load average at start {}; run {}",
         uname.sysname().to_string_lossy(),
         uname.release().to_string_lossy(),
+        mount::mount_table().map(|t| t.len()).unwrap_or(0),
         loadavg(),
         jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M UTC")
     )
@@ -1569,6 +1580,10 @@ fn main() {
         "unpublish, `Driver::unpublish` called directly",
         &pubr.direct_unpublish,
     ));
+    o.push_str(&lat_row(
+        "no-op RPC (Identity.Probe) on the same channel",
+        &pubr.probe,
+    ));
     let _ = writeln!(o);
     let _ = writeln!(o, "| target | measured | verdict |\n|---|---:|---|");
     let _ = writeln!(
@@ -1583,6 +1598,14 @@ fn main() {
         "| publish p99 ≤ 5 ms | {} ({ratio99:.2}× floor p99) | {} |",
         ms(pubr.publish.p(99.0)),
         verdict(pubr.publish.p(99.0) <= 5.0)
+    );
+    let with_rpc = fp50 + pubr.probe.p(50.0);
+    let _ = writeln!(
+        o,
+        "| (reference) publish p50 vs. floor p50 + no-op RPC p50 | {:.2}× ({} vs {}) | – |",
+        pubr.publish.p(50.0) / with_rpc,
+        ms(pubr.publish.p(50.0)),
+        ms(with_rpc)
     );
     let _ = writeln!(o);
     let _ = writeln!(
