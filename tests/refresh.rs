@@ -320,7 +320,8 @@ async fn restart_readopts_every_volume() {
     // "Crash": stop serving and drop the driver without unpublishing anything.
     let cfg = t.driver.cfg.clone();
     let root = t.stop().await;
-    let _ = &root;
+    // Unmounts whatever is left if an assertion below fails.
+    let _cleanup = UnmountOnDrop(cfg.kubelet_dir.clone());
     for (_, target) in &targets {
         assert!(mounted(target), "mounts survive the driver");
     }
@@ -393,6 +394,7 @@ async fn recovery_cleans_gone_targets_and_orphaned_mounts() {
     }
     let cfg = t.driver.cfg.clone();
     let root = t.stop().await;
+    let _cleanup = UnmountOnDrop(cfg.kubelet_dir.clone());
     // While the driver was down: kubelet's cleanup unmounted vol-a; vol-b's state got lost.
     connectors_csi::volume::mount::unmount_ours(&a).unwrap();
     let store = connectors_csi::volume::state::StateStore::open(&cfg.state_dir).unwrap();
