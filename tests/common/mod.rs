@@ -167,6 +167,15 @@ impl TestDriver {
     }
 }
 
+impl Drop for TestDriver {
+    /// A test that panicked before `stop()` would leave its tmpfs mounts behind; unmount them.
+    fn drop(&mut self) {
+        if self.shutdown.is_some() {
+            drop(UnmountOnDrop(self.driver.cfg.kubelet_dir.clone()));
+        }
+    }
+}
+
 /// A kubelet token attribute value for the test audience.
 pub fn kubelet_tokens(token: &str, valid_for: std::time::Duration) -> String {
     let exp = jiff::Timestamp::now() + jiff::SignedDuration::try_from(valid_for).unwrap();
