@@ -860,8 +860,14 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         "[a-z][a-z-]{2,12}"
             .prop_filter("not a built-in", |s| s != "kubeconfig" && s != "tokenfile")
             .prop_map(|s| Mutation::UnknownConfiguration(S(s))),
-        (0u8..5, 0usize..64, prop::collection::vec(0x80u8..=0xff, 1..4))
-            .prop_map(|(field, pos, bytes)| Mutation::InvalidUtf8 { field, pos, bytes }),
+        // 0xFF never occurs in UTF-8, so the poisoned field is always invalid (bytes from
+        // 0x80..=0xFF alone can form a valid sequence such as "ڤ").
+        (0u8..5, 0usize..64, prop::collection::vec(0x80u8..=0xff, 0..3)).prop_map(
+            |(field, pos, mut bytes)| {
+                bytes.insert(0, 0xff);
+                Mutation::InvalidUtf8 { field, pos, bytes }
+            }
+        ),
         "[A-Z_]{1,10}".prop_map(|s| Mutation::DuplicateWireKey(S(s))),
     ]
 }
