@@ -928,22 +928,6 @@ impl Driver {
         );
         Ok(report)
     }
-
-    /// Unpublished-state snapshot used by tests and the CLI: (volume id, target, files).
-    pub async fn describe(
-        &self,
-        volume_id: &str,
-    ) -> Option<(PathBuf, Vec<String>, Option<Timestamp>)> {
-        let slot = self.existing_slot(volume_id)?;
-        let g = slot.lock().await;
-        g.as_ref().map(|l| {
-            (
-                l.state.target_path.clone(),
-                l.state.files.clone(),
-                l.state.next_refresh,
-            )
-        })
-    }
 }
 
 /// What [`Driver::recover`] did.
@@ -1017,11 +1001,3 @@ fn pem_from_secret(secret: &k8s_openapi::api::core::v1::Secret) -> Option<String
     }
     (!out.is_empty()).then_some(out)
 }
-
-#[allow(dead_code)]
-fn _assert_send(d: &Driver, r: PublishRequest) {
-    fn is_send<T: Send>(_: T) {}
-    is_send(d.publish(r));
-}
-
-pub(crate) const REFRESH_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::time::{delay_queue, DelayQueue};
 use tracing::warn;
 
-use crate::driver::{Driver, REFRESH_ATTEMPT_TIMEOUT};
+use crate::driver::Driver;
 
 /// Result of one refresh attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,9 @@ pub enum RefreshOutcome {
     /// The volume is no longer published.
     Gone,
 }
+
+/// Upper bound of one refresh attempt (a hung API call must not stall a volume forever).
+pub const REFRESH_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// First retry delay after a failure.
 pub const BACKOFF_START: Duration = Duration::from_secs(1);
