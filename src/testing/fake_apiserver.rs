@@ -208,6 +208,21 @@ struct ObjKey {
     name: String,
 }
 
+impl ObjKey {
+    /// The key of `name`; `namespace` is dropped for cluster-scoped kinds.
+    fn scoped(info: &ResourceInfo, namespace: &str, name: &str) -> ObjKey {
+        ObjKey {
+            plural: info.plural,
+            namespace: if info.namespaced {
+                namespace.to_string()
+            } else {
+                String::new()
+            },
+            name: name.to_string(),
+        }
+    }
+}
+
 struct ServerState {
     rv: u64,
     objects: BTreeMap<ObjKey, Value>,
@@ -417,15 +432,7 @@ impl FakeApiServer {
     pub fn delete(&self, kind: &str, namespace: &str, name: &str) -> bool {
         let info = resource_by_kind(kind)
             .unwrap_or_else(|| panic!("fake API server does not serve kind {kind:?}"));
-        let key = ObjKey {
-            plural: info.plural,
-            namespace: if info.namespaced {
-                namespace.to_string()
-            } else {
-                String::new()
-            },
-            name: name.to_string(),
-        };
+        let key = ObjKey::scoped(info, namespace, name);
         let mut st = self.inner.lock();
         let Some(mut obj) = st.objects.remove(&key) else {
             return false;
@@ -448,15 +455,7 @@ impl FakeApiServer {
     /// The stored object, if any.
     pub fn object(&self, kind: &str, namespace: &str, name: &str) -> Option<Value> {
         let info = resource_by_kind(kind)?;
-        let key = ObjKey {
-            plural: info.plural,
-            namespace: if info.namespaced {
-                namespace.to_string()
-            } else {
-                String::new()
-            },
-            name: name.to_string(),
-        };
+        let key = ObjKey::scoped(info, namespace, name);
         self.inner.lock().objects.get(&key).cloned()
     }
 
