@@ -537,15 +537,15 @@ impl Driver {
             });
         }
         let (token, origin) = self.obtain_token(spec, kubelet_tokens, current).await?;
+        let mut req = spec.render.clone();
+        req.pod_namespace = spec.pod.namespace.clone();
         let direct = self
-            .direct_token(spec, &mut resolved, &mut deps, current_direct)
+            .direct_token(&req, &mut resolved, &mut deps, current_direct)
             .await?;
         let secrets = RenderSecrets {
             token: token.expose(),
             direct_token: direct.as_ref().map(|t| t.expose()),
         };
-        let mut req = spec.render.clone();
-        req.pod_namespace = spec.pod.namespace.clone();
         let payload = render::render(&resolved, &req, &secrets)?;
         Ok(Prepared {
             payload,
@@ -560,14 +560,12 @@ impl Driver {
     /// connector's own credential.
     async fn direct_token(
         &self,
-        spec: &VolumeSpec,
+        req: &render::RenderRequest,
         resolved: &mut [ResolvedConnector],
         deps: &mut Deps,
         current: Option<&Token>,
     ) -> Result<Option<Token>, DriverError> {
-        let mut req = spec.render.clone();
-        req.pod_namespace = spec.pod.namespace.clone();
-        let Some((sa_ns, sa_name, duration)) = render::tokenfile_direct_request(&req)? else {
+        let Some((sa_ns, sa_name, duration)) = render::tokenfile_direct_request(req)? else {
             return Ok(None);
         };
         let Some(rc) = resolved.first_mut() else {
