@@ -49,14 +49,29 @@ impl FuncError {
 }
 
 /// The body of a function: receives checked arguments.
-pub type FuncBody = fn(&[Value]) -> Result<Value, FuncError>;
+pub type FuncBody = Arc<dyn Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync>;
 
 /// One named function as a Go `template.FuncMap` entry.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub struct Function {
     pub name: &'static str,
     pub arity: Arity,
     pub call: FuncBody,
+}
+
+impl Function {
+    /// A function from a plain `fn` or a closure.
+    pub fn new(
+        name: &'static str,
+        arity: Arity,
+        call: impl Fn(&[Value]) -> Result<Value, FuncError> + Send + Sync + 'static,
+    ) -> Self {
+        Function {
+            name,
+            arity,
+            call: Arc::new(call),
+        }
+    }
 }
 
 /// Functions by name; later insertions replace earlier ones (as `Funcs` does in Go).
@@ -70,9 +85,9 @@ impl FuncMap {
     pub fn insert(&mut self, f: Function) {
         self.0.insert(f.name, Arc::new(f));
     }
-    pub fn extend(&mut self, fs: &[Function]) {
-        for f in fs {
-            self.insert(*f);
+    pub fn extend(&mut self, other: &FuncMap) {
+        for (k, v) in &other.0 {
+            self.0.insert(k, v.clone());
         }
     }
     pub fn get(&self, name: &str) -> Option<&Function> {

@@ -106,7 +106,9 @@ impl Value {
             serde_json::Value::String(s) => Value::String(s.as_str().into()),
             serde_json::Value::Array(a) => Value::list(a.iter().map(Value::from_json).collect()),
             serde_json::Value::Object(o) => Value::map(
-                o.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect(),
+                o.iter()
+                    .map(|(k, v)| (k.clone(), Value::from_json(v)))
+                    .collect(),
             ),
         }
     }
