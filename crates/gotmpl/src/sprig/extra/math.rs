@@ -1,0 +1,373 @@
+//! Sprig's integer math (`add`, `sub`, `mul`, `div`, `mod`, `max`, `min`, ...), the float helpers
+//! that are not decimal-based (`floor`, `ceil`, `round`, `maxf`, `minf`) and `seq`.
+
+use super::{arg, arg_int, def, to_float64, to_int64, MAX_GENERATED};
+use crate::{Arity, FuncError, FuncMap, Ty, Value};
+
+const A1: Arity = Arity::Fixed(&[Ty::Any]);
+const A2: Arity = Arity::Fixed(&[Ty::Any, Ty::Any]);
+const A1_VAR: Arity = Arity::Variadic(&[Ty::Any], Ty::Any);
+
+pub(super) fn register(m: &mut FuncMap) {
+    // func(i interface{}) int64
+    def(m, "add1", A1, |a| {
+        Ok(Value::Int(to_int64(arg(a, 0)).wrapping_add(1)))
+    });
+    // func(i ...interface{}) int64
+    def(m, "add", Arity::Variadic(&[], Ty::Any), |a| {
+        Ok(Value::Int(
+            a.iter().fold(0i64, |acc, v| acc.wrapping_add(to_int64(v))),
+        ))
+    });
+    // func(a, b interface{}) int64
+    def(m, "sub", A2, |a| {
+        Ok(Value::Int(
+            to_int64(arg(a, 0)).wrapping_sub(to_int64(arg(a, 1))),
+        ))
+    });
+    def(m, "div", A2, |a| {
+        let (x, y) = (to_int64(arg(a, 0)), to_int64(arg(a, 1)));
+        if y == 0 {
+            return Err(divide_by_zero());
+        }
+        Ok(Value::Int(x.wrapping_div(y)))
+    });
+    def(m, "mod", A2, |a| {
+        let (x, y) = (to_int64(arg(a, 0)), to_int64(arg(a, 1)));
+        if y == 0 {
+            return Err(divide_by_zero());
+        }
+        Ok(Value::Int(x.wrapping_rem(y)))
+    });
+    // func(a interface{}, v ...interface{}) int64
+    def(m, "mul", A1_VAR, |a| {
+        let first = to_int64(arg(a, 0));
+        Ok(Value::Int(
+            a.iter()
+                .skip(1)
+                .fold(first, |acc, v| acc.wrapping_mul(to_int64(v))),
+        ))
+    });
+    // func(min, max int) int
+    def(m, "randInt", Arity::Fixed(&[Ty::Int, Ty::Int]), |a| {
+        let (lo, hi) = (arg_int(a, 0), arg_int(a, 1));
+        let n = hi.wrapping_sub(lo);
+        if n <= 0 {
+            // math/rand.Intn panics on n <= 0; text/template reports the panic value.
+            return Err(FuncError::new("invalid argument to Intn"));
+        }
+        use rand::Rng;
+        Ok(Value::Int(rand::rng().random_range(0..n).wrapping_add(lo)))
+    });
+    // func(a interface{}, i ...interface{}) int64
+    for name in ["biggest", "max"] {
+        def(m, name, A1_VAR, |a| {
+            Ok(Value::Int(
+                a.iter()
+                    .skip(1)
+                    .map(to_int64)
+                    .fold(to_int64(arg(a, 0)), i64::max),
+            ))
+        });
+    }
+    def(m, "min", A1_VAR, |a| {
+        Ok(Value::Int(
+            a.iter()
+                .skip(1)
+                .map(to_int64)
+                .fold(to_int64(arg(a, 0)), i64::min),
+        ))
+    });
+    // func(a interface{}, i ...interface{}) float64
+    def(m, "maxf", A1_VAR, |a| {
+        Ok(Value::Float(
+            a.iter()
+                .skip(1)
+                .map(to_float64)
+                .fold(to_float64(arg(a, 0)), go_max),
+        ))
+    });
+    def(m, "minf", A1_VAR, |a| {
+        Ok(Value::Float(
+            a.iter()
+                .skip(1)
+                .map(to_float64)
+                .fold(to_float64(arg(a, 0)), go_min),
+        ))
+    });
+    // func(a interface{}) float64
+    def(m, "floor", A1, |a| {
+        Ok(Value::Float(to_float64(arg(a, 0)).floor()))
+    });
+    def(m, "ceil", A1, |a| {
+        Ok(Value::Float(to_float64(arg(a, 0)).ceil()))
+    });
+    // func(a interface{}, p int, rOpt ...float64) float64
+    def(
+        m,
+        "round",
+        Arity::Variadic(&[Ty::Any, Ty::Int], Ty::Float64),
+        |a| {
+            let round_on = match a.get(2) {
+                Some(Value::Float(f)) => *f,
+                Some(v) => to_float64(v),
+                None => 0.5,
+            };
+            Ok(Value::Float(round(
+                to_float64(arg(a, 0)),
+                arg_int(a, 1),
+                round_on,
+            )))
+        },
+    );
+    // func(params ...int) string
+    def(m, "seq", Arity::Variadic(&[], Ty::Int), |a| {
+        let p: Vec<i64> = (0..a.len()).map(|i| arg_int(a, i)).collect();
+        seq(&p).map(Value::from)
+    });
+}
+
+/// The panic text Go's runtime gives for an integer division by zero, which `text/template`
+/// turns into the call's error.
+fn divide_by_zero() -> FuncError {
+    FuncError::new("runtime error: integer divide by zero")
+}
+
+/// Go's `math.Max`: NaN wins, `+0` beats `-0`.
+fn go_max(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else if x == 0.0 && y == 0.0 {
+        if x.is_sign_negative() {
+            y
+        } else {
+            x
+        }
+    } else if x > y {
+        x
+    } else {
+        y
+    }
+}
+
+/// Go's `math.Min`: NaN wins, `-0` beats `+0`.
+fn go_min(x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        f64::NAN
+    } else if x == 0.0 && y == 0.0 {
+        if x.is_sign_negative() {
+            x
+        } else {
+            y
+        }
+    } else if x < y {
+        x
+    } else {
+        y
+    }
+}
+
+/// Sprig's `round`: scale by 10^places, round up when the fractional part is at least
+/// `round_on` (so negative halves round down), scale back.
+fn round(val: f64, places: i64, round_on: f64) -> f64 {
+    let pow = 10f64.powf(places as f64);
+    let digit = pow * val;
+    let frac = digit.fract();
+    let r = if frac >= round_on {
+        digit.ceil()
+    } else {
+        digit.floor()
+    };
+    r / pow
+}
+
+/// Sprig's `untilStep` over `i64`, bounded by [`MAX_GENERATED`].
+fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, FuncError> {
+    let mut v = Vec::new();
+    if (stop < start && step >= 0) || (stop >= start && step <= 0) {
+        return Ok(v);
+    }
+    let mut i = start;
+    while (step > 0 && i < stop) || (step < 0 && i > stop) {
+        if v.len() as i64 >= MAX_GENERATED {
+            return Err(FuncError::new(format!(
+                "sequence longer than {MAX_GENERATED} elements"
+            )));
+        }
+        v.push(i);
+        match i.checked_add(step) {
+            Some(n) => i = n,
+            None => break,
+        }
+    }
+    Ok(v)
+}
+
+/// Sprig's `seq` (like GNU seq): `seq END`, `seq START END`, `seq START STEP END`, as a
+/// space-separated string.
+fn seq(p: &[i64]) -> Result<String, FuncError> {
+    let list = match *p {
+        [end] => {
+            let inc = if end < 1 { -1 } else { 1 };
+            until_step(1, end.wrapping_add(inc), inc)?
+        }
+        [start, end] => {
+            let step = if end < start { -1 } else { 1 };
+            until_step(start, end.wrapping_add(step), step)?
+        }
+        [start, step, end] => {
+            let mut inc = 1;
+            if end < start {
+                inc = -1;
+                if step > 0 {
+                    return Ok(String::new());
+                }
+            }
+            until_step(start, end.wrapping_add(inc), step)?
+        }
+        _ => Vec::new(),
+    };
+    Ok(list
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::{call, s};
+    use super::*;
+
+    fn int(name: &str, args: &[Value]) -> i64 {
+        match call(name, args) {
+            Ok(Value::Int(i)) => i,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    fn float(name: &str, args: &[Value]) -> f64 {
+        match call(name, args) {
+            Ok(Value::Float(f)) => f,
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+
+    // Expectations from sprig's numeric_test.go and docs/math.md.
+    #[test]
+    fn integer_math() {
+        assert_eq!(int("add1", &[Value::Int(1)]), 2);
+        assert_eq!(
+            int("add", &[Value::Int(1), Value::Int(2), Value::Int(3)]),
+            6
+        );
+        assert_eq!(int("add", &[]), 0);
+        assert_eq!(int("add", &[s("1"), Value::Float(2.9)]), 3);
+        assert_eq!(int("sub", &[Value::Int(4), Value::Int(2)]), 2);
+        assert_eq!(int("div", &[Value::Int(8), Value::Int(3)]), 2);
+        assert_eq!(int("div", &[Value::Int(-7), Value::Int(2)]), -3);
+        assert_eq!(int("mod", &[Value::Int(10), Value::Int(3)]), 1);
+        assert_eq!(int("mod", &[Value::Int(-7), Value::Int(2)]), -1);
+        assert_eq!(
+            int("mul", &[Value::Int(1), Value::Int(2), Value::Int(3)]),
+            6
+        );
+        assert_eq!(
+            int("max", &[Value::Int(1), Value::Int(2), Value::Int(3)]),
+            3
+        );
+        assert_eq!(int("biggest", &[Value::Int(-1), Value::Int(-5)]), -1);
+        assert_eq!(
+            int("min", &[Value::Int(1), Value::Int(2), Value::Int(3)]),
+            1
+        );
+        assert_eq!(int("min", &[Value::Int(1)]), 1);
+    }
+
+    #[test]
+    fn division_by_zero_is_goes_runtime_error() {
+        for f in ["div", "mod"] {
+            let e = call(f, &[Value::Int(1), Value::Int(0)]).unwrap_err();
+            assert_eq!(e.to_string(), "runtime error: integer divide by zero");
+        }
+        assert_eq!(
+            int("div", &[Value::Int(i64::MIN), Value::Int(-1)]),
+            i64::MIN
+        );
+        assert_eq!(int("mod", &[Value::Int(i64::MIN), Value::Int(-1)]), 0);
+    }
+
+    #[test]
+    fn float_helpers() {
+        assert_eq!(float("floor", &[Value::Float(1.5)]), 1.0);
+        assert_eq!(float("floor", &[s("-1.5")]), -2.0);
+        assert_eq!(float("ceil", &[Value::Float(1.5)]), 2.0);
+        assert_eq!(float("ceil", &[Value::Int(3)]), 3.0);
+        // numeric_test.go TestRound
+        assert_eq!(float("round", &[Value::Float(3.746), Value::Int(2)]), 3.75);
+        assert_eq!(
+            float(
+                "round",
+                &[Value::Float(3.746), Value::Int(2), Value::Float(0.5)]
+            ),
+            3.75
+        );
+        assert_eq!(float("round", &[Value::Int(123), Value::Int(0)]), 123.0);
+        assert_eq!(float("round", &[s("3.7"), Value::Int(0)]), 4.0);
+        assert_eq!(
+            float("round", &[Value::Float(3.12345), Value::Int(3)]),
+            3.123
+        );
+        assert_eq!(float("round", &[Value::Float(-1.5), Value::Int(0)]), -2.0);
+        assert_eq!(
+            float(
+                "maxf",
+                &[Value::Float(1.5), Value::Int(2), Value::Float(-1.0)]
+            ),
+            2.0
+        );
+        assert_eq!(
+            float(
+                "minf",
+                &[Value::Float(1.5), Value::Int(2), Value::Float(-1.0)]
+            ),
+            -1.0
+        );
+        assert!(float("maxf", &[Value::Float(f64::NAN), Value::Int(2)]).is_nan());
+    }
+
+    #[test]
+    fn rand_int_is_in_range() {
+        for _ in 0..100 {
+            let n = int("randInt", &[Value::Int(-3), Value::Int(3)]);
+            assert!((-3..3).contains(&n), "{n}");
+        }
+        assert_eq!(
+            call("randInt", &[Value::Int(3), Value::Int(3)])
+                .unwrap_err()
+                .to_string(),
+            "invalid argument to Intn"
+        );
+    }
+
+    // numeric_test.go TestSeq
+    #[test]
+    fn seq_like_gnu_seq() {
+        let seq = |p: &[i64]| {
+            let args: Vec<Value> = p.iter().map(|&i| Value::Int(i)).collect();
+            super::super::testutil::call_str("seq", &args)
+        };
+        assert_eq!(seq(&[0, 1, 3]), "0 1 2 3");
+        assert_eq!(seq(&[0, 3, 10]), "0 3 6 9");
+        assert_eq!(seq(&[3, 3, 2]), "");
+        assert_eq!(seq(&[3, -3, 2]), "3");
+        assert_eq!(seq(&[]), "");
+        assert_eq!(seq(&[0, 4]), "0 1 2 3 4");
+        assert_eq!(seq(&[5]), "1 2 3 4 5");
+        assert_eq!(seq(&[-5]), "1 0 -1 -2 -3 -4 -5");
+        assert_eq!(seq(&[0]), "1 0");
+        assert_eq!(seq(&[0, 1, 2, 3]), "");
+        assert_eq!(seq(&[0, -4]), "0 -1 -2 -3 -4");
+        assert_eq!(seq(&[i64::MAX]), "");
+        assert!(call("seq", &[Value::Int(100_000_000)]).is_err());
+    }
+}
