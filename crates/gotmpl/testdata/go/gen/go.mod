@@ -1,0 +1,3 @@
+module gotmpl-oracle
+
+go 1.22

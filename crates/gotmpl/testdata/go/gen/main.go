@@ -1,0 +1,143 @@
+// Command gen is the Go oracle for the gotmpl differential corpus: it renders every case of
+// cases.json with Go's text/template (no extra functions) and writes expected.json.
+//
+// Usage: go run . CASES.json EXPECTED.json
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"text/template"
+)
+
+// testCase is one entry of cases.json.
+type testCase struct {
+	Name     string          `json:"name"`
+	Template string          `json:"template"`
+	Data     json.RawMessage `json:"data"`
+}
+
+// result is one entry of expected.json: exactly one of Output and Error is set.
+type result struct {
+	Name   string  `json:"name"`
+	Output *string `json:"output,omitempty"`
+	Error  *string `json:"error,omitempty"`
+}
+
+// decode turns JSON into interface{} the way Kubernetes decodes unstructured objects:
+// integers become int64, other numbers float64, objects map[string]interface{}.
+func decode(raw json.RawMessage) (interface{}, error) {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v interface{}
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return convert(v), nil
+}
+
+func convert(v interface{}) interface{} {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		if f, err := x.Float64(); err == nil {
+			return f
+		}
+		return x.String()
+	case map[string]interface{}:
+		for k, e := range x {
+			x[k] = convert(e)
+		}
+		return x
+	case []interface{}:
+		for i, e := range x {
+			x[i] = convert(e)
+		}
+		return x
+	default:
+		return v
+	}
+}
+
+// render parses and executes one case; a panic is reported as an error so one bad case
+// cannot stop the run.
+func render(c testCase) (out string, errMsg string, failed bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, errMsg, failed = "", fmt.Sprintf("PANIC: %v", r), true
+		}
+	}()
+	data, err := decode(c.Data)
+	if err != nil {
+		return "", "BAD CASE DATA: " + err.Error(), true
+	}
+	t, err := template.New("t").Parse(c.Template)
+	if err != nil {
+		return "", err.Error(), true
+	}
+	var buf strings.Builder
+	if err := t.Execute(&buf, data); err != nil {
+		return "", err.Error(), true
+	}
+	return buf.String(), "", false
+}
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: gen CASES.json EXPECTED.json")
+		os.Exit(2)
+	}
+	raw, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	var cases []testCase
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		fmt.Fprintln(os.Stderr, "cases:", err)
+		os.Exit(1)
+	}
+	seen := map[string]bool{}
+	results := make([]result, 0, len(cases))
+	for _, c := range cases {
+		if seen[c.Name] {
+			fmt.Fprintln(os.Stderr, "duplicate case name:", c.Name)
+			os.Exit(1)
+		}
+		seen[c.Name] = true
+		out, msg, failed := render(c)
+		r := result{Name: c.Name}
+		if failed {
+			if strings.HasPrefix(msg, "PANIC: ") || strings.HasPrefix(msg, "BAD CASE DATA: ") {
+				fmt.Fprintf(os.Stderr, "case %s: %s\n", c.Name, msg)
+				os.Exit(1)
+			}
+			r.Error = &msg
+		} else {
+			r.Output = &out
+		}
+		results = append(results, r)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(results); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(os.Args[2], buf.Bytes(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Printf("%d cases (Go %s)\n", len(results), runtime.Version())
+}
