@@ -7,7 +7,7 @@ mod math;
 mod mathf;
 mod os;
 mod random;
-// mod semver;
+mod semver;
 // mod time;
 // mod url;
 
@@ -20,7 +20,7 @@ pub(super) fn register(m: &mut FuncMap) {
     os::register(m);
     random::register(m);
     // url::register(m);
-    // semver::register(m);
+    semver::register(m);
     // time::register(m);
     // crypto::register(m);
 }
