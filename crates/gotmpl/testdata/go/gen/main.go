@@ -1,12 +1,14 @@
 // Command gen is the Go oracle for the gotmpl differential corpus: it renders every case of
-// cases.json with Go's text/template (no extra functions) and writes expected.json.
+// cases.json with Go's text/template (no extra functions unless -sprig-shim) and writes
+// expected.json.
 //
-// Usage: go run . CASES.json EXPECTED.json
+// Usage: go run . [-sprig-shim] CASES.json EXPECTED.json
 package main
 
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
@@ -70,7 +72,7 @@ func convert(v interface{}) interface{} {
 
 // render parses and executes one case; a panic is reported as an error so one bad case
 // cannot stop the run.
-func render(c testCase) (out string, errMsg string, failed bool) {
+func render(c testCase, funcs template.FuncMap) (out string, errMsg string, failed bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, errMsg, failed = "", fmt.Sprintf("PANIC: %v", r), true
@@ -80,7 +82,7 @@ func render(c testCase) (out string, errMsg string, failed bool) {
 	if err != nil {
 		return "", "BAD CASE DATA: " + err.Error(), true
 	}
-	t, err := template.New("t").Parse(c.Template)
+	t, err := template.New("t").Funcs(funcs).Parse(c.Template)
 	if err != nil {
 		return "", err.Error(), true
 	}
@@ -92,11 +94,17 @@ func render(c testCase) (out string, errMsg string, failed bool) {
 }
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: gen CASES.json EXPECTED.json")
+	shim := flag.Bool("sprig-shim", false, "provide the sprig functions of shim.go")
+	flag.Parse()
+	if flag.NArg() != 2 {
+		fmt.Fprintln(os.Stderr, "usage: gen [-sprig-shim] CASES.json EXPECTED.json")
 		os.Exit(2)
 	}
-	raw, err := os.ReadFile(os.Args[1])
+	funcs := template.FuncMap{}
+	if *shim {
+		funcs = sprigShim()
+	}
+	raw, err := os.ReadFile(flag.Arg(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -114,7 +122,7 @@ func main() {
 			os.Exit(1)
 		}
 		seen[c.Name] = true
-		out, msg, failed := render(c)
+		out, msg, failed := render(c, funcs)
 		r := result{Name: c.Name}
 		if failed {
 			if strings.HasPrefix(msg, "PANIC: ") || strings.HasPrefix(msg, "BAD CASE DATA: ") {
@@ -135,7 +143,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if err := os.WriteFile(os.Args[2], buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(flag.Arg(1), buf.Bytes(), 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
