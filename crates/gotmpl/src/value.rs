@@ -39,6 +39,12 @@ pub trait Object: Send + Sync + fmt::Debug {
     }
     /// What `fmt`'s `%v` prints (Go's `String()` method, or the struct rendering `{a b}`).
     fn fmt_v(&self) -> String;
+    /// What `encoding/json` marshals the value as, expressed as a plain value to encode (e.g.
+    /// the RFC 3339 string of a `time.Time`, the version string of a `*semver.Version`);
+    /// `None` encodes as `{}` (a struct without exported fields).
+    fn json(&self) -> Option<Value> {
+        None
+    }
     /// Go truthiness of a struct is always true; pointers are true unless nil.
     fn as_any(&self) -> &dyn std::any::Any;
 }

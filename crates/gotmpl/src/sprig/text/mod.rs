@@ -1,8 +1,115 @@
 //! Sprig's general-purpose functions: strings, string lists, defaults, JSON, type conversion and
 //! reflection, paths, regex, lists and dicts.
+//!
+//! Each submodule registers the functions of one sprig source file with their Go signatures
+//! (`Arity`/`Ty`), so the executor performs Go's argument checks before a body runs. Bodies
+//! still tolerate unexpected kinds (they never panic); Go panics inside sprig functions become
+//! errors carrying the panic text, as `text/template` reports them (`error calling NAME: …`).
 
-use crate::FuncMap;
+mod case;
+mod defaults;
+mod dicts;
+mod json;
+mod lists;
+mod paths;
+mod regex;
+mod strings;
+
+#[cfg(test)]
+mod tests;
+
+use crate::{FuncError, FuncMap, Value};
 
 pub(super) fn register(m: &mut FuncMap) {
-    let _ = m;
+    strings::register(m);
+    defaults::register(m);
+    json::register(m);
+    lists::register(m);
+    dicts::register(m);
+    paths::register(m);
+    regex::register(m);
+}
+
+/// A `string` parameter (the executor has checked the kind; anything else reads as "").
+fn sarg(args: &[Value], i: usize) -> &str {
+    args.get(i).and_then(Value::as_str).unwrap_or("")
+}
+
+/// An `int` parameter (the executor has converted it; other kinds go through cast).
+fn iarg(args: &[Value], i: usize) -> i64 {
+    match args.get(i) {
+        Some(Value::Int(n)) => *n,
+        Some(v) => super::cast::to_int64(v),
+        None => 0,
+    }
+}
+
+/// A `bool` parameter.
+fn barg(args: &[Value], i: usize) -> bool {
+    match args.get(i) {
+        Some(Value::Bool(b)) => *b,
+        Some(v) => v.truthy(),
+        None => false,
+    }
+}
+
+/// The `[]string` result of a sprig function.
+fn str_list<S: Into<std::sync::Arc<str>>>(items: impl IntoIterator<Item = S>) -> Value {
+    Value::list(items.into_iter().map(|s| Value::String(s.into())).collect())
+}
+
+/// What Go's runtime panics with when sprig calls `reflect.TypeOf(nil).Kind()`.
+fn nil_deref() -> FuncError {
+    FuncError::new("runtime error: invalid memory address or nil pointer dereference")
+}
+
+/// Go's `reflect.Kind` name of a value (`slice`, `map`, `string`, `int`, `struct`, `ptr`, …).
+fn kind_name(v: &Value) -> &'static str {
+    match v {
+        Value::Nil => "invalid",
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Uint(_) => "uint64",
+        Value::Float(_) => "float64",
+        Value::String(_) => "string",
+        Value::List(_) => "slice",
+        Value::Map(_) => "map",
+        Value::Object(o) => {
+            if o.type_name().starts_with('*') {
+                "ptr"
+            } else {
+                "struct"
+            }
+        }
+    }
+}
+
+/// Bytes that may not be valid UTF-8 (Go slices strings by byte) back to a template string.
+fn lossy(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Go's `s[low:high]` on a string, with Go's panic message when out of range.
+fn go_slice(s: &str, low: Option<i64>, high: Option<i64>) -> Result<String, FuncError> {
+    let len = s.len() as i64;
+    let lo = low.unwrap_or(0);
+    let hi = high.unwrap_or(len);
+    let msg = match (low, high) {
+        (_, Some(h)) if h < 0 || h > len => {
+            if h < 0 {
+                format!("slice bounds out of range [:{h}]")
+            } else {
+                format!("slice bounds out of range [:{h}] with length {len}")
+            }
+        }
+        (Some(l), None) if l > len || l < 0 => format!("slice bounds out of range [{l}:{len}]"),
+        (Some(l), Some(h)) if l > h || l < 0 => format!("slice bounds out of range [{l}:{h}]"),
+        _ => return Ok(lossy(&s.as_bytes()[lo as usize..hi as usize])),
+    };
+    Err(FuncError::new(format!("runtime error: {msg}")))
+}
+
+/// Ty shorthands for the registration tables.
+mod ty {
+    pub use crate::Ty::{Any as A, Bool as B, Int as I, Map as M, String as S};
 }

@@ -1,0 +1,188 @@
+//! Sprig's dict functions (`dict.go`): `dict`, `get`, `set`, `unset`, `hasKey`, `pluck`, `keys`,
+//! `pick`, `omit`, `values`, `dig`, and `merge`/`mergeOverwrite` with mergo v1's rules.
+//!
+//! Values are immutable here, so `set`, `unset` and the merges return an updated copy instead of
+//! changing the dict in place: `{{ $d = set $d "k" "v" }}` works, while Go's in-place idiom
+//! `{{ $_ := set $d "k" "v" }}` leaves `$d` unchanged.
+
+use std::collections::BTreeMap;
+
+use super::defaults::is_empty;
+use super::ty::{A, M, S};
+use super::{sarg, str_list};
+use crate::sprig::cast::strval;
+use crate::{Arity, FuncError, FuncMap, Function, Value};
+
+type R = Result<Value, FuncError>;
+type Dict = BTreeMap<String, Value>;
+
+fn f(m: &mut FuncMap, name: &'static str, arity: Arity, body: fn(&[Value]) -> R) {
+    m.insert(Function::new(name, arity, body));
+}
+
+/// A `map[string]interface{}` parameter; nil (Go's nil map) reads as empty.
+fn dict_arg(a: &[Value], i: usize) -> Dict {
+    match a.get(i) {
+        Some(Value::Map(m)) => (**m).clone(),
+        _ => Dict::new(),
+    }
+}
+
+fn dict_ref(v: &Value) -> Option<&Dict> {
+    match v {
+        Value::Map(m) => Some(m),
+        _ => None,
+    }
+}
+
+pub(super) fn register(m: &mut FuncMap) {
+    use Arity::{Fixed, Variadic};
+    f(m, "dict", Variadic(&[], A), |a| {
+        let mut d = Dict::new();
+        for pair in a.chunks(2) {
+            let v = pair.get(1).cloned().unwrap_or_else(|| Value::from(""));
+            d.insert(strval(&pair[0]), v);
+        }
+        Ok(Value::map(d))
+    });
+    f(m, "get", Fixed(&[M, S]), |a| {
+        Ok(dict_ref(&a[0])
+            .and_then(|d| d.get(sarg(a, 1)).cloned())
+            .unwrap_or_else(|| "".into()))
+    });
+    f(m, "set", Fixed(&[M, S, A]), |a| {
+        if !matches!(a[0], Value::Map(_)) {
+            return Err(FuncError::new("assignment to entry in nil map"));
+        }
+        let mut d = dict_arg(a, 0);
+        d.insert(sarg(a, 1).to_string(), a[2].clone());
+        Ok(Value::map(d))
+    });
+    f(m, "unset", Fixed(&[M, S]), |a| {
+        let mut d = dict_arg(a, 0);
+        d.remove(sarg(a, 1));
+        Ok(Value::map(d))
+    });
+    f(m, "hasKey", Fixed(&[M, S]), |a| {
+        Ok(dict_ref(&a[0])
+            .is_some_and(|d| d.contains_key(sarg(a, 1)))
+            .into())
+    });
+    f(m, "pluck", Variadic(&[S], M), |a| {
+        let key = sarg(a, 0);
+        Ok(Value::list(
+            a[1..]
+                .iter()
+                .filter_map(|d| dict_ref(d).and_then(|d| d.get(key)).cloned())
+                .collect(),
+        ))
+    });
+    // Go's map order is random; these list keys in sorted order, dict by dict.
+    f(m, "keys", Variadic(&[], M), |a| {
+        Ok(str_list(
+            a.iter()
+                .filter_map(dict_ref)
+                .flat_map(|d| d.keys().map(String::as_str)),
+        ))
+    });
+    f(m, "values", Fixed(&[M]), |a| {
+        Ok(Value::list(
+            dict_ref(&a[0])
+                .map(|d| d.values().cloned().collect())
+                .unwrap_or_default(),
+        ))
+    });
+    f(m, "pick", Variadic(&[M], S), |a| {
+        let d = dict_arg(a, 0);
+        let mut out = Dict::new();
+        for k in &a[1..] {
+            let k = k.as_str().unwrap_or("");
+            if let Some(v) = d.get(k) {
+                out.insert(k.to_string(), v.clone());
+            }
+        }
+        Ok(Value::map(out))
+    });
+    f(m, "omit", Variadic(&[M], S), |a| {
+        let mut d = dict_arg(a, 0);
+        for k in &a[1..] {
+            d.remove(k.as_str().unwrap_or(""));
+        }
+        Ok(Value::map(d))
+    });
+    for name in ["merge", "mustMerge"] {
+        f(m, name, Variadic(&[M], M), |a| merge(a, false));
+    }
+    for name in ["mergeOverwrite", "mustMergeOverwrite"] {
+        f(m, name, Variadic(&[M], M), |a| merge(a, true));
+    }
+    f(m, "dig", Variadic(&[], A), dig);
+}
+
+fn merge(a: &[Value], overwrite: bool) -> R {
+    let mut dst = dict_arg(a, 0);
+    for src in &a[1..] {
+        if let Some(src) = dict_ref(src) {
+            merge_into(&mut dst, src, overwrite);
+        }
+    }
+    Ok(Value::map(dst))
+}
+
+/// mergo's `deepMerge` for `map[string]interface{}`: absent or empty destination entries take
+/// the source value; nested maps merge recursively; with `overwrite` every source value wins
+/// (nil and empty ones included) except that a map never replaces a non-empty non-map.
+fn merge_into(dst: &mut Dict, src: &Dict, overwrite: bool) {
+    for (k, sv) in src {
+        let de = dst.get(k);
+        let replace = match (sv, de) {
+            (Value::Nil, _) => overwrite,
+            (Value::Map(sm), Some(Value::Map(dm))) => {
+                let mut merged = (**dm).clone();
+                merge_into(&mut merged, sm, overwrite);
+                dst.insert(k.clone(), Value::map(merged));
+                false
+            }
+            (Value::Map(_), Some(d)) => is_empty(d),
+            (Value::List(_), Some(d)) if !is_empty(d) => overwrite,
+            (_, None) => true,
+            (_, Some(d)) => overwrite || is_empty(d),
+        };
+        if replace {
+            dst.insert(k.clone(), sv.clone());
+        }
+    }
+}
+
+/// Go's panic text for a failed `x.(T)` type assertion on an `interface{}`.
+fn conversion(v: &Value, want: &str) -> FuncError {
+    FuncError::new(format!(
+        "interface conversion: interface {{}} is {}, not {want}",
+        v.type_name()
+    ))
+}
+
+/// sprig's `dig KEY… DEFAULT DICT`.
+fn dig(a: &[Value]) -> R {
+    if a.len() < 3 {
+        return Err(FuncError::new("dig needs at least three arguments"));
+    }
+    let last = &a[a.len() - 1];
+    let mut d = dict_ref(last).ok_or_else(|| conversion(last, "map[string]interface {}"))?;
+    let default = &a[a.len() - 2];
+    let keys = &a[..a.len() - 2];
+    let mut names = Vec::with_capacity(keys.len());
+    for k in keys {
+        names.push(k.as_str().ok_or_else(|| conversion(k, "string"))?);
+    }
+    for (i, k) in names.iter().enumerate() {
+        let Some(step) = d.get(*k) else {
+            return Ok(default.clone());
+        };
+        if i + 1 == names.len() {
+            return Ok(step.clone());
+        }
+        d = dict_ref(step).ok_or_else(|| conversion(step, "map[string]interface {}"))?;
+    }
+    Ok(default.clone())
+}
