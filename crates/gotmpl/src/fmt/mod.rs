@@ -46,6 +46,14 @@ pub fn sprintln(args: &[Value]) -> String {
 /// Go `fmt.Sprintf("%v", v)` of one value (`<nil>` for nil, `[a b]` for lists,
 /// `map[k:v]` for maps).
 pub fn format_v(v: &Value) -> String {
+    // Flag-free `%v` of the common scalars is their plain text.
+    match v {
+        Value::String(s) => return s.to_string(),
+        Value::Int(i) => return i.to_string(),
+        Value::Uint(u) => return u.to_string(),
+        Value::Bool(b) => return b.to_string(),
+        _ => {}
+    }
     let mut p = Printer::default();
     p.print_arg(v, 'v');
     p.out()

@@ -250,3 +250,91 @@ fn never_panics_on_odd_formats() {
     }
     assert_eq!(sprintf("%.*d", &[i(1_000_001), i(1)]), "%!(BADPREC)1");
 }
+
+/// A deterministic xorshift stream for the fuzz test (no dependency needed).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn pick<T: Clone>(&mut self, items: &[T]) -> T {
+        items[(self.next() % items.len() as u64) as usize].clone()
+    }
+}
+
+#[test]
+fn random_formats_never_panic_and_keep_literal_text() {
+    let pieces = [
+        "%",
+        "%%",
+        "d",
+        "v",
+        "s",
+        "q",
+        "x",
+        "X",
+        "e",
+        "f",
+        "g",
+        "c",
+        "U",
+        "t",
+        "T",
+        "b",
+        "o",
+        "O",
+        "#",
+        "+",
+        "-",
+        " ",
+        "0",
+        "*",
+        ".",
+        "[",
+        "]",
+        "1",
+        "2",
+        "9",
+        "[1]",
+        "[2]",
+        "[0]",
+        "é",
+        "日",
+        "\u{1F600}",
+        "z",
+        "!",
+        "p",
+        "w",
+        "a",
+        "\n",
+    ];
+    let values = [
+        Value::Nil,
+        Value::Bool(true),
+        i(-7),
+        i(3),
+        i(1_000_001),
+        Value::Uint(u64::MAX),
+        f(-0.0),
+        f(1e300),
+        f(f64::NAN),
+        s("é日"),
+        l(vec![i(1), s("x"), Value::Nil]),
+        m(&[("k", f(2.5))]),
+    ];
+    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    for _ in 0..20_000 {
+        let n = 1 + rng.next() % 8;
+        let format: String = (0..n).map(|_| rng.pick(&pieces)).collect();
+        let nargs = rng.next() % 4;
+        let args: Vec<Value> = (0..nargs).map(|_| rng.pick(&values)).collect();
+        let out = sprintf(&format, &args);
+        if !format.contains('%') && nargs == 0 {
+            assert_eq!(out, format);
+        }
+    }
+}
