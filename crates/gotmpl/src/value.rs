@@ -45,6 +45,11 @@ pub trait Object: Send + Sync + fmt::Debug {
     fn json(&self) -> Option<Value> {
         None
     }
+    /// The number behind a Go named integer type (`time.Month`, `time.Weekday`,
+    /// `time.Duration`), for comparisons and integer parameters; `None` for other objects.
+    fn as_int(&self) -> Option<i64> {
+        None
+    }
     /// Go truthiness of a struct is always true; pointers are true unless nil.
     fn as_any(&self) -> &dyn std::any::Any;
 }

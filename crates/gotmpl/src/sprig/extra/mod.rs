@@ -8,7 +8,7 @@ mod mathf;
 mod os;
 mod random;
 mod semver;
-// mod time;
+mod time;
 // mod url;
 
 use crate::{Arity, FuncError, FuncMap, Function, Value};
@@ -21,7 +21,7 @@ pub(super) fn register(m: &mut FuncMap) {
     random::register(m);
     // url::register(m);
     semver::register(m);
-    // time::register(m);
+    time::register(m);
     // crypto::register(m);
 }
 

@@ -319,6 +319,11 @@ impl Object for Version {
         self.to_go_string()
     }
 
+    /// `Version.MarshalJSON`: the version string.
+    fn json(&self) -> Option<Value> {
+        Some(Value::from(self.to_go_string()))
+    }
+
     fn as_any(&self) -> &dyn std::any::Any {
         self
     }
