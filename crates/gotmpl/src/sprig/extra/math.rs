@@ -1,7 +1,7 @@
 //! Sprig's integer math (`add`, `sub`, `mul`, `div`, `mod`, `max`, `min`, ...), the float helpers
-//! that are not decimal-based (`floor`, `ceil`, `round`, `maxf`, `minf`) and `seq`.
+//! that are not decimal-based (`floor`, `ceil`, `round`, `maxf`, `minf`).
 
-use super::{arg, arg_int, def, to_float64, to_int64, MAX_GENERATED};
+use super::{arg, arg_int, def, to_float64, to_int64};
 use crate::{Arity, FuncError, FuncMap, Ty, Value};
 
 const A1: Arity = Arity::Fixed(&[Ty::Any]);
@@ -120,11 +120,6 @@ pub(super) fn register(m: &mut FuncMap) {
             )))
         },
     );
-    // func(params ...int) string
-    def(m, "seq", Arity::Variadic(&[], Ty::Int), |a| {
-        let p: Vec<i64> = (0..a.len()).map(|i| arg_int(a, i)).collect();
-        seq(&p).map(Value::from)
-    });
 }
 
 /// The panic text Go's runtime gives for an integer division by zero, which `text/template`
@@ -179,59 +174,6 @@ fn round(val: f64, places: i64, round_on: f64) -> f64 {
         digit.floor()
     };
     r / pow
-}
-
-/// Sprig's `untilStep` over `i64`, bounded by [`MAX_GENERATED`].
-fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, FuncError> {
-    let mut v = Vec::new();
-    if (stop < start && step >= 0) || (stop >= start && step <= 0) {
-        return Ok(v);
-    }
-    let mut i = start;
-    while (step > 0 && i < stop) || (step < 0 && i > stop) {
-        if v.len() as i64 >= MAX_GENERATED {
-            return Err(FuncError::new(format!(
-                "sequence longer than {MAX_GENERATED} elements"
-            )));
-        }
-        v.push(i);
-        match i.checked_add(step) {
-            Some(n) => i = n,
-            None => break,
-        }
-    }
-    Ok(v)
-}
-
-/// Sprig's `seq` (like GNU seq): `seq END`, `seq START END`, `seq START STEP END`, as a
-/// space-separated string.
-fn seq(p: &[i64]) -> Result<String, FuncError> {
-    let list = match *p {
-        [end] => {
-            let inc = if end < 1 { -1 } else { 1 };
-            until_step(1, end.wrapping_add(inc), inc)?
-        }
-        [start, end] => {
-            let step = if end < start { -1 } else { 1 };
-            until_step(start, end.wrapping_add(step), step)?
-        }
-        [start, step, end] => {
-            let mut inc = 1;
-            if end < start {
-                inc = -1;
-                if step > 0 {
-                    return Ok(String::new());
-                }
-            }
-            until_step(start, end.wrapping_add(inc), step)?
-        }
-        _ => Vec::new(),
-    };
-    Ok(list
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(" "))
 }
 
 #[cfg(test)]
@@ -347,27 +289,5 @@ mod tests {
                 .to_string(),
             "invalid argument to Intn"
         );
-    }
-
-    // numeric_test.go TestSeq
-    #[test]
-    fn seq_like_gnu_seq() {
-        let seq = |p: &[i64]| {
-            let args: Vec<Value> = p.iter().map(|&i| Value::Int(i)).collect();
-            super::super::testutil::call_str("seq", &args)
-        };
-        assert_eq!(seq(&[0, 1, 3]), "0 1 2 3");
-        assert_eq!(seq(&[0, 3, 10]), "0 3 6 9");
-        assert_eq!(seq(&[3, 3, 2]), "");
-        assert_eq!(seq(&[3, -3, 2]), "3");
-        assert_eq!(seq(&[]), "");
-        assert_eq!(seq(&[0, 4]), "0 1 2 3 4");
-        assert_eq!(seq(&[5]), "1 2 3 4 5");
-        assert_eq!(seq(&[-5]), "1 0 -1 -2 -3 -4 -5");
-        assert_eq!(seq(&[0]), "1 0");
-        assert_eq!(seq(&[0, 1, 2, 3]), "");
-        assert_eq!(seq(&[0, -4]), "0 -1 -2 -3 -4");
-        assert_eq!(seq(&[i64::MAX]), "");
-        assert!(call("seq", &[Value::Int(100_000_000)]).is_err());
     }
 }

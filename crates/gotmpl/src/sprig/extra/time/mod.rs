@@ -8,6 +8,7 @@
 mod duration;
 mod gotime;
 mod layout;
+mod parse;
 
 pub use gotime::GoTime;
 
@@ -116,7 +117,7 @@ pub(super) fn register(m: &mut FuncMap) {
     });
     // func(fmt, str string) time.Time
     def(m, "toDate", Arity::Fixed(&[Ty::String, Ty::String]), |a| {
-        Ok(layout::parse(arg_str(a, 0), arg_str(a, 1), Loc::local())
+        Ok(parse::parse(arg_str(a, 0), arg_str(a, 1), Loc::local())
             .unwrap_or_else(|_| GoTime::zero())
             .value())
     });
@@ -126,7 +127,7 @@ pub(super) fn register(m: &mut FuncMap) {
         "mustToDate",
         Arity::Fixed(&[Ty::String, Ty::String]),
         |a| {
-            layout::parse(arg_str(a, 0), arg_str(a, 1), Loc::local())
+            parse::parse(arg_str(a, 0), arg_str(a, 1), Loc::local())
                 .map(GoTime::value)
                 .map_err(FuncError::new)
         },

@@ -200,7 +200,7 @@ fn parse_in_utc() {
         ("2006", "12345", Err("parsing time \"12345\": extra text: \"5\"")),
     ];
     for (layout, value, want) in cases {
-        let got = layout::parse(layout, value, Loc::Utc);
+        let got = parse::parse(layout, value, Loc::Utc);
         match (got, want) {
             (Ok(t), Ok((string, unix))) => {
                 assert_eq!(
@@ -237,7 +237,7 @@ fn parse_never_panics_on_odd_input() {
             "20é6",
             "\u{1F600}",
         ] {
-            let _ = layout::parse(layout, value, Loc::Utc);
+            let _ = parse::parse(layout, value, Loc::Utc);
         }
     }
 }
