@@ -9,7 +9,7 @@ mod os;
 mod random;
 mod semver;
 mod time;
-// mod url;
+mod url;
 
 use crate::{Arity, FuncError, FuncMap, Function, Value};
 
@@ -19,7 +19,7 @@ pub(super) fn register(m: &mut FuncMap) {
     encoding::register(m);
     os::register(m);
     random::register(m);
-    // url::register(m);
+    url::register(m);
     semver::register(m);
     time::register(m);
     // crypto::register(m);
