@@ -95,7 +95,11 @@ func render(c testCase, funcs template.FuncMap) (out string, errMsg string, fail
 
 func main() {
 	shim := flag.Bool("sprig-shim", false, "provide the sprig functions of shim.go")
+	check := flag.String("sprig-check", "", "check a sprig cases.json against check.go's transcriptions")
 	flag.Parse()
+	if *check != "" {
+		os.Exit(checkSprig(*check))
+	}
 	if flag.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: gen [-sprig-shim] CASES.json EXPECTED.json")
 		os.Exit(2)
