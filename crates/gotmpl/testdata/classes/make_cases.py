@@ -39,7 +39,7 @@ def datasets():
                            "proxyAddress": "http://connectors-proxy-service.connectors-system.svc.cluster.local:8080"},
         "context": {"token": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzYSJ9.c2ln", "proxy": {"caCert": CA}},
         "configurations": {"mirrorRepository": "maven-public", "registry": "npm-proxy", "strictSSL": "true",
-                           "repository": "pypi-proxy"},
+                           "repository": "pypi-proxy", "strict-ssl": "False"},
     }
     lone = connector("default", "plain", "https://git.example.com", "https://c-plain.default.svc:8443")
     minimal = {
@@ -59,6 +59,8 @@ def main(out):
         file = os.path.basename(path)
         with open(path, encoding="utf-8") as f:
             for doc in yaml.safe_load_all(f):
+                if not doc:
+                    continue
                 cls = doc["metadata"]["name"]
                 for conf in doc["spec"].get("configurations", []):
                     for key, tmpl in conf.get("data", {}).items():

@@ -99,23 +99,12 @@ func checkFuncs() template.FuncMap {
 		},
 		"kindOf":   func(v interface{}) string { return reflect.ValueOf(v).Kind().String() },
 		"typeOf":   func(v interface{}) string { return fmt.Sprintf("%T", v) },
-		"quote":    func(s ...interface{}) string { return quoteAll(s) },
 		"toString": strval,
 	}
 	for k, v := range add {
 		m[k] = v
 	}
 	return m
-}
-
-func quoteAll(str []interface{}) string {
-	out := []string{}
-	for _, s := range str {
-		if s != nil {
-			out = append(out, fmt.Sprintf("%q", strval(s)))
-		}
-	}
-	return strings.Join(out, " ")
 }
 
 func dateInZone(fmtS string, date interface{}, zone string) string {

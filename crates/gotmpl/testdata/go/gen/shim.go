@@ -1,10 +1,11 @@
-// The few deterministic sprig v3 functions that Alauda's ConnectorClass examples use,
+// The few deterministic sprig v3 functions that the ConnectorClass examples use,
 // transcribed from sprig's source (url.go, strings.go, list.go, functions.go) so the class
 // expectations can come from Go too. Only used with -sprig-shim; not sprig itself.
 package main
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"reflect"
@@ -23,6 +24,10 @@ func sprigShim() template.FuncMap {
 		"list":       func(v ...interface{}) []interface{} { return v },
 		"append":     push,
 		"join":       func(sep string, v interface{}) string { return strings.Join(strslice(v), sep) },
+		"quote":      quote,
+		"toJson":     toJSON,
+		"lower":      strings.ToLower,
+		"trim":       strings.TrimSpace,
 	}
 }
 
@@ -121,4 +126,19 @@ func strslice(v interface{}) []string {
 			return []string{strval(v)}
 		}
 	}
+}
+
+func quote(str ...interface{}) string {
+	out := make([]string, 0, len(str))
+	for _, s := range str {
+		if s != nil {
+			out = append(out, fmt.Sprintf("%q", strval(s)))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func toJSON(v interface{}) string {
+	output, _ := json.Marshal(v)
+	return string(output)
 }
