@@ -3,11 +3,54 @@
 //!
 //! The module split follows Go's own package: `lex` → `parse` → `exec`, with `fmt` for Go's
 //! formatting rules, `value` for the data model and `funcs` for the function-call contract.
+//!
+//! ```
+//! use gotmpl::{FuncMap, Limits, Template, Value};
+//! let t = Template::parse("t", "{{range $i, $v := .}}{{$i}}={{$v}} {{end}}", &FuncMap::new()).unwrap();
+//! let data = Value::list(vec![Value::from("a"), Value::from("b")]);
+//! assert_eq!(t.execute(&data, &Limits::default()).unwrap(), "0=a 1=b ");
+//! ```
+//!
+//! # Functions that execute templates (Helm's `include` and `tpl`)
+//!
+//! A [`CtxFunction`] receives a [`Context`] besides its arguments; through it, it can
+//! execute a named template of the running set ([`Context::execute_template`]) or parse and
+//! execute new source next to the set's templates ([`Context::execute_source`]). Nested
+//! executions share the caller's [`Limits`] budget (steps; depth grows by one).
+//! Register them in a [`CtxFuncMap`]; give [`CtxFuncMap::placeholders`] (merged into the
+//! parse [`FuncMap`]) to [`Template::parse`] so the parser knows the names, and execute
+//! with [`Template::execute_with`]:
+//!
+//! ```
+//! use gotmpl::{Arity, CtxFuncMap, CtxFunction, FuncMap, Limits, Template, Ty, Value};
+//! let mut ctx = CtxFuncMap::new();
+//! ctx.insert(CtxFunction::new("include", Arity::Fixed(&[Ty::String, Ty::Any]), |c, a| {
+//!     c.execute_template(a[0].as_str().unwrap(), &a[1]).map(Value::from)
+//! }));
+//! let t = Template::parse(
+//!     "t",
+//!     r#"{{define "x"}}[{{.}}]{{end}}{{include "x" 1 | print "<"}}"#,
+//!     &ctx.placeholders(),
+//! )
+//! .unwrap();
+//! assert_eq!(t.execute_with(&Value::Nil, &Limits::default(), &ctx).unwrap(), "<[1]");
+//! ```
 
+pub mod builtins;
+pub mod error;
+mod exec;
 pub mod fmt;
 pub mod funcs;
 pub mod sprig;
+mod lex;
+mod parse;
+mod strconv;
+mod template;
 pub mod value;
 
+pub use builtins::builtins;
+pub use error::Error;
+pub use exec::{Context, CtxFuncMap, CtxFunction, Limits};
 pub use funcs::{Arity, FuncError, FuncMap, Function, Ty};
+pub use template::Template;
 pub use value::{Object, Value};

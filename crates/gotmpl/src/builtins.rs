@@ -1,0 +1,468 @@
+//! Go's built-in template functions (`and`, `or`, `not`, `len`, `index`, `slice`, `print`,
+//! `printf`, `println`, `html`, `js`, `urlquery`, `eq`, `ne`, `lt`, `le`, `gt`, `ge`, `call`).
+
+use std::sync::{Arc, OnceLock};
+
+use crate::fmt::{sprint, sprintf, sprintln};
+use crate::{Arity, FuncError, FuncMap, Function, Ty, Value};
+
+type FResult = Result<Value, FuncError>;
+
+const ANY1: &[Ty] = &[Ty::Any];
+const ANY2: &[Ty] = &[Ty::Any, Ty::Any];
+
+fn all() -> &'static FuncMap {
+    static B: OnceLock<FuncMap> = OnceLock::new();
+    B.get_or_init(|| {
+        let mut m = FuncMap::new();
+        m.insert(Function::new("and", Arity::Variadic(ANY1, Ty::Any), |a| {
+            Ok(a.iter()
+                .find(|v| !v.truthy())
+                .unwrap_or(&a[a.len() - 1])
+                .clone())
+        }));
+        m.insert(Function::new("or", Arity::Variadic(ANY1, Ty::Any), |a| {
+            Ok(a.iter()
+                .find(|v| v.truthy())
+                .unwrap_or(&a[a.len() - 1])
+                .clone())
+        }));
+        m.insert(Function::new("not", Arity::Fixed(ANY1), |a| {
+            Ok(Value::Bool(!a[0].truthy()))
+        }));
+        m.insert(Function::new("call", Arity::Variadic(ANY1, Ty::Any), |a| {
+            Err(FuncError::new(match &a[0] {
+                Value::Nil => "call of nil".to_string(),
+                v => format!("non-function of type {}", v.type_name()),
+            }))
+        }));
+        m.insert(Function::new("len", Arity::Fixed(ANY1), |a| length(&a[0])));
+        m.insert(Function::new(
+            "index",
+            Arity::Variadic(ANY1, Ty::Any),
+            |a| index(&a[0], &a[1..]),
+        ));
+        m.insert(Function::new(
+            "slice",
+            Arity::Variadic(ANY1, Ty::Any),
+            |a| slice(&a[0], &a[1..]),
+        ));
+        m.insert(Function::new("print", Arity::Variadic(&[], Ty::Any), |a| {
+            Ok(Value::from(sprint(a)))
+        }));
+        m.insert(Function::new(
+            "println",
+            Arity::Variadic(&[], Ty::Any),
+            |a| Ok(Value::from(sprintln(a))),
+        ));
+        m.insert(Function::new(
+            "printf",
+            Arity::Variadic(&[Ty::String], Ty::Any),
+            |a| Ok(Value::from(sprintf(a[0].as_str().unwrap_or(""), &a[1..]))),
+        ));
+        m.insert(Function::new("html", Arity::Variadic(&[], Ty::Any), |a| {
+            Ok(Value::from(html_escape(&eval_args(a))))
+        }));
+        m.insert(Function::new("js", Arity::Variadic(&[], Ty::Any), |a| {
+            Ok(Value::from(js_escape(&eval_args(a))))
+        }));
+        m.insert(Function::new(
+            "urlquery",
+            Arity::Variadic(&[], Ty::Any),
+            |a| Ok(Value::from(query_escape(&eval_args(a)))),
+        ));
+        m.insert(Function::new("eq", Arity::Variadic(ANY1, Ty::Any), |a| {
+            eq(&a[0], &a[1..]).map(Value::Bool)
+        }));
+        m.insert(Function::new("ne", Arity::Fixed(ANY2), |a| {
+            eq(&a[0], &a[1..2]).map(|b| Value::Bool(!b))
+        }));
+        m.insert(Function::new("lt", Arity::Fixed(ANY2), |a| {
+            lt(&a[0], &a[1]).map(Value::Bool)
+        }));
+        m.insert(Function::new("le", Arity::Fixed(ANY2), |a| {
+            le(&a[0], &a[1]).map(Value::Bool)
+        }));
+        m.insert(Function::new("gt", Arity::Fixed(ANY2), |a| {
+            le(&a[0], &a[1]).map(|b| Value::Bool(!b))
+        }));
+        m.insert(Function::new("ge", Arity::Fixed(ANY2), |a| {
+            lt(&a[0], &a[1]).map(|b| Value::Bool(!b))
+        }));
+        m
+    })
+}
+
+/// Go's built-in functions, as a [`FuncMap`] (always present in every template).
+pub fn builtins() -> FuncMap {
+    all().clone()
+}
+
+/// True when `f` is one of the built-ins (not a same-named user function), which turns on
+/// Go's special evaluation of `and`, `or` and `call`.
+pub(crate) fn is_builtin(f: &Function) -> bool {
+    all()
+        .get(f.name)
+        .is_some_and(|b| Arc::ptr_eq(&b.call, &f.call))
+}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, FuncError> {
+    Err(FuncError::new(msg))
+}
+
+fn length(v: &Value) -> FResult {
+    Ok(Value::Int(match v {
+        Value::String(s) => s.len() as i64,
+        Value::List(l) => l.len() as i64,
+        Value::Map(m) => m.len() as i64,
+        Value::Nil => return err("reflect: call of reflect.Value.Type on zero Value"),
+        other => return err(format!("len of type {}", other.type_name())),
+    }))
+}
+
+/// Go's `indexArg`: an integer index within `0..=cap`.
+fn index_arg(i: &Value, cap: usize) -> Result<usize, FuncError> {
+    let x: i128 = match i {
+        Value::Int(n) => *n as i128,
+        Value::Uint(n) => *n as i64 as i128,
+        Value::Nil => return err("cannot index slice/array with nil"),
+        other => {
+            return err(format!(
+                "cannot index slice/array with type {}",
+                other.type_name()
+            ))
+        }
+    };
+    if x < 0 || x > cap as i128 {
+        return err(format!("index out of range: {x}"));
+    }
+    Ok(x as usize)
+}
+
+fn index(item: &Value, indexes: &[Value]) -> FResult {
+    if matches!(item, Value::Nil) {
+        return err("index of untyped nil");
+    }
+    let mut item = item.clone();
+    for i in indexes {
+        item = match &item {
+            Value::Nil => return err("index of nil pointer"),
+            Value::List(l) => {
+                let x = index_arg(i, l.len())?;
+                match l.get(x) {
+                    Some(v) => v.clone(),
+                    None => return err("reflect: slice index out of range"),
+                }
+            }
+            Value::String(s) => {
+                let x = index_arg(i, s.len())?;
+                match s.as_bytes().get(x) {
+                    Some(b) => Value::Int(*b as i64),
+                    None => return err("reflect: string index out of range"),
+                }
+            }
+            Value::Map(m) => match i {
+                Value::String(k) => m.get(k.as_ref()).cloned().unwrap_or(Value::Nil),
+                Value::Nil => return err("value is nil; should be of type string"),
+                other => {
+                    return err(format!(
+                        "value has type {}; should be string",
+                        other.type_name()
+                    ))
+                }
+            },
+            other => return err(format!("can't index item of type {}", other.type_name())),
+        };
+    }
+    Ok(item)
+}
+
+fn slice(item: &Value, indexes: &[Value]) -> FResult {
+    if matches!(item, Value::Nil) {
+        return err("slice of untyped nil");
+    }
+    if indexes.len() > 3 {
+        return err(format!("too many slice indexes: {}", indexes.len()));
+    }
+    let len = match item {
+        Value::String(s) => {
+            if indexes.len() == 3 {
+                return err("cannot 3-index slice a string");
+            }
+            s.len()
+        }
+        Value::List(l) => l.len(),
+        other => return err(format!("can't slice item of type {}", other.type_name())),
+    };
+    let mut idx = [0, len, 0];
+    for (k, i) in indexes.iter().enumerate() {
+        idx[k] = index_arg(i, len)?;
+    }
+    if idx[0] > idx[1] {
+        return err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
+    }
+    if indexes.len() == 3 && idx[1] > idx[2] {
+        return err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
+    }
+    Ok(match item {
+        Value::String(s) => {
+            Value::from(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).into_owned())
+        }
+        Value::List(l) => Value::list(l[idx[0]..idx[1]].to_vec()),
+        _ => unreachable!("checked above"),
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Invalid,
+    Bool,
+    Int,
+    Float,
+    String,
+    Uint,
+}
+
+fn basic_kind(v: &Value) -> Kind {
+    match v {
+        Value::Bool(_) => Kind::Bool,
+        Value::Int(_) => Kind::Int,
+        Value::Uint(_) => Kind::Uint,
+        Value::Float(_) => Kind::Float,
+        Value::String(_) => Kind::String,
+        _ => Kind::Invalid,
+    }
+}
+
+fn same_shape(a: &Value, b: &Value) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+fn eq(a: &Value, rest: &[Value]) -> Result<bool, FuncError> {
+    if rest.is_empty() {
+        return err("missing argument for comparison");
+    }
+    let k1 = basic_kind(a);
+    for b in rest {
+        let k2 = basic_kind(b);
+        let truth = if k1 != k2 {
+            match (a, b) {
+                (Value::Int(x), Value::Uint(y)) => *x >= 0 && *x as u64 == *y,
+                (Value::Uint(x), Value::Int(y)) => *y >= 0 && *x == *y as u64,
+                (Value::Nil, _) | (_, Value::Nil) => false,
+                _ => {
+                    return err(format!(
+                        "incompatible types for comparison: {} and {}",
+                        a.type_name(),
+                        b.type_name()
+                    ))
+                }
+            }
+        } else {
+            match (a, b) {
+                (Value::Bool(x), Value::Bool(y)) => x == y,
+                (Value::Int(x), Value::Int(y)) => x == y,
+                (Value::Uint(x), Value::Uint(y)) => x == y,
+                (Value::Float(x), Value::Float(y)) => x == y,
+                (Value::String(x), Value::String(y)) => x == y,
+                _ => {
+                    let nil_a = matches!(a, Value::Nil);
+                    let nil_b = matches!(b, Value::Nil);
+                    if !same_shape(a, b) && !nil_a && !nil_b {
+                        return err(sprintf(
+                            "non-comparable types %s: %v, %s: %v",
+                            &[
+                                a.clone(),
+                                Value::from(a.type_name()),
+                                Value::from(b.type_name()),
+                                b.clone(),
+                            ],
+                        ));
+                    }
+                    if nil_a || nil_b {
+                        nil_a == nil_b
+                    } else if let (Value::Object(x), Value::Object(y)) = (a, b) {
+                        x.type_name() == y.type_name() && x.fmt_v() == y.fmt_v()
+                    } else {
+                        return err(sprintf(
+                            "non-comparable type %s: %v",
+                            &[b.clone(), Value::from(b.type_name())],
+                        ));
+                    }
+                }
+            }
+        };
+        if truth {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn lt(a: &Value, b: &Value) -> Result<bool, FuncError> {
+    let (k1, k2) = (basic_kind(a), basic_kind(b));
+    if k1 == Kind::Invalid || k2 == Kind::Invalid {
+        return err("invalid type for comparison");
+    }
+    if k1 != k2 {
+        return match (a, b) {
+            (Value::Int(x), Value::Uint(y)) => Ok(*x < 0 || (*x as u64) < *y),
+            (Value::Uint(x), Value::Int(y)) => Ok(*y >= 0 && *x < *y as u64),
+            _ => err(format!(
+                "incompatible types for comparison: {} and {}",
+                a.type_name(),
+                b.type_name()
+            )),
+        };
+    }
+    Ok(match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x < y,
+        (Value::Uint(x), Value::Uint(y)) => x < y,
+        (Value::Float(x), Value::Float(y)) => x < y,
+        (Value::String(x), Value::String(y)) => x < y,
+        _ => return err("invalid type for comparison"),
+    })
+}
+
+fn le(a: &Value, b: &Value) -> Result<bool, FuncError> {
+    if lt(a, b)? {
+        return Ok(true);
+    }
+    eq(a, std::slice::from_ref(b))
+}
+
+/// Go's `evalArgs` for the escapers: one string argument as is, otherwise `fmt.Sprint`
+/// with untyped nils printed as `<no value>`.
+fn eval_args(args: &[Value]) -> String {
+    if let [Value::String(s)] = args {
+        return s.to_string();
+    }
+    let fixed: Vec<Value> = args
+        .iter()
+        .map(|a| match a {
+            Value::Nil => Value::from("<no value>"),
+            v => v.clone(),
+        })
+        .collect();
+    sprint(&fixed)
+}
+
+/// Go's `template.HTMLEscapeString`.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\0' => out.push('\u{FFFD}'),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Go's `template.JSEscapeString`.
+pub fn js_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '<' => out.push_str("\\u003C"),
+            '>' => out.push_str("\\u003E"),
+            '&' => out.push_str("\\u0026"),
+            '=' => out.push_str("\\u003D"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u00{:02X}", c as u32)),
+            c if (c as u32) < 0x80 => out.push(c),
+            c if crate::strconv::is_print(c) => out.push(c),
+            c => out.push_str(&format!("\\u{:04X}", c as u32)),
+        }
+    }
+    out
+}
+
+/// Go's `url.QueryEscape`.
+pub fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fmt::format_v;
+
+    #[test]
+    fn comparisons() {
+        assert!(eq(&Value::Int(1), &[Value::Int(2), Value::Int(1)]).unwrap());
+        assert!(eq(&Value::Int(1), &[Value::Uint(1)]).unwrap());
+        assert_eq!(
+            eq(&Value::Int(1), &[Value::Float(1.0)]).unwrap_err().0,
+            "incompatible types for comparison: int and float64"
+        );
+        assert!(eq(&Value::Nil, &[Value::Nil]).unwrap());
+        assert!(!eq(&Value::Nil, &[Value::Int(1)]).unwrap());
+        assert_eq!(
+            lt(&Value::Nil, &Value::Int(1)).unwrap_err().0,
+            "invalid type for comparison"
+        );
+        assert!(lt(&Value::Int(-1), &Value::Uint(0)).unwrap());
+        assert!(le(&Value::from("a"), &Value::from("a")).unwrap());
+    }
+
+    #[test]
+    fn indexing() {
+        let l = Value::list(vec![Value::Int(1), Value::Int(2)]);
+        assert_eq!(format_v(&index(&l, &[Value::Int(1)]).unwrap()), "2");
+        assert_eq!(
+            index(&l, &[Value::Int(3)]).unwrap_err().0,
+            "index out of range: 3"
+        );
+        assert_eq!(
+            index(&l, &[Value::Int(2)]).unwrap_err().0,
+            "reflect: slice index out of range"
+        );
+        assert_eq!(
+            format_v(&index(&Value::from("abc"), &[Value::Int(0)]).unwrap()),
+            "97"
+        );
+        assert_eq!(
+            index(&Value::Nil, &[]).unwrap_err().0,
+            "index of untyped nil"
+        );
+        assert_eq!(
+            format_v(&slice(&Value::from("hello"), &[Value::Int(1), Value::Int(3)]).unwrap()),
+            "el"
+        );
+        assert_eq!(
+            slice(&l, &[Value::Int(2), Value::Int(1)]).unwrap_err().0,
+            "invalid slice index: 2 > 1"
+        );
+    }
+
+    #[test]
+    fn escapers() {
+        assert_eq!(
+            html_escape("<a href=\"x\">'&'</a>"),
+            "&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+        assert_eq!(
+            js_escape("a'b\"c<d>=\n"),
+            "a\\'b\\\"c\\u003Cd\\u003E\\u003D\\u000A"
+        );
+        assert_eq!(query_escape("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
+    }
+}

@@ -1,0 +1,117 @@
+//! The public API: a parsed set of associated templates ([`Template`]) that can be executed
+//! on a [`Value`] within [`Limits`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::exec::{self, Budget, CtxFuncMap, Limits, Set};
+use crate::strconv::quote;
+use crate::{FuncMap, Value};
+
+/// A parsed set of associated named templates (the top-level one plus every `define` and
+/// `block`), with the functions it was parsed with. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Template {
+    set: Arc<Set>,
+}
+
+impl std::fmt::Debug for Template {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Template")
+            .field("name", &self.set.name)
+            .field("templates", &self.names())
+            .finish()
+    }
+}
+
+impl Template {
+    /// Parses `src` as template `name`. The built-in functions are always available;
+    /// `funcs` adds to them and overrides same-named ones (Go's `Funcs` before `Parse`).
+    pub fn parse(name: &str, src: &str, funcs: &FuncMap) -> Result<Template, Error> {
+        let mut all = crate::builtins::builtins();
+        all.extend(funcs);
+        let has = |n: &str| all.get(n).is_some();
+        let trees = crate::parse::parse(name, src, &has)?;
+        let trees: HashMap<String, Arc<crate::parse::Tree>> =
+            trees.into_iter().map(|(k, v)| (k, Arc::new(v))).collect();
+        Ok(Template {
+            set: Arc::new(Set {
+                name: name.to_string(),
+                trees,
+                funcs: all,
+            }),
+        })
+    }
+
+    /// The name given to [`Template::parse`].
+    pub fn name(&self) -> &str {
+        &self.set.name
+    }
+
+    /// Executes the top-level template.
+    pub fn execute(&self, data: &Value, limits: &Limits) -> Result<String, Error> {
+        self.execute_named_with(&self.set.name, data, limits, &CtxFuncMap::new())
+    }
+
+    /// Executes the template called `name` (Go's `ExecuteTemplate`).
+    pub fn execute_named(
+        &self,
+        name: &str,
+        data: &Value,
+        limits: &Limits,
+    ) -> Result<String, Error> {
+        self.execute_named_with(name, data, limits, &CtxFuncMap::new())
+    }
+
+    /// Executes the top-level template with context functions (see [`crate::CtxFunction`]),
+    /// which take precedence over same-named functions given to [`Template::parse`].
+    pub fn execute_with(
+        &self,
+        data: &Value,
+        limits: &Limits,
+        ctx: &CtxFuncMap,
+    ) -> Result<String, Error> {
+        self.execute_named_with(&self.set.name, data, limits, ctx)
+    }
+
+    /// [`Template::execute_named`] with context functions.
+    pub fn execute_named_with(
+        &self,
+        name: &str,
+        data: &Value,
+        limits: &Limits,
+        ctx: &CtxFuncMap,
+    ) -> Result<String, Error> {
+        let Some(tree) = self.set.trees.get(name) else {
+            return Err(Error::Exec {
+                text: format!(
+                    "template: no template {} associated with template {}",
+                    quote(name),
+                    quote(&self.set.name)
+                ),
+                line: None,
+                limit: false,
+            });
+        };
+        let mut budget = Budget {
+            limits: *limits,
+            steps: 0,
+            limit_hit: false,
+            ctx: ctx.clone(),
+        };
+        exec::execute(&self.set, tree, data, &mut budget, 0)
+    }
+
+    /// Names of all templates in the set (the top-level one and every definition), sorted.
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.set.trees.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Whether the set has a template called `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.set.trees.contains_key(name)
+    }
+}
