@@ -36,16 +36,18 @@ fn all() -> &'static FuncMap {
                 v => format!("non-function of type {}", v.type_name()),
             }))
         }));
-        m.insert(Function::new("len", Arity::Fixed(ANY1), |a| length(&a[0])));
+        m.insert(Function::new("len", Arity::Fixed(ANY1), |a| {
+            length(&a[0], false)
+        }));
         m.insert(Function::new(
             "index",
             Arity::Variadic(ANY1, Ty::Any),
-            |a| index(&a[0], &a[1..]),
+            |a| index(&a[0], &[], &a[1..]),
         ));
         m.insert(Function::new(
             "slice",
             Arity::Variadic(ANY1, Ty::Any),
-            |a| slice(&a[0], &a[1..]),
+            |a| slice(&a[0], &[], &a[1..]),
         ));
         m.insert(Function::new("print", Arity::Variadic(&[], Ty::Any), |a| {
             Ok(Value::from(sprint(a)))
@@ -72,22 +74,22 @@ fn all() -> &'static FuncMap {
             |a| Ok(Value::from(query_escape(&eval_args(a)))),
         ));
         m.insert(Function::new("eq", Arity::Variadic(ANY1, Ty::Any), |a| {
-            eq(&a[0], &a[1..]).map(Value::Bool)
+            eq(&a[0], &a[1..], &[]).map(Value::Bool)
         }));
         m.insert(Function::new("ne", Arity::Fixed(ANY2), |a| {
-            eq(&a[0], &a[1..2]).map(|b| Value::Bool(!b))
+            eq(&a[0], &a[1..2], &[]).map(|b| Value::Bool(!b))
         }));
         m.insert(Function::new("lt", Arity::Fixed(ANY2), |a| {
-            lt(&a[0], &a[1]).map(Value::Bool)
+            lt(&a[0], &a[1], &[]).map(Value::Bool)
         }));
         m.insert(Function::new("le", Arity::Fixed(ANY2), |a| {
-            le(&a[0], &a[1]).map(Value::Bool)
+            le(&a[0], &a[1], &[]).map(Value::Bool)
         }));
         m.insert(Function::new("gt", Arity::Fixed(ANY2), |a| {
-            le(&a[0], &a[1]).map(|b| Value::Bool(!b))
+            le(&a[0], &a[1], &[]).map(|b| Value::Bool(!b))
         }));
         m.insert(Function::new("ge", Arity::Fixed(ANY2), |a| {
-            lt(&a[0], &a[1]).map(|b| Value::Bool(!b))
+            lt(&a[0], &a[1], &[]).map(|b| Value::Bool(!b))
         }));
         m
     })
@@ -106,22 +108,50 @@ pub(crate) fn is_builtin(f: &Function) -> bool {
         .is_some_and(|b| Arc::ptr_eq(&b.call, &f.call))
 }
 
+/// The built-ins whose messages name Go types, called with whether each argument came
+/// from the template's data (data integers are Go `int64`, template-made ones `int`).
+/// `None` for other names.
+pub(crate) fn call_typed(name: &str, a: &[Value], data: &[bool]) -> Option<FResult> {
+    let d0 = data.first().copied().unwrap_or(false);
+    Some(match name {
+        "len" => length(&a[0], d0),
+        "index" => index(&a[0], data, &a[1..]),
+        "slice" => slice(&a[0], data, &a[1..]),
+        "eq" => eq(&a[0], &a[1..], data).map(Value::Bool),
+        "ne" => eq(&a[0], &a[1..2], data).map(|b| Value::Bool(!b)),
+        "lt" => lt(&a[0], &a[1], data).map(Value::Bool),
+        "le" => le(&a[0], &a[1], data).map(Value::Bool),
+        "gt" => le(&a[0], &a[1], data).map(|b| Value::Bool(!b)),
+        "ge" => lt(&a[0], &a[1], data).map(|b| Value::Bool(!b)),
+        _ => return None,
+    })
+}
+
+fn tn(v: &Value, data: bool) -> &str {
+    crate::exec::go_type_name(v, data)
+}
+
+/// Whether argument `i` came from the data (see [`call_typed`]).
+fn is_data(data: &[bool], i: usize) -> bool {
+    data.get(i).copied().unwrap_or(false)
+}
+
 fn err<T>(msg: impl Into<String>) -> Result<T, FuncError> {
     Err(FuncError::new(msg))
 }
 
-fn length(v: &Value) -> FResult {
+fn length(v: &Value, data: bool) -> FResult {
     Ok(Value::Int(match v {
         Value::String(s) => s.len() as i64,
         Value::List(l) => l.len() as i64,
         Value::Map(m) => m.len() as i64,
         Value::Nil => return err("reflect: call of reflect.Value.Type on zero Value"),
-        other => return err(format!("len of type {}", other.type_name())),
+        other => return err(format!("len of type {}", tn(other, data))),
     }))
 }
 
 /// Go's `indexArg`: an integer index within `0..=cap`.
-fn index_arg(i: &Value, cap: usize) -> Result<usize, FuncError> {
+fn index_arg(i: &Value, data: bool, cap: usize) -> Result<usize, FuncError> {
     let x: i128 = match i {
         Value::Int(n) => *n as i128,
         Value::Uint(n) => *n as i64 as i128,
@@ -129,7 +159,7 @@ fn index_arg(i: &Value, cap: usize) -> Result<usize, FuncError> {
         other => {
             return err(format!(
                 "cannot index slice/array with type {}",
-                other.type_name()
+                tn(other, data)
             ))
         }
     };
@@ -139,23 +169,24 @@ fn index_arg(i: &Value, cap: usize) -> Result<usize, FuncError> {
     Ok(x as usize)
 }
 
-fn index(item: &Value, indexes: &[Value]) -> FResult {
+fn index(item: &Value, data: &[bool], indexes: &[Value]) -> FResult {
     if matches!(item, Value::Nil) {
         return err("index of untyped nil");
     }
     let mut item = item.clone();
-    for i in indexes {
+    for (k, i) in indexes.iter().enumerate() {
+        let di = is_data(data, k + 1);
         item = match &item {
             Value::Nil => return err("index of nil pointer"),
             Value::List(l) => {
-                let x = index_arg(i, l.len())?;
+                let x = index_arg(i, di, l.len())?;
                 match l.get(x) {
                     Some(v) => v.clone(),
                     None => return err("reflect: slice index out of range"),
                 }
             }
             Value::String(s) => {
-                let x = index_arg(i, s.len())?;
+                let x = index_arg(i, di, s.len())?;
                 match s.as_bytes().get(x) {
                     Some(b) => Value::Int(*b as i64),
                     None => return err("reflect: string index out of range"),
@@ -171,32 +202,49 @@ fn index(item: &Value, indexes: &[Value]) -> FResult {
                     ))
                 }
             },
-            other => return err(format!("can't index item of type {}", other.type_name())),
+            other => {
+                return err(format!(
+                    "can't index item of type {}",
+                    tn(other, is_data(data, 0))
+                ))
+            }
         };
     }
     Ok(item)
 }
 
-fn slice(item: &Value, indexes: &[Value]) -> FResult {
+/// The capacity Go's JSON decoder leaves on a decoded array of `len` elements (it appends
+/// one element at a time), which `slice` may reach past `len`.
+fn json_cap(len: usize) -> usize {
+    if len == 0 || len > 512 {
+        len
+    } else {
+        len.next_power_of_two()
+    }
+}
+
+fn slice(item: &Value, data_flags: &[bool], indexes: &[Value]) -> FResult {
+    let data = is_data(data_flags, 0);
     if matches!(item, Value::Nil) {
         return err("slice of untyped nil");
     }
     if indexes.len() > 3 {
         return err(format!("too many slice indexes: {}", indexes.len()));
     }
-    let len = match item {
+    let (len, cap) = match item {
         Value::String(s) => {
             if indexes.len() == 3 {
                 return err("cannot 3-index slice a string");
             }
-            s.len()
+            (s.len(), s.len())
         }
-        Value::List(l) => l.len(),
-        other => return err(format!("can't slice item of type {}", other.type_name())),
+        Value::List(l) if data => (l.len(), json_cap(l.len())),
+        Value::List(l) => (l.len(), l.len()),
+        other => return err(format!("can't slice item of type {}", tn(other, data))),
     };
     let mut idx = [0, len, 0];
     for (k, i) in indexes.iter().enumerate() {
-        idx[k] = index_arg(i, len)?;
+        idx[k] = index_arg(i, is_data(data_flags, k + 1), cap)?;
     }
     if idx[0] > idx[1] {
         return err(format!("invalid slice index: {} > {}", idx[0], idx[1]));
@@ -208,7 +256,11 @@ fn slice(item: &Value, indexes: &[Value]) -> FResult {
         Value::String(s) => {
             Value::from(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).into_owned())
         }
-        Value::List(l) => Value::list(l[idx[0]..idx[1]].to_vec()),
+        Value::List(l) => Value::list(
+            (idx[0]..idx[1])
+                .map(|k| l.get(k).cloned().unwrap_or(Value::Nil))
+                .collect(),
+        ),
         _ => unreachable!("checked above"),
     })
 }
@@ -238,25 +290,21 @@ fn same_shape(a: &Value, b: &Value) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b)
 }
 
-fn eq(a: &Value, rest: &[Value]) -> Result<bool, FuncError> {
+fn eq(a: &Value, rest: &[Value], data: &[bool]) -> Result<bool, FuncError> {
     if rest.is_empty() {
         return err("missing argument for comparison");
     }
     let k1 = basic_kind(a);
-    for b in rest {
+    let ta = tn(a, is_data(data, 0));
+    for (j, b) in rest.iter().enumerate() {
+        let tb = tn(b, is_data(data, j + 1));
         let k2 = basic_kind(b);
         let truth = if k1 != k2 {
             match (a, b) {
                 (Value::Int(x), Value::Uint(y)) => *x >= 0 && *x as u64 == *y,
                 (Value::Uint(x), Value::Int(y)) => *y >= 0 && *x == *y as u64,
                 (Value::Nil, _) | (_, Value::Nil) => false,
-                _ => {
-                    return err(format!(
-                        "incompatible types for comparison: {} and {}",
-                        a.type_name(),
-                        b.type_name()
-                    ))
-                }
+                _ => return err(format!("incompatible types for comparison: {ta} and {tb}")),
             }
         } else {
             match (a, b) {
@@ -286,7 +334,7 @@ fn eq(a: &Value, rest: &[Value]) -> Result<bool, FuncError> {
                     } else {
                         return err(sprintf(
                             "non-comparable type %s: %v",
-                            &[b.clone(), Value::from(b.type_name())],
+                            &[b.clone(), Value::from(tb)],
                         ));
                     }
                 }
@@ -299,7 +347,7 @@ fn eq(a: &Value, rest: &[Value]) -> Result<bool, FuncError> {
     Ok(false)
 }
 
-fn lt(a: &Value, b: &Value) -> Result<bool, FuncError> {
+fn lt(a: &Value, b: &Value, data: &[bool]) -> Result<bool, FuncError> {
     let (k1, k2) = (basic_kind(a), basic_kind(b));
     if k1 == Kind::Invalid || k2 == Kind::Invalid {
         return err("invalid type for comparison");
@@ -310,8 +358,8 @@ fn lt(a: &Value, b: &Value) -> Result<bool, FuncError> {
             (Value::Uint(x), Value::Int(y)) => Ok(*y >= 0 && *x < *y as u64),
             _ => err(format!(
                 "incompatible types for comparison: {} and {}",
-                a.type_name(),
-                b.type_name()
+                tn(a, is_data(data, 0)),
+                tn(b, is_data(data, 1))
             )),
         };
     }
@@ -324,11 +372,11 @@ fn lt(a: &Value, b: &Value) -> Result<bool, FuncError> {
     })
 }
 
-fn le(a: &Value, b: &Value) -> Result<bool, FuncError> {
-    if lt(a, b)? {
+fn le(a: &Value, b: &Value, data: &[bool]) -> Result<bool, FuncError> {
+    if lt(a, b, data)? {
         return Ok(true);
     }
-    eq(a, std::slice::from_ref(b))
+    eq(a, std::slice::from_ref(b), data)
 }
 
 /// Go's `evalArgs` for the escapers: one string argument as is, otherwise `fmt.Sprint`
@@ -407,48 +455,59 @@ mod tests {
 
     #[test]
     fn comparisons() {
-        assert!(eq(&Value::Int(1), &[Value::Int(2), Value::Int(1)]).unwrap());
-        assert!(eq(&Value::Int(1), &[Value::Uint(1)]).unwrap());
+        assert!(eq(&Value::Int(1), &[Value::Int(2), Value::Int(1)], &[]).unwrap());
+        assert!(eq(&Value::Int(1), &[Value::Uint(1)], &[]).unwrap());
         assert_eq!(
-            eq(&Value::Int(1), &[Value::Float(1.0)]).unwrap_err().0,
-            "incompatible types for comparison: int and float64"
+            eq(&Value::Int(1), &[Value::Float(1.0)], &[true])
+                .unwrap_err()
+                .0,
+            "incompatible types for comparison: int64 and float64"
         );
-        assert!(eq(&Value::Nil, &[Value::Nil]).unwrap());
-        assert!(!eq(&Value::Nil, &[Value::Int(1)]).unwrap());
+        assert!(eq(&Value::Nil, &[Value::Nil], &[]).unwrap());
+        assert!(!eq(&Value::Nil, &[Value::Int(1)], &[]).unwrap());
         assert_eq!(
-            lt(&Value::Nil, &Value::Int(1)).unwrap_err().0,
+            lt(&Value::Nil, &Value::Int(1), &[]).unwrap_err().0,
             "invalid type for comparison"
         );
-        assert!(lt(&Value::Int(-1), &Value::Uint(0)).unwrap());
-        assert!(le(&Value::from("a"), &Value::from("a")).unwrap());
+        assert!(lt(&Value::Int(-1), &Value::Uint(0), &[]).unwrap());
+        assert!(le(&Value::from("a"), &Value::from("a"), &[]).unwrap());
     }
 
     #[test]
     fn indexing() {
         let l = Value::list(vec![Value::Int(1), Value::Int(2)]);
-        assert_eq!(format_v(&index(&l, &[Value::Int(1)]).unwrap()), "2");
+        assert_eq!(format_v(&index(&l, &[], &[Value::Int(1)]).unwrap()), "2");
         assert_eq!(
-            index(&l, &[Value::Int(3)]).unwrap_err().0,
+            index(&l, &[], &[Value::Int(3)]).unwrap_err().0,
             "index out of range: 3"
         );
         assert_eq!(
-            index(&l, &[Value::Int(2)]).unwrap_err().0,
+            index(&l, &[], &[Value::Int(2)]).unwrap_err().0,
             "reflect: slice index out of range"
         );
         assert_eq!(
-            format_v(&index(&Value::from("abc"), &[Value::Int(0)]).unwrap()),
+            format_v(&index(&Value::from("abc"), &[], &[Value::Int(0)]).unwrap()),
             "97"
         );
         assert_eq!(
-            index(&Value::Nil, &[]).unwrap_err().0,
+            index(&Value::Nil, &[], &[]).unwrap_err().0,
             "index of untyped nil"
         );
         assert_eq!(
-            format_v(&slice(&Value::from("hello"), &[Value::Int(1), Value::Int(3)]).unwrap()),
+            format_v(
+                &slice(
+                    &Value::from("hello"),
+                    false,
+                    &[Value::Int(1), Value::Int(3)]
+                )
+                .unwrap()
+            ),
             "el"
         );
         assert_eq!(
-            slice(&l, &[Value::Int(2), Value::Int(1)]).unwrap_err().0,
+            slice(&l, &[], &[Value::Int(2), Value::Int(1)])
+                .unwrap_err()
+                .0,
             "invalid slice index: 2 > 1"
         );
     }

@@ -159,15 +159,17 @@ impl<'a> State<'a, '_> {
             for a in args {
                 v = self.eval_arg(dot, Some(Ty::Any), a)?;
                 if v.v.truthy() == want {
-                    return Ok(Val::plain(v.v));
+                    return Ok(v.unwrapped());
                 }
             }
             if let Some(f) = final_ {
                 v = f;
             }
-            return Ok(Val::plain(v.v));
+            return Ok(v.unwrapped());
         }
         let mut argv: Vec<Value> = Vec::with_capacity(num_in);
+        // Per argument: whether it came from the data (for Go type names in messages).
+        let mut data: Vec<bool> = Vec::with_capacity(num_in);
         let mut raw_first: Option<Val> = None;
         for (i, a) in args.iter().enumerate() {
             let t = if i < fixed.len() {
@@ -181,12 +183,14 @@ impl<'a> State<'a, '_> {
             );
             if is_literal {
                 argv.push(self.eval_arg(dot, Some(t), a)?.v);
+                data.push(false);
                 continue;
             }
             let v = self.eval_arg(dot, None, a)?;
             if i == 0 {
                 raw_first = Some(v.clone());
             }
+            data.push(v.data);
             argv.push(self.validate_type(v, t)?);
         }
         if let Some(fv) = final_ {
@@ -197,6 +201,7 @@ impl<'a> State<'a, '_> {
             if args.is_empty() {
                 raw_first = Some(fv.clone());
             }
+            data.push(fv.data);
             argv.push(self.validate_type(fv, t)?);
         }
         if builtin && name == "call" {
@@ -204,12 +209,15 @@ impl<'a> State<'a, '_> {
                 Some(a) => a.to_string(),
                 None => match &argv[0] {
                     Value::String(s) => s.to_string(),
-                    v => format!("<{} Value>", v.type_name()),
+                    v => format!("<{} Value>", super::go_type_name(v, data[0])),
                 },
             };
             let msg = match &argv[0] {
                 Value::Nil => "call of nil".to_string(),
-                v => format!("non-function {callee} of type {}", v.type_name()),
+                v => format!(
+                    "non-function {callee} of type {}",
+                    super::go_type_name(v, data[0])
+                ),
             };
             self.at(node);
             return Err(self.func_error(name, FuncError(msg)));
@@ -218,6 +226,7 @@ impl<'a> State<'a, '_> {
             if let Some(Val {
                 v: Value::Nil,
                 iface: true,
+                ..
             }) = raw_first
             {
                 self.at(node);
@@ -225,14 +234,25 @@ impl<'a> State<'a, '_> {
             }
         }
         let r = match f {
-            Callee::Plain(f, _) => (f.call)(&argv),
+            Callee::Plain(f, true) => match crate::builtins::call_typed(name, &argv, &data) {
+                Some(r) => r.map(|v| {
+                    let d = matches!(name, "index" | "slice") && data[0];
+                    (v, d)
+                }),
+                None => (f.call)(&argv).map(|v| (v, false)),
+            },
+            Callee::Plain(f, false) => (f.call)(&argv).map(|v| (v, false)),
             Callee::Ctx(f) => {
                 let mut ctx = CtxState { s: self };
-                (f.call)(&mut ctx, &argv)
+                (f.call)(&mut ctx, &argv).map(|v| (v, false))
             }
         };
         match r {
-            Ok(v) => Ok(Val::plain(v)),
+            Ok((v, d)) => {
+                let mut v = Val::plain(v);
+                v.data = d;
+                Ok(v)
+            }
             Err(e) => {
                 self.at(node);
                 Err(self.func_error(name, e))

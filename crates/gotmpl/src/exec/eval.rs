@@ -26,7 +26,7 @@ impl<'a> State<'a, '_> {
         let mut value: Option<Val> = None;
         for cmd in &pipe.cmds {
             let v = self.eval_command(dot, cmd, value.take())?;
-            value = Some(Val::plain(v.v));
+            value = Some(v.unwrapped());
         }
         let value = value.unwrap_or_else(Val::nil);
         for name in &pipe.decl {
@@ -206,10 +206,7 @@ impl<'a> State<'a, '_> {
                     return Err(self.errorf(format!("{name} is not a method but has arguments")));
                 }
                 Ok(match m.get(name) {
-                    Some(v) => Val {
-                        v: v.clone(),
-                        iface: true,
-                    },
+                    Some(v) => Val::elem(v.clone(), receiver.data),
                     None => Val::nil(),
                 })
             }
@@ -306,7 +303,7 @@ impl<'a> State<'a, '_> {
             Err(self.errorf(format!(
                 "wrong type for value; expected {}; got {}",
                 ty_name(t),
-                v.v.type_name()
+                super::go_type_name(&v.v, v.data)
             )))
         }
     }

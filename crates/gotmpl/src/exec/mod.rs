@@ -54,25 +54,58 @@ pub(crate) struct Budget {
 /// A value during evaluation. `iface` marks a value read from an `interface{}` slot (a map
 /// entry or list element) before Go's pipeline unwrapping, which changes a few messages
 /// (`nil pointer evaluating interface {}.x`, `got interface {}`).
+///
+/// `data` marks a value that came from the data given to `execute` (or from inside it):
+/// its integers are Go `int64` (JSON decoding), while integers made by the template
+/// (literals, `len`, range indexes) are Go `int`. Only type names in messages differ.
 #[derive(Clone, Debug)]
 pub(crate) struct Val {
     pub v: Value,
     pub iface: bool,
+    pub data: bool,
 }
 
 impl Val {
     pub fn plain(v: Value) -> Val {
-        Val { v, iface: false }
+        Val {
+            v,
+            iface: false,
+            data: false,
+        }
     }
     pub fn nil() -> Val {
         Val::plain(Value::Nil)
     }
-    fn type_name(&self) -> &str {
+    /// A value read from inside a data container (a map entry or list element).
+    pub fn elem(v: Value, data: bool) -> Val {
+        Val {
+            v,
+            iface: true,
+            data,
+        }
+    }
+    /// The same value after Go's interface unwrapping at the end of a pipeline command.
+    pub fn unwrapped(self) -> Val {
+        Val {
+            iface: false,
+            ..self
+        }
+    }
+    /// Go's name of the value's dynamic type, as error messages print it.
+    pub fn type_name(&self) -> &str {
         if self.iface {
             "interface {}"
         } else {
-            self.v.type_name()
+            go_type_name(&self.v, self.data)
         }
+    }
+}
+
+/// Go's type name of `v`; `data` integers are `int64`.
+pub(crate) fn go_type_name(v: &Value, data: bool) -> &str {
+    match v {
+        Value::Int(_) if data => "int64",
+        v => v.type_name(),
     }
 }
 
@@ -139,13 +172,24 @@ pub(crate) fn execute(
     let mut s = State {
         set,
         tree,
-        vars: vec![("$", Val::plain(data.clone()))],
+        vars: vec![(
+            "$",
+            Val {
+                v: data.clone(),
+                iface: false,
+                data: true,
+            },
+        )],
         out: String::new(),
         node: At::None,
         depth,
         budget,
     };
-    let dot = Val::plain(data.clone());
+    let dot = Val {
+        v: data.clone(),
+        iface: false,
+        data: true,
+    };
     s.walk_list(&dot, &tree.root)?;
     Ok(s.out)
 }
@@ -297,6 +341,7 @@ impl<'a> State<'a, '_> {
         let mark = self.vars.len();
         let decl = &r.pipe.decl;
         let mut ran = false;
+        let data = val.data;
         let items: Box<dyn Iterator<Item = (Val, Val)>> = match &val.v {
             Value::Int(_) | Value::Uint(_) => {
                 if decl.len() > 1 {
@@ -317,7 +362,9 @@ impl<'a> State<'a, '_> {
                     } else {
                         Value::Int(i as i64)
                     };
-                    (Val::nil(), Val::plain(v))
+                    let mut v = Val::plain(v);
+                    v.data = data;
+                    (Val::nil(), v)
                 }))
             }
             Value::List(l) => {
@@ -325,24 +372,17 @@ impl<'a> State<'a, '_> {
                 Box::new((0..l.len()).map(move |i| {
                     (
                         Val::plain(Value::Int(i as i64)),
-                        Val {
-                            v: l[i].clone(),
-                            iface: true,
-                        },
+                        Val::elem(l[i].clone(), data),
                     )
                 }))
             }
             Value::Map(m) => {
-                let m = m.clone();
                 let entries: Vec<(Val, Val)> = m
                     .iter()
                     .map(|(k, v)| {
                         (
                             Val::plain(Value::str(k.as_str())),
-                            Val {
-                                v: v.clone(),
-                                iface: true,
-                            },
+                            Val::elem(v.clone(), data),
                         )
                     })
                     .collect();
@@ -411,7 +451,7 @@ impl<'a> State<'a, '_> {
             Some(p) => self.eval_pipeline(dot, p)?,
             None => Val::nil(),
         };
-        let new_dot = Val::plain(new_dot.v);
+        let new_dot = new_dot.unwrapped();
         let tmpl: &'a Tree = tmpl;
         let saved_tree = std::mem::replace(&mut self.tree, tmpl);
         let saved_vars = std::mem::replace(&mut self.vars, vec![("$", new_dot.clone())]);
