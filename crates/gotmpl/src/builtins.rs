@@ -494,14 +494,7 @@ mod tests {
             "index of untyped nil"
         );
         assert_eq!(
-            format_v(
-                &slice(
-                    &Value::from("hello"),
-                    false,
-                    &[Value::Int(1), Value::Int(3)]
-                )
-                .unwrap()
-            ),
+            format_v(&slice(&Value::from("hello"), &[], &[Value::Int(1), Value::Int(3)]).unwrap()),
             "el"
         );
         assert_eq!(
@@ -510,6 +503,27 @@ mod tests {
                 .0,
             "invalid slice index: 2 > 1"
         );
+    }
+
+    #[test]
+    fn data_types_and_capacity() {
+        let l = Value::list(vec![Value::Int(1), Value::Int(2), Value::Int(3)]);
+        assert_eq!(
+            index(&l, &[true], &[Value::Int(0), Value::Int(0)])
+                .unwrap_err()
+                .0,
+            "can't index item of type int64"
+        );
+        assert_eq!(
+            length(&Value::Int(3), true).unwrap_err().0,
+            "len of type int64"
+        );
+        // A decoded 3-element list has capacity 4 in Go; a made one has capacity 3.
+        assert_eq!(
+            format_v(&slice(&l, &[true], &[Value::Int(0), Value::Int(4)]).unwrap()),
+            "[1 2 3 <nil>]"
+        );
+        assert!(slice(&l, &[false], &[Value::Int(0), Value::Int(4)]).is_err());
     }
 
     #[test]
