@@ -478,29 +478,19 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-/// An approximation of Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols
-/// and the ASCII space. Unicode categories are approximated by excluding control, format,
-/// separator, private-use, surrogate and unassigned-in-practice ranges.
+/// Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space
+/// (the categories come from the `regex` crate's Unicode tables, which may be one Unicode
+/// version ahead of Go's).
 fn is_print(c: char) -> bool {
-    let u = c as u32;
-    if u < 0x20 || (0x7f..0xa0).contains(&u) {
-        return false;
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    if c.is_ascii() {
+        return (' '..='~').contains(&c);
     }
-    if u == 0x20 {
-        return true;
-    }
-    if c.is_whitespace() {
-        // Other Unicode spaces (U+00A0, U+2028, U+3000, ...) are Z* categories: not printable.
-        return false;
-    }
-    !matches!(
-        u,
-        0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890..=0x891 | 0x8e2 | 0x180e
-            | 0x200b..=0x200f | 0x202a..=0x202e | 0x2060..=0x2064 | 0x2066..=0x206f
-            | 0xd800..=0xdfff | 0xe000..=0xf8ff | 0xfeff | 0xfff0..=0xfffb | 0xfffe..=0xffff
-            | 0x110bd | 0x110cd | 0x13430..=0x1343f | 0x1bca0..=0x1bca3 | 0x1d173..=0x1d17a
-            | 0xe0001 | 0xe0020..=0xe007f | 0xf0000..=0x10ffff
-    ) && !(u & 0xfffe == 0xfffe)
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"^[\p{L}\p{M}\p{N}\p{P}\p{S}]$").expect("printable class")
+    });
+    let mut buf = [0u8; 4];
+    re.is_match(c.encode_utf8(&mut buf))
 }
 
 #[cfg(test)]

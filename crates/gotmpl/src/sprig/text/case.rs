@@ -80,6 +80,14 @@ pub(super) fn is_space(c: char) -> bool {
 /// `unicode.ToUpper`: the one-rune (simple) mapping; runes whose uppercase is several runes
 /// (`ß`) stay as they are.
 pub(super) fn to_upper(c: char) -> char {
+    // Greek with ypogegrammeni: the simple mapping is the titlecase letter.
+    match c as u32 {
+        0x1F80..=0x1F87 | 0x1F90..=0x1F97 | 0x1FA0..=0x1FA7 => {
+            return char::from_u32(c as u32 + 8).unwrap_or(c)
+        }
+        0x1FB3 | 0x1FC3 | 0x1FF3 => return char::from_u32(c as u32 + 9).unwrap_or(c),
+        _ => {}
+    }
     let mut it = c.to_uppercase();
     match (it.next(), it.next()) {
         (Some(u), None) => u,
@@ -104,6 +112,8 @@ pub(super) fn to_title(c: char) -> char {
         '\u{1C7}'..='\u{1C9}' => '\u{1C8}',
         '\u{1CA}'..='\u{1CC}' => '\u{1CB}',
         '\u{1F1}'..='\u{1F3}' => '\u{1F2}',
+        // Georgian Mkhedruli letters are their own titlecase (their uppercase is Mtavruli).
+        '\u{10D0}'..='\u{10FA}' | '\u{10FD}'..='\u{10FF}' => c,
         _ => to_upper(c),
     }
 }

@@ -604,3 +604,16 @@ fn regex() {
         "error parsing regexp: invalid repeat count: `{1001}`"
     );
 }
+
+// Go 1.27 unicode/strconv tables for runes where Rust's full mappings differ from Go's simple
+// ones (Georgian titlecase, Greek ypogegrammeni, dotted I) and for IsPrint.
+#[test]
+fn go_case_mapping_corners() {
+    assert_eq!(ok_str("title", &[s("ა ᾀ")]), "ა ᾈ");
+    assert_eq!(ok_str("upper", &[s("ᾀ ᾳ ß ა")]), "ᾈ ᾼ ß Ა");
+    assert_eq!(ok_str("lower", &[s("İ")]), "i");
+    assert_eq!(
+        ok_str("quote", &[s("\u{378}\u{a0}é")]),
+        "\"\\u0378\\u00a0é\""
+    );
+}
