@@ -270,7 +270,9 @@ fn funcs() -> FuncMap {
         Err(FuncError::new(a[0].as_str().unwrap_or_default()))
     }));
     m.insert(Function::new("upper", Arity::Fixed(&[Ty::String]), |a| {
-        Ok(Value::from(a[0].as_str().unwrap_or_default().to_uppercase()))
+        Ok(Value::from(
+            a[0].as_str().unwrap_or_default().to_uppercase(),
+        ))
     }));
     m
 }
@@ -282,7 +284,8 @@ fn run(src: &str, data: &str) -> Result<String, String> {
         Value::from_json(&serde_json::from_str(data).expect("test data is JSON"))
     };
     let t = Template::parse("t", src, &funcs()).map_err(|e| e.to_string())?;
-    t.execute(&data, &Limits::default()).map_err(|e| e.to_string())
+    t.execute(&data, &Limits::default())
+        .map_err(|e| e.to_string())
 }
 
 #[test]
@@ -299,7 +302,9 @@ fn core_constructs_match_go() {
             _ => false,
         };
         if !ok {
-            failures.push(format!("{src:?}\n   go:   out={out:?} err={err:?}\n   rust: {got:?}"));
+            failures.push(format!(
+                "{src:?}\n   go:   out={out:?} err={err:?}\n   rust: {got:?}"
+            ));
         }
     }
     assert!(

@@ -1,0 +1,229 @@
+//! Template-level tests of sprig's general-purpose functions: templates from sprig v3's own
+//! test tables (`strings_test.go`, `list_test.go`, `dict_test.go`, `defaults_test.go`,
+//! `regex_test.go`, `numeric_test.go`, `reflect_test.go`) and `docs/*.md`, executed end to end
+//! with `sprig::funcs()`, plus the executor/function interplay (pipelines, argument checks,
+//! nil data, errors as Go reports them).
+
+use gotmpl::{sprig, Limits, Template, Value};
+
+fn run_with(src: &str, data: &Value) -> Result<String, String> {
+    let t = Template::parse("t", src, &sprig::funcs()).map_err(|e| e.to_string())?;
+    t.execute(data, &Limits::default())
+        .map_err(|e| e.to_string())
+}
+
+fn run(src: &str) -> Result<String, String> {
+    run_with(src, &Value::Nil)
+}
+
+fn check(cases: &[(&str, &str)]) {
+    for (src, want) in cases {
+        assert_eq!(run(src).as_deref(), Ok(*want), "{src}");
+    }
+}
+
+#[test]
+fn strings_from_sprig_tests() {
+    // strings_test.go
+    check(&[
+        (r#"{{"fooo" | substr 0 3 }}"#, "foo"),
+        (r#"{{ "foooooo" | trunc 3 }}"#, "foo"),
+        (r#"{{ "baaaaaar" | trunc -3 }}"#, "aar"),
+        (r#"{{quote "a" "b" "c"}}"#, r#""a" "b" "c""#),
+        (r#"{{quote 1 2 3 }}"#, r#""1" "2" "3""#),
+        (r#"{{squote "a" "b" "c"}}"#, "'a' 'b' 'c'"),
+        (r#"{{if contains "cat" "fair catch"}}1{{end}}"#, "1"),
+        (r#"{{if hasPrefix "cat" "catch"}}1{{end}}"#, "1"),
+        (r#"{{if hasSuffix "cat" "ducat"}}1{{end}}"#, "1"),
+        (r#"{{trim "   5.00   "}}"#, "5.00"),
+        (r#"{{trimAll "$" "$5.00$"}}"#, "5.00"),
+        (r#"{{trimPrefix "$" "$5.00"}}"#, "5.00"),
+        (r#"{{trimSuffix "$" "5.00$"}}"#, "5.00"),
+        (r#"{{$v := "foo$bar$baz" | split "$"}}{{$v._0}}"#, "foo"),
+        (
+            r#"{{$v := "foo$bar$baz" | splitn "$" 2}}{{$v._1}}"#,
+            "bar$baz",
+        ),
+        (r#"{{ toString 1 | kindOf }}"#, "string"),
+        (
+            r#"{{ $s := list 1 2 3 | toStrings }}{{ index $s 1 | kindOf }}"#,
+            "string",
+        ),
+        (r#"{{ tuple "a" "b" "c" | join "-" }}"#, "a-b-c"),
+        (r#"{{ tuple 1 2 3 | join "-" }}"#, "1-2-3"),
+        (r#"{{ list "c" "a" "b" | sortAlpha | join "" }}"#, "abc"),
+        (r#"{{ list 2 1 4 3 | sortAlpha | join "" }}"#, "1234"),
+        (r#"{{abbrev 5 "hello world"}}"#, "he..."),
+        (r#"{{abbrevboth 5 10 "1234 5678 9123"}}"#, "...5678..."),
+        (r#"{{nospace "h e l l o "}}"#, "hello"),
+        (r#"{{untitle "First Try"}}"#, "first try"),
+        (r#"{{initials "First Try"}}"#, "FT"),
+        (r#"{{wrap 5 "Hello World"}}"#, "Hello\nWorld"),
+        (r#"{{wrapWith 5 "\t" "Hello World"}}"#, "Hello\tWorld"),
+        (r#"{{$b := "b"}}{{"c" | cat "a" $b}}"#, "a b c"),
+        (r#"{{indent 4 "a\nb\nc"}}"#, "    a\n    b\n    c"),
+        (r#"{{nindent 4 "a\nb\nc"}}"#, "\n    a\n    b\n    c"),
+        (
+            r#"{{"I Am Henry VIII" | replace " " "-"}}"#,
+            "I-Am-Henry-VIII",
+        ),
+        (
+            r#"{{$num := len "two"}}{{$num}} {{$num | plural "1 char" "chars"}}"#,
+            "3 chars",
+        ),
+        (r#"{{len "t" | plural "cheese" "%d chars"}}"#, "cheese"),
+        // docs/strings.md
+        (r#"{{ "hello" | upper }}"#, "HELLO"),
+        (r#"{{ "HELLO" | lower }}"#, "hello"),
+        (r#"{{ "hello world" | title }}"#, "Hello World"),
+        (r#"{{ "hello" | repeat 3 }}"#, "hellohellohello"),
+        (r#"{{ "FirstName" | snakecase }}"#, "first_name"),
+        (r#"{{ "http_server" | camelcase }}"#, "HttpServer"),
+        (r#"{{ "FirstName" | kebabcase }}"#, "first-name"),
+        (r#"{{ "This Is A.Test" | swapcase }}"#, "tHIS iS a.tEST"),
+        (r#"{{ splitList "$" "foo$bar$baz" }}"#, "[foo bar baz]"),
+    ]);
+}
+
+#[test]
+fn defaults_json_and_reflection() {
+    // defaults_test.go, docs/defaults.md, docs/reflection.md, docs/conversion.md
+    check(&[
+        (r#"{{ "" | default "foo" }}"#, "foo"),
+        (r#"{{ 0 | default "foo" }}"#, "foo"),
+        (r#"{{ "bar" | default "foo" }}"#, "bar"),
+        (r#"{{ .Nothing | default "123" }}"#, "123"),
+        (r#"{{ if empty "" }}1{{ end }}"#, "1"),
+        (r#"{{ if empty .Nothing }}1{{ end }}"#, "1"),
+        (r#"{{ coalesce "" 0 "x" }}"#, "x"),
+        (r#"{{ coalesce "" 0 }}"#, "<no value>"),
+        (r#"{{ all 1 "a" true }}"#, "true"),
+        (r#"{{ any 0 "" false }}"#, "false"),
+        (r#"{{ true | ternary "foo" "bar" }}"#, "foo"),
+        (r#"{{ false | ternary "foo" "bar" }}"#, "bar"),
+        (
+            r#"{{ dict "a" 1 "b" "<x>" | toJson }}"#,
+            r#"{"a":1,"b":"\u003cx\u003e"}"#,
+        ),
+        (
+            r#"{{ dict "a" 1 "b" "<x>" | toRawJson }}"#,
+            r#"{"a":1,"b":"<x>"}"#,
+        ),
+        (r#"{{ list 1 "a" | toPrettyJson }}"#, "[\n  1,\n  \"a\"\n]"),
+        (r#"{{ (fromJson "{\"foo\": 55}").foo }}"#, "55"),
+        (r#"{{ fromJson "[1, 2.5]" | toJson }}"#, "[1,2.5]"),
+        (r#"{{ typeOf "a" }}"#, "string"),
+        (r#"{{ typeOf 1 }}"#, "int"),
+        (r#"{{ kindOf (list 1) }}"#, "slice"),
+        (r#"{{ kindIs "map" (dict) }}"#, "true"),
+        (r#"{{ typeIs "string" "x" }}"#, "true"),
+        (r#"{{ deepEqual (list 1 2) (list 1 2) }}"#, "true"),
+        (r#"{{ atoi "42" }}"#, "42"),
+        (r#"{{ int "8" }}"#, "8"),
+        (r#"{{ float64 "1.5" }}"#, "1.5"),
+        (r#"{{ "0777" | toDecimal }}"#, "511"),
+    ]);
+}
+
+#[test]
+fn lists_dicts_paths_regex() {
+    // list_test.go, dict_test.go, docs/lists.md, docs/dicts.md, docs/paths.md, regex_test.go
+    check(&[
+        (r#"{{ list 1 2 3 | first }}"#, "1"),
+        (r#"{{ list 1 2 3 | last }}"#, "3"),
+        (r#"{{ list 1 2 3 | rest }}"#, "[2 3]"),
+        (r#"{{ list 1 2 3 | initial }}"#, "[1 2]"),
+        (r#"{{ append (list 1 2) 3 }}"#, "[1 2 3]"),
+        (r#"{{ prepend (list 1 2) 0 }}"#, "[0 1 2]"),
+        (r#"{{ concat (list 1) (list 2 3) }}"#, "[1 2 3]"),
+        (r#"{{ list 1 2 3 | reverse }}"#, "[3 2 1]"),
+        (r#"{{ list 1 1 2 | uniq }}"#, "[1 2]"),
+        (r#"{{ without (list 1 2 3) 2 }}"#, "[1 3]"),
+        (r#"{{ has 2 (list 1 2 3) }}"#, "true"),
+        (r#"{{ list 1 "" 0 "a" | compact }}"#, "[1 a]"),
+        (r#"{{ slice (list 1 2 3 4) 1 3 }}"#, "[2 3]"),
+        (r#"{{ chunk 2 (list 1 2 3) }}"#, "[[1 2] [3]]"),
+        (r#"{{ until 3 }}"#, "[0 1 2]"),
+        (r#"{{ untilStep 0 6 2 }}"#, "[0 2 4]"),
+        (r#"{{ seq 1 3 }}"#, "1 2 3"),
+        (
+            r#"{{ range $i, $e := until 3 }}{{ $i }}{{ $e }} {{ end }}"#,
+            "00 11 22 ",
+        ),
+        (r#"{{ $d := dict "a" 1 }}{{ get $d "a" }}"#, "1"),
+        (
+            r#"{{ $d := dict "a" 1 }}{{ $d = set $d "b" 2 }}{{ $d.b }}"#,
+            "2",
+        ),
+        (r#"{{ hasKey (dict "a" 1) "a" }}"#, "true"),
+        (r#"{{ pluck "a" (dict "a" 1) (dict "a" 2) }}"#, "[1 2]"),
+        (r#"{{ keys (dict "b" 1 "a" 2) | sortAlpha }}"#, "[a b]"),
+        (r#"{{ pick (dict "a" 1 "b" 2) "a" }}"#, "map[a:1]"),
+        (r#"{{ omit (dict "a" 1 "b" 2) "a" }}"#, "map[b:2]"),
+        (
+            r#"{{ merge (dict "a" 1) (dict "a" 2 "b" 3) }}"#,
+            "map[a:1 b:3]",
+        ),
+        (
+            r#"{{ mergeOverwrite (dict "a" 1) (dict "a" 2 "b" 3) }}"#,
+            "map[a:2 b:3]",
+        ),
+        (r#"{{ dict "a" (dict "b" "v") | dig "a" "b" "d" }}"#, "v"),
+        (r#"{{ base "foo/bar/baz" }}"#, "baz"),
+        (r#"{{ dir "/foo/bar/baz" }}"#, "/foo/bar"),
+        (r#"{{ clean "foo/bar/../baz" }}"#, "foo/baz"),
+        (r#"{{ ext "foo.bar" }}"#, ".bar"),
+        (r#"{{ isAbs "/foo" }}"#, "true"),
+        (r#"{{ regexMatch "^[a-z]+$" "abc" }}"#, "true"),
+        (
+            r#"{{ regexFindAll "[1,3,5,7]" "abc1234567890" -1 }}"#,
+            "[1 3 5 7]",
+        ),
+        (r#"{{ regexFind "[a-zA-Z][1-9]" "abcd1234" }}"#, "d1"),
+        (
+            r#"{{ regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }}"#,
+            "-W-xxW-",
+        ),
+        (
+            r#"{{ regexReplaceAllLiteral "a(x*)b" "-ab-axxb-" "${1}" }}"#,
+            "-${1}-${1}-",
+        ),
+        (r#"{{ regexSplit "z+" "pizza" -1 }}"#, "[pi a]"),
+        (r#"{{ regexQuoteMeta "1.2.3" }}"#, r"1\.2\.3"),
+    ]);
+}
+
+#[test]
+fn data_and_errors() {
+    let data = Value::from_json(&serde_json::json!({
+        "name": "web", "ports": [80, 443], "labels": {"app": "x"}, "none": null
+    }));
+    let cases = [
+        (r#"{{ .name | upper | quote }}"#, Ok(r#""WEB""#)),
+        (r#"{{ .ports | toJson }}"#, Ok("[80,443]")),
+        (r#"{{ .labels | toJson }}"#, Ok(r#"{"app":"x"}"#)),
+        (r#"{{ .none | quote }}"#, Ok("")),
+        (r#"{{ .missing | default "d" }}"#, Ok("d")),
+        (r#"{{ first .ports }}"#, Ok("80")),
+        (r#"{{ .labels | keys | join "," }}"#, Ok("app")),
+        (
+            r#"{{ first "x" }}"#,
+            Err(
+                r#"template: t:1:3: executing "t" at <first "x">: error calling first: Cannot find first on type string"#,
+            ),
+        ),
+        (
+            r#"{{ mustRegexMatch "(" "x" }}"#,
+            Err(
+                r#"template: t:1:3: executing "t" at <mustRegexMatch "(" "x">: error calling mustRegexMatch: error parsing regexp: missing closing ): `(`"#,
+            ),
+        ),
+    ];
+    for (src, want) in cases {
+        let got = run_with(src, &data);
+        match want {
+            Ok(w) => assert_eq!(got, Ok(w.to_string()), "{src}"),
+            Err(w) => assert_eq!(got, Err(w.to_string()), "{src}"),
+        }
+    }
+}
