@@ -50,7 +50,7 @@ pub mod value;
 
 pub use builtins::builtins;
 pub use error::Error;
-pub use exec::{Context, CtxFuncMap, CtxFunction, Limits};
+pub use exec::{Context, CtxFuncMap, CtxFunction, Limits, MissingKey};
 pub use funcs::{Arity, FuncError, FuncMap, Function, Ty};
 pub use template::Template;
 pub use value::{Object, Value};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::Error;
-use crate::exec::{self, Budget, CtxFuncMap, Limits, Set};
+use crate::exec::{self, Budget, CtxFuncMap, Limits, MissingKey, Set};
 use crate::strconv::quote;
 use crate::{FuncMap, Value};
 
@@ -40,8 +40,36 @@ impl Template {
                 name: name.to_string(),
                 trees,
                 funcs: all,
+                missing_key: MissingKey::Default,
             }),
         })
+    }
+
+    /// Go's `Option`: `missingkey=default|invalid|zero|error`. Returns a copy of the
+    /// template with the option set; an unknown option is an error (Go panics).
+    pub fn option(&self, opt: &str) -> Result<Template, String> {
+        let mk = match opt {
+            "missingkey=default" | "missingkey=invalid" => MissingKey::Default,
+            "missingkey=zero" => MissingKey::Zero,
+            "missingkey=error" => MissingKey::Error,
+            _ if opt.starts_with("missingkey=") => {
+                return Err(format!("unrecognized option: {opt}"))
+            }
+            _ => return Err(format!("unrecognized option: {opt}")),
+        };
+        Ok(self.with_missing_key(mk))
+    }
+
+    /// A copy of the template with Go's `missingkey` option set.
+    pub fn with_missing_key(&self, missing_key: MissingKey) -> Template {
+        Template {
+            set: Arc::new(Set {
+                name: self.set.name.clone(),
+                trees: self.set.trees.clone(),
+                funcs: self.set.funcs.clone(),
+                missing_key,
+            }),
+        }
     }
 
     /// The name given to [`Template::parse`].

@@ -317,6 +317,7 @@ impl Context for CtxState<'_, '_, '_> {
             name: set.name.clone(),
             trees,
             funcs,
+            missing_key: set.missing_key,
         };
         let Some(tree) = local.trees.get(name).cloned() else {
             return Ok(String::new());

@@ -1,8 +1,9 @@
 //! Evaluation of pipelines, commands, fields, variables and arguments (Go's `evalPipeline`,
 //! `evalCommand`, `evalField`, `evalArg`, `validateType`).
 
-use super::{At, State, Val, R};
+use super::{At, MissingKey, State, Val, R};
 use crate::parse::{Arg, Command, Number, Pipe};
+use crate::strconv::quote;
 use crate::{Ty, Value};
 
 /// Go's spelling of a parameter type in messages.
@@ -160,6 +161,9 @@ impl<'a> State<'a, '_> {
         receiver: Val,
     ) -> R<Val> {
         if matches!(receiver.v, Value::Nil) && !receiver.iface {
+            if self.set.missing_key == MissingKey::Error {
+                return Err(self.errorf(format!("nil data; no entry for key {}", quote(name))));
+            }
             return Ok(Val::nil());
         }
         let typ = receiver.type_name().to_string();
@@ -207,7 +211,17 @@ impl<'a> State<'a, '_> {
                 }
                 Ok(match m.get(name) {
                     Some(v) => Val::elem(v.clone(), receiver.data),
-                    None => Val::nil(),
+                    None => match self.set.missing_key {
+                        MissingKey::Default => Val::nil(),
+                        // The zero value of the map's element type, interface{}: a nil
+                        // interface.
+                        MissingKey::Zero => Val::elem(Value::Nil, receiver.data),
+                        MissingKey::Error => {
+                            return Err(
+                                self.errorf(format!("map has no entry for key {}", quote(name)))
+                            )
+                        }
+                    },
                 })
             }
             _ => Err(self.errorf(format!("can't evaluate field {name} in type {typ}"))),

@@ -36,11 +36,24 @@ impl Default for Limits {
     }
 }
 
+/// What a missing map key evaluates to (Go's `missingkey` option).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissingKey {
+    /// `missingkey=default` (or `invalid`): no value; prints `<no value>`.
+    #[default]
+    Default,
+    /// `missingkey=zero`: the zero value of the map's element type (a nil interface).
+    Zero,
+    /// `missingkey=error`: execution stops with `map has no entry for key "k"`.
+    Error,
+}
+
 /// A parsed set of associated templates and the functions they were parsed with.
 pub(crate) struct Set {
     pub name: String,
     pub trees: HashMap<String, Arc<Tree>>,
     pub funcs: FuncMap,
+    pub missing_key: MissingKey,
 }
 
 /// What one execution (including nested `include`/`tpl` executions) has used so far.
