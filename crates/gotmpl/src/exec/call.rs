@@ -249,6 +249,11 @@ impl<'a> State<'a, '_> {
         };
         match r {
             Ok((v, d)) => {
+                if !builtin && MUTATORS.contains(&name) {
+                    if let (Some(first), Value::Map(_)) = (args.first(), &v) {
+                        self.write_back(first, &v);
+                    }
+                }
                 let mut v = Val::plain(v);
                 v.data = d;
                 Ok(v)
@@ -257,6 +262,22 @@ impl<'a> State<'a, '_> {
                 self.at(node);
                 Err(self.func_error(name, e))
             }
+        }
+    }
+
+    /// Go's maps are references: sprig's `set`, `unset` and merges change the dict they are
+    /// given. Values are immutable here, so the updated dict is stored back where the first
+    /// argument came from when that is a variable (`$d`, `$d.a.b`); other aliases of the
+    /// same dict do not see the change.
+    fn write_back(&mut self, first: &Arg, updated: &Value) {
+        let Arg::Variable { ident, .. } = first else {
+            return;
+        };
+        let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| *n == ident[0]) else {
+            return;
+        };
+        if let Some(new_root) = replace_path(&slot.1.v, &ident[1..], updated) {
+            slot.1.v = new_root;
         }
     }
 
@@ -270,6 +291,31 @@ impl<'a> State<'a, '_> {
         }
         Ok(())
     }
+}
+
+/// Sprig functions that change their first argument (a dict) in place in Go.
+const MUTATORS: &[&str] = &[
+    "set",
+    "unset",
+    "merge",
+    "mustMerge",
+    "mergeOverwrite",
+    "mustMergeOverwrite",
+];
+
+/// `root` with the map at `path` replaced by `new`; `None` if the path does not lead
+/// through maps to an existing map.
+fn replace_path(root: &Value, path: &[String], new: &Value) -> Option<Value> {
+    let Some((first, rest)) = path.split_first() else {
+        return matches!(root, Value::Map(_)).then(|| new.clone());
+    };
+    let Value::Map(m) = root else {
+        return None;
+    };
+    let child = replace_path(m.get(first)?, rest, new)?;
+    let mut m = (**m).clone();
+    m.insert(first.clone(), child);
+    Some(Value::map(m))
 }
 
 struct CtxState<'s, 'a, 'b> {
