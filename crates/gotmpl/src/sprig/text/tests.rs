@@ -617,3 +617,29 @@ fn go_case_mapping_corners() {
         "\"\\u0378\\u00a0é\""
     );
 }
+
+// Every general-purpose entry of sprig v3.3's genericMap (functions.go) is registered here.
+#[test]
+fn registers_every_general_purpose_sprig_function() {
+    let names = "hello abbrev abbrevboth trunc trim upper lower title untitle substr repeat trimall \
+        trimAll trimSuffix trimPrefix nospace initials swapcase shuffle snakecase camelcase kebabcase \
+        wrap wrapWith contains hasPrefix hasSuffix quote squote cat indent nindent replace plural \
+        toString atoi int64 int float64 seq toDecimal split splitList splitn toStrings until \
+        untilStep join sortAlpha default empty coalesce all any compact mustCompact fromJson toJson \
+        toPrettyJson toRawJson mustFromJson mustToJson mustToPrettyJson mustToRawJson ternary \
+        deepCopy mustDeepCopy typeOf typeIs typeIsLike kindOf kindIs deepEqual base dir clean ext \
+        isAbs osBase osClean osDir osExt osIsAbs tuple list dict get set unset hasKey pluck keys \
+        pick omit merge mergeOverwrite mustMerge mustMergeOverwrite values append push mustAppend \
+        mustPush prepend mustPrepend first mustFirst rest mustRest last mustLast initial \
+        mustInitial reverse mustReverse uniq mustUniq without mustWithout has mustHas slice \
+        mustSlice concat dig chunk mustChunk regexMatch mustRegexMatch regexFindAll \
+        mustRegexFindAll regexFind mustRegexFind regexReplaceAll mustRegexReplaceAll \
+        regexReplaceAllLiteral mustRegexReplaceAllLiteral regexSplit mustRegexSplit regexQuoteMeta";
+    let m = funcs();
+    let mut n = 0;
+    for name in names.split_whitespace() {
+        assert!(m.get(name).is_some(), "{name} missing");
+        n += 1;
+    }
+    assert_eq!(n, 140);
+}
