@@ -122,6 +122,10 @@ fn defaults_json_and_reflection() {
         (r#"{{ int "8" }}"#, "8"),
         (r#"{{ float64 "1.5" }}"#, "1.5"),
         (r#"{{ "0777" | toDecimal }}"#, "511"),
+        // Objects from the other sprig functions (time.Time is a struct).
+        (r#"{{ typeOf now }}"#, "time.Time"),
+        (r#"{{ kindOf now }}"#, "struct"),
+        (r#"{{ empty now }}"#, "false"),
     ]);
 }
 

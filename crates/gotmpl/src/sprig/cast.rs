@@ -27,7 +27,17 @@ pub fn to_int64(v: &Value) -> i64 {
         Value::Uint(u) => *u as i64,
         Value::Float(f) => float_to_i64(*f),
         Value::String(s) => parse_int(trim_zero_decimal(s), 0, 64).unwrap_or(0),
-        Value::List(_) | Value::Map(_) | Value::Object(_) => 0,
+        Value::Object(o) => go_int_object(o.as_ref()).unwrap_or(0) as i64,
+        Value::List(_) | Value::Map(_) => 0,
+    }
+}
+
+/// cast's `toInt` special case: `time.Weekday` and `time.Month` count as their number (other
+/// named integer types such as `time.Duration` are not converted by cast).
+fn go_int_object(o: &dyn crate::Object) -> Option<i64> {
+    match o.type_name() {
+        "time.Weekday" | "time.Month" => o.as_int(),
+        _ => None,
     }
 }
 
@@ -46,7 +56,8 @@ pub fn to_float64(v: &Value) -> f64 {
         Value::Uint(u) => *u as f64,
         Value::Float(f) => *f,
         Value::String(s) => parse_float(s).unwrap_or(0.0),
-        Value::List(_) | Value::Map(_) | Value::Object(_) => 0.0,
+        Value::Object(o) => go_int_object(o.as_ref()).unwrap_or(0) as f64,
+        Value::List(_) | Value::Map(_) => 0.0,
     }
 }
 
@@ -59,6 +70,8 @@ pub fn to_bool(v: &Value) -> bool {
         Value::Uint(u) => *u != 0,
         Value::Float(f) => *f != 0.0,
         Value::String(s) => parse_bool(s).unwrap_or(false),
+        // cast.ToBool accepts time.Duration as a number.
+        Value::Object(o) if o.type_name() == "time.Duration" => o.as_int().is_some_and(|n| n != 0),
         Value::Nil | Value::List(_) | Value::Map(_) | Value::Object(_) => false,
     }
 }

@@ -24,7 +24,8 @@ pub(super) fn is_empty(v: &Value) -> bool {
         Value::String(s) => s.is_empty(),
         Value::List(l) => l.is_empty(),
         Value::Map(m) => m.is_empty(),
-        Value::Object(_) => false,
+        // Named integer types (time.Duration, time.Month) are empty when zero; structs never.
+        Value::Object(o) => o.as_int() == Some(0),
     }
 }
 
@@ -46,7 +47,10 @@ pub(super) fn deep_equal(a: &Value, b: &Value) -> bool {
                     .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
         }
         (Value::Object(x), Value::Object(y)) => {
-            std::sync::Arc::ptr_eq(x, y) || x.type_name() == y.type_name() && x.fmt_v() == y.fmt_v()
+            std::sync::Arc::ptr_eq(x, y)
+                || x.type_name() == y.type_name()
+                    && x.as_int() == y.as_int()
+                    && x.fmt_v() == y.fmt_v()
         }
         _ => false,
     }

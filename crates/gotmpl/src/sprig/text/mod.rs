@@ -75,7 +75,14 @@ fn kind_name(v: &Value) -> &'static str {
         Value::List(_) => "slice",
         Value::Map(_) => "map",
         Value::Object(o) => {
-            if o.type_name().starts_with('*') {
+            if o.as_int().is_some() {
+                // Go's named integer types: Duration is an int64, Month and Weekday are ints.
+                if o.type_name() == "time.Duration" {
+                    "int64"
+                } else {
+                    "int"
+                }
+            } else if o.type_name().starts_with('*') {
                 "ptr"
             } else {
                 "struct"
