@@ -159,6 +159,15 @@ fn lists_dicts_paths_regex() {
             r#"{{ $d := dict "a" 1 }}{{ $d = set $d "b" 2 }}{{ $d.b }}"#,
             "2",
         ),
+        // dict_test.go TestSet / TestUnset: the in-place idiom.
+        (
+            r#"{{- $d := dict "one" 1 "two" 222222 -}}{{- $_ := set $d "two" 2 -}}{{- $_ := set $d "three" 3 -}}{{- if hasKey $d "one" -}}{{$d.one}}{{- end -}}{{- if hasKey $d "two" -}}{{$d.two}}{{- end -}}{{- if hasKey $d "three" -}}{{$d.three}}{{- end -}}"#,
+            "123",
+        ),
+        (
+            r#"{{- $d := dict "one" 1 "two" 222222 -}}{{- $_ := unset $d "two" -}}{{- range $k, $v := $d}}{{$k}}{{$v}}{{- end -}}"#,
+            "one1",
+        ),
         (r#"{{ hasKey (dict "a" 1) "a" }}"#, "true"),
         (r#"{{ pluck "a" (dict "a" 1) (dict "a" 2) }}"#, "[1 2]"),
         (r#"{{ keys (dict "b" 1 "a" 2) | sortAlpha }}"#, "[a b]"),

@@ -1,9 +1,10 @@
 //! Sprig's dict functions (`dict.go`): `dict`, `get`, `set`, `unset`, `hasKey`, `pluck`, `keys`,
 //! `pick`, `omit`, `values`, `dig`, and `merge`/`mergeOverwrite` with mergo v1's rules.
 //!
-//! Values are immutable here, so `set`, `unset` and the merges return an updated copy instead of
-//! changing the dict in place: `{{ $d = set $d "k" "v" }}` works, while Go's in-place idiom
-//! `{{ $_ := set $d "k" "v" }}` leaves `$d` unchanged.
+//! Values are immutable here, so `set`, `unset` and the merges return an updated copy; the
+//! executor stores that copy back into the variable (or field chain) the dict came from, which
+//! gives Go's in-place idiom `{{ $_ := set $d "k" "v" }}` its effect (see `exec/call.rs`).
+//! Other holders of the same Go map (a second variable bound to it) do not see the change.
 
 use std::collections::BTreeMap;
 
