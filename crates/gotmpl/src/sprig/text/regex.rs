@@ -240,9 +240,13 @@ fn translate(p: &str) -> Result<String, FuncError> {
     let mut i = 0;
     let mut in_class = false;
     let mut class_start = 0;
+    // Where the previous token started, when it was a repetition operator.
+    let mut last_repeat: Option<usize> = None;
+    let mut names: Vec<String> = Vec::new();
     while i < c.len() {
         let ch = c[i];
         if ch == '\\' {
+            last_repeat = None;
             let Some(&e) = c.get(i + 1) else {
                 return Err(FuncError::new(
                     "error parsing regexp: trailing backslash at end of expression: ``",
@@ -327,6 +331,44 @@ fn translate(p: &str) -> Result<String, FuncError> {
             i += 1;
             continue;
         }
+        // A repetition operator: `*`, `+`, `?` or a valid `{n,m}`, with an optional lazy `?`.
+        let op_len = match ch {
+            '*' | '+' | '?' => 1,
+            '{' => {
+                let rest: String = c[i..].iter().collect();
+                match go_repeat(&rest) {
+                    Some((len, n, m)) => {
+                        if n > 1000 || m > 1000 {
+                            return Err(FuncError::new(format!(
+                                "error parsing regexp: invalid repeat count: `{}`",
+                                &rest[..len]
+                            )));
+                        }
+                        len
+                    }
+                    None => 0,
+                }
+            }
+            _ => 0,
+        };
+        if op_len > 0 {
+            let mut end = i + op_len;
+            if c.get(end) == Some(&'?') {
+                end += 1;
+            }
+            // Go rejects a repetition of a repetition (`a**`, `a{2}{3}`); Rust accepts it.
+            if let Some(start) = last_repeat {
+                let op: String = c[start..end].iter().collect();
+                return Err(FuncError::new(format!(
+                    "error parsing regexp: invalid nested repetition operator: `{op}`"
+                )));
+            }
+            out.extend(&c[i..end]);
+            last_repeat = Some(i);
+            i = end;
+            continue;
+        }
+        last_repeat = None;
         match ch {
             '[' => {
                 in_class = true;
@@ -341,23 +383,9 @@ fn translate(p: &str) -> Result<String, FuncError> {
                 continue;
             }
             '{' => {
-                let rest: String = c[i..].iter().collect();
-                match go_repeat(&rest) {
-                    Some((len, n, m)) => {
-                        if n > 1000 || m > 1000 {
-                            return Err(FuncError::new(format!(
-                                "error parsing regexp: invalid repeat count: `{}`",
-                                &rest[..len]
-                            )));
-                        }
-                        out.push_str(&rest[..len]);
-                        i += len;
-                    }
-                    None => {
-                        out.push_str("\\{");
-                        i += 1;
-                    }
-                }
+                // Not a valid repeat: a literal brace, as in Go.
+                out.push_str("\\{");
+                i += 1;
                 continue;
             }
             '}' => {
@@ -365,20 +393,34 @@ fn translate(p: &str) -> Result<String, FuncError> {
                 i += 1;
                 continue;
             }
-            '*' | '+' | '?' => {
-                // Go rejects a repetition of a repetition (`a**`), Rust would accept it.
-                let mut j = i + 1;
-                if c.get(j) == Some(&'?') {
-                    j += 1;
-                }
-                if let Some(&n) = c.get(j) {
-                    if "*+?".contains(n) && i > 0 {
-                        let op: String = c[i..=j].iter().collect();
-                        return Err(FuncError::new(format!(
-                            "error parsing regexp: invalid nested repetition operator: `{op}`"
-                        )));
+            '(' if c.get(i + 1) == Some(&'?') => {
+                // Group flags or a named group; Go allows a name to repeat, Rust does not, so
+                // later groups with a known name become plain capturing groups.
+                let rest: String = c[i..].iter().collect();
+                let name_start = if rest.starts_with("(?P<") {
+                    Some(4)
+                } else if rest.starts_with("(?<") {
+                    Some(3)
+                } else {
+                    None
+                };
+                if let Some(ns) = name_start {
+                    if let Some(close) = rest[ns..].find('>') {
+                        let name = &rest[ns..ns + close];
+                        let whole = ns + close + 1;
+                        if names.iter().any(|n| n == name) {
+                            out.push('(');
+                        } else {
+                            names.push(name.to_string());
+                            out.push_str(&rest[..whole]);
+                        }
+                        i += rest[..whole].chars().count();
+                        continue;
                     }
                 }
+                out.push_str("(?");
+                i += 2;
+                continue;
             }
             _ => {}
         }
@@ -415,8 +457,17 @@ fn syntax_error(pat: &str) -> String {
     use regex_syntax::ast::ErrorKind as K;
     let err = match regex_syntax::ast::parse::Parser::new().parse(pat) {
         Err(e) => e,
-        Ok(_) => {
-            return format!("error parsing regexp: invalid or unsupported Perl syntax: `{pat}`")
+        Ok(ast) => {
+            // The syntax is fine: an unknown Unicode class, or a program over the size limit.
+            let mut tr = regex_syntax::hir::translate::Translator::new();
+            return match tr.translate(pat, &ast) {
+                Err(e) => {
+                    let sp = e.span();
+                    let frag = pat.get(sp.start.offset..sp.end.offset).unwrap_or(pat);
+                    format!("error parsing regexp: invalid character class range: `{frag}`")
+                }
+                Ok(_) => format!("error parsing regexp: expression too large: `{pat}`"),
+            };
         }
     };
     let span = err.span();

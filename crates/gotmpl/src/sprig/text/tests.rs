@@ -585,6 +585,16 @@ fn regex() {
     assert_eq!(dbg("regexMatch", &[s("^[[]$"), s("[")]), "true");
     assert_eq!(dbg("regexMatch", &[s("\\bfoo\\b"), s("é foo")]), "true");
     assert_eq!(dbg("regexMatch", &[s("^\\p{Greek}+$"), s("αβ")]), "true");
+    // Go 1.27 accepts a repeated group name; the first group of that name expands.
+    assert_eq!(
+        ok_str(
+            "regexReplaceAll",
+            &[s("(?P<n>a)(?P<n>b)"), s("ab"), s("${n}")]
+        ),
+        "a"
+    );
+    assert_eq!(dbg("regexMatch", &[s("^(?i)a?(?:b)*$"), s("ABB")]), "true");
+    assert_eq!(dbg("regexMatch", &[s("^\\Qa.b\\E$"), s("a.b")]), "true");
     assert_eq!(
         call("mustRegexMatch", &[s("a**"), s("x")]).unwrap_err(),
         "error parsing regexp: invalid nested repetition operator: `**`"
@@ -595,6 +605,11 @@ fn regex() {
         ("\\q", "invalid escape sequence: `\\q`"),
         ("a)", "unexpected ): `a)`"),
         ("[a", "missing closing ]: `[a`"),
+        ("a{2}{3}", "invalid nested repetition operator: `{2}{3}`"),
+        ("a*?+", "invalid nested repetition operator: `*?+`"),
+        ("\\p{Foo}", "invalid character class range: `\\p{Foo}`"),
+        ("x{1001,}", "invalid repeat count: `{1001,}`"),
+        ("\\8", "invalid escape sequence: `\\8`"),
     ] {
         let got = call("mustRegexMatch", &[s(p), s("x")]).unwrap_err();
         assert_eq!(got, format!("error parsing regexp: {e}"), "{p}");
