@@ -240,3 +240,34 @@ fn data_and_errors() {
         }
     }
 }
+
+/// 400 random values encoded by Go 1.27's encoding/json (testdata/sprig_text/json_gen.go):
+/// `fromJson` of Go's output, then `toJson`/`toPrettyJson`/`toRawJson`, must give Go's bytes
+/// (float formatting, escaping, key order, indentation).
+#[test]
+fn json_round_trip_matches_go() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/sprig_text/json_golden.jsonl"
+    ))
+    .unwrap();
+    let funcs = sprig::funcs();
+    let call = |name: &str, v: &Value| -> String {
+        match (funcs.get(name).unwrap().call)(std::slice::from_ref(v)) {
+            Ok(Value::String(s)) => s.to_string(),
+            other => panic!("{name}: {other:?}"),
+        }
+    };
+    let mut n = 0;
+    for line in text.lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let get = |k: &str| case[k].as_str().unwrap().to_string();
+        let decoded = (funcs.get("mustFromJson").unwrap().call)(&[Value::from(get("raw"))])
+            .unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!(call("toJson", &decoded), get("json"), "{line}");
+        assert_eq!(call("toPrettyJson", &decoded), get("pretty"), "{line}");
+        assert_eq!(call("toRawJson", &decoded), get("raw"), "{line}");
+        n += 1;
+    }
+    assert_eq!(n, 400);
+}
