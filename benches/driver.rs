@@ -14,7 +14,7 @@
 //!
 //! The structure is fixed (sizes and counts are constants); the whole run takes a few minutes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::{Read, Write as _};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
@@ -23,24 +23,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use connectors_csi::connector::dir::DirSource;
 use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
 use connectors_csi::connector::memory::MemorySource;
 use connectors_csi::connector::types::{proxy_ca, Connector, ConnectorClass};
 use connectors_csi::connector::{ConnectorSource, ObjectKey};
-use connectors_csi::csi::proto::{self, identity_client::IdentityClient, node_client::NodeClient};
+use connectors_csi::csi::proto::{self, node_client::NodeClient};
 use connectors_csi::csi::request::validate_publish;
 use connectors_csi::driver::{Driver, DriverConfig, DEFAULT_TMPFS_SIZE};
-use connectors_csi::metrics::{Metrics, ResultLabel};
+use connectors_csi::metrics::ResultLabel;
 use connectors_csi::render::{self, RenderRequest, RenderSecrets, ResolvedConnector};
-use connectors_csi::testing::FakeApiServer;
 use connectors_csi::volume::atomic::{self, FileProjection, WriteOptions};
 use connectors_csi::volume::mount::{self, TmpfsOptions};
 use connectors_csi::volume::state::{StateStore, VolumeState};
-use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use tonic::transport::Channel;
+use serde_json::Value;
+use test_support::*;
 
 // ---------------------------------------------------------------------------------------------
 // Fixed structure of the run.
@@ -83,7 +80,6 @@ fn window(d: Duration) -> Duration {
     }
 }
 
-const AUDIENCE: &str = "connectors-proxy";
 const NS: &str = "team";
 const CONNECTOR: &str = "k8s-a";
 const FILE_MODE: u32 = 0o440;
@@ -91,58 +87,33 @@ const DIR_MODE: u32 = 0o550;
 const VOLUME_ROOT_MODE: u32 = 0o750;
 
 // ---------------------------------------------------------------------------------------------
-// Fixtures (a copy of what tests/common does; benches cannot import it).
-
-/// A PEM block of realistic size (a 2048-bit RSA CA is ~1.2 KiB of PEM). Not a real certificate.
-fn proxy_ca_pem() -> String {
-    let mut body = String::new();
-    let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut x: u32 = 0x1234_5678;
-    for line in 0..19 {
-        let n = if line == 18 { 44 } else { 64 };
-        for _ in 0..n {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-            body.push(alphabet[(x >> 16) as usize % 64] as char);
-        }
-        body.push('\n');
-    }
-    format!("-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n")
-}
-
-fn class_value() -> Value {
-    json!({
-        "apiVersion": "connectors.alauda.io/v1alpha1",
-        "kind": "ConnectorClass",
-        "metadata": {"name": "k8s"},
-        "spec": {
-            "address": {"name": "address", "type": "string"},
-            "auth": {"types": [{"name": "bearerTokenAuth", "secretType": "connectors.cpaas.io/bearer-token"}]},
-        },
-    })
-}
-
-fn connector_value(address: &str) -> Value {
-    json!({
-        "apiVersion": "connectors.alauda.io/v1alpha1",
-        "kind": "Connector",
-        "metadata": {"name": CONNECTOR, "namespace": NS},
-        "spec": {"connectorClassName": "k8s", "address": address},
-        "status": {
-            "conditions": [{"type": "Ready", "status": "True"}],
-            "proxy": {"httpAddress": {
-                "url": format!("http://c-{CONNECTOR}.{NS}.svc.cluster.local"),
-                "CACerts": proxy_ca_pem(),
-            }},
-        },
-    })
-}
+// Fixtures: the shared ones of the test-support crate, sized like production.
 
 const ADDRESS: &str = "https://api.prod-cluster.example.com:6443";
+const ATTRS: &[(&str, &str)] = &[
+    ("connector.name", CONNECTOR),
+    ("configuration.names", "kubeconfig"),
+];
+
+fn class_value() -> Value {
+    k8s_class_value()
+}
+
+/// Connector `team/k8s-a` at `address`, its proxy serving with a CA of realistic size.
+fn bench_connector(address: &str) -> Value {
+    connector_value(
+        NS,
+        CONNECTOR,
+        address,
+        &format!("http://c-{CONNECTOR}.{NS}.svc.cluster.local"),
+        Some(&realistic_ca_pem()),
+    )
+}
 
 fn memory_source() -> Arc<MemorySource> {
     let src = MemorySource::new();
     let class: ConnectorClass = serde_json::from_value(class_value()).unwrap();
-    let conn: Connector = serde_json::from_value(connector_value(ADDRESS)).unwrap();
+    let conn: Connector = serde_json::from_value(bench_connector(ADDRESS)).unwrap();
     src.set(|s| {
         s.insert_class(class);
         s.insert_connector(conn);
@@ -150,111 +121,23 @@ fn memory_source() -> Arc<MemorySource> {
     src
 }
 
-/// A JWT shaped like a kubelet-issued bound ServiceAccount token (~1 KiB, RS256-sized
-/// signature). The signature is filler: nothing in the driver verifies it.
+/// A kubelet-shaped bound token of pod `pod` in the bench namespace.
 fn jwt(pod: &str, iat: i64, exp: i64) -> String {
-    let b64 = |s: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
-    let claims = json!({
-        "aud": [AUDIENCE],
-        "exp": exp,
-        "iat": iat,
-        "nbf": iat,
-        "iss": "https://kubernetes.default.svc.cluster.local",
-        "jti": "5f0c3a8e-7f55-4c1e-9d0b-2b9a0c6f7e21",
-        "kubernetes.io": {
-            "namespace": NS,
-            "node": {"name": "node-1", "uid": "0b7e0e4c-8a0a-4a6f-9d0a-3c1f0a9f2b11"},
-            "pod": {"name": pod, "uid": "1b4e28ba-2fa1-11d2-883f-0016d3cca427"},
-            "serviceaccount": {"name": "builder", "uid": "6c8e1a1e-0b0e-4a53-8f2e-8f6d2f1e9a10"},
-        },
-        "sub": format!("system:serviceaccount:{NS}:builder"),
-    });
-    let sig: Vec<u8> = (0..256u32).map(|i| (i * 37 % 251) as u8).collect();
-    format!(
-        "{}.{}.{}",
-        b64(br#"{"alg":"RS256","kid":"Zk3v7QmXo0bq1r2s3t4u5v6w7x8y9z0A1B2C3D4E5F6"}"#),
-        b64(claims.to_string().as_bytes()),
-        b64(&sig)
-    )
+    kubelet_jwt(NS, pod, iat, exp)
 }
 
 fn now_s() -> i64 {
     jiff::Timestamp::now().as_second()
 }
 
-fn kubelet_tokens(token: &str, valid_for: Duration) -> String {
-    let exp = jiff::Timestamp::now() + jiff::SignedDuration::try_from(valid_for).unwrap();
-    json!({ AUDIENCE: { "token": token, "expirationTimestamp": exp.to_string() } }).to_string()
-}
-
-fn attrs() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("connector.name", CONNECTOR),
-        ("configuration.names", "kubeconfig"),
-    ]
-}
-
-/// A NodePublishVolumeRequest as kubelet sends it for an inline volume; `token` = None leaves
-/// the token to the driver.
+/// The bench's publish: connector `k8s-a`'s kubeconfig; `token` = None leaves the token to the
+/// driver.
 fn publish_request(
     vol: &str,
     target: &Path,
     token: Option<(&str, Duration)>,
 ) -> proto::NodePublishVolumeRequest {
-    let mut ctx: HashMap<String, String> = attrs()
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    ctx.insert("csi.storage.k8s.io/pod.name".into(), format!("pod-{vol}"));
-    ctx.insert("csi.storage.k8s.io/pod.namespace".into(), NS.into());
-    ctx.insert("csi.storage.k8s.io/pod.uid".into(), format!("uid-{vol}"));
-    ctx.insert(
-        "csi.storage.k8s.io/serviceAccount.name".into(),
-        "builder".into(),
-    );
-    ctx.insert("csi.storage.k8s.io/ephemeral".into(), "true".into());
-    let mut secrets = HashMap::new();
-    if let Some((t, life)) = token {
-        secrets.insert(
-            "csi.storage.k8s.io/serviceAccount.tokens".to_string(),
-            kubelet_tokens(t, life),
-        );
-    }
-    proto::NodePublishVolumeRequest {
-        volume_id: vol.to_string(),
-        publish_context: HashMap::new(),
-        staging_target_path: String::new(),
-        target_path: target.to_string_lossy().into_owned(),
-        volume_capability: Some(proto::VolumeCapability {
-            access_type: Some(proto::volume_capability::AccessType::Mount(
-                proto::volume_capability::MountVolume::default(),
-            )),
-            access_mode: Some(proto::volume_capability::AccessMode {
-                mode: proto::volume_capability::access_mode::Mode::SingleNodeWriter as i32,
-            }),
-        }),
-        readonly: true,
-        secrets,
-        volume_context: ctx,
-    }
-}
-
-fn unpublish_request(vol: &str, target: &Path) -> proto::NodeUnpublishVolumeRequest {
-    proto::NodeUnpublishVolumeRequest {
-        volume_id: vol.to_string(),
-        target_path: target.to_string_lossy().into_owned(),
-    }
-}
-
-/// Kubelet creates the pod's volume directory; the driver creates `mount` under it.
-fn kubelet_target(kubelet_dir: &Path, vol: &str) -> PathBuf {
-    let dir = kubelet_dir
-        .join("pods")
-        .join(format!("uid-{vol}"))
-        .join("volumes/kubernetes.io~csi")
-        .join(vol);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("mount")
+    publish_request_with_token(vol, target, ATTRS, token)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,7 +221,7 @@ macro_rules! progress {
 /// The payload of a real kubeconfig-configuration publish, rendered with the real renderer.
 fn reference_payload(token: &str) -> BTreeMap<String, Vec<u8>> {
     let class: Arc<ConnectorClass> = Arc::new(serde_json::from_value(class_value()).unwrap());
-    let conn: Arc<Connector> = Arc::new(serde_json::from_value(connector_value(ADDRESS)).unwrap());
+    let conn: Arc<Connector> = Arc::new(serde_json::from_value(bench_connector(ADDRESS)).unwrap());
     let rc = ResolvedConnector {
         proxy_ca: proxy_ca(&conn, &class),
         connector: conn,
@@ -439,77 +322,22 @@ fn floor_once(target: &Path, files: &BTreeMap<String, Vec<u8>>) -> (Duration, Du
 }
 
 // ---------------------------------------------------------------------------------------------
-// In-process driver served over its unix socket.
+// In-process driver served over its unix socket (the test-support crate's TestDriver).
 
-struct InProc {
-    root: tempfile::TempDir,
-    driver: Arc<Driver>,
-    node: NodeClient<Channel>,
-    identity: IdentityClient<Channel>,
-    connect: Duration,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<()>>,
+async fn start_inproc(
+    source: Arc<dyn ConnectorSource>,
+    tweak: impl FnOnce(&mut DriverConfig),
+) -> TestDriver {
+    let root = tempfile::tempdir().unwrap();
+    let mut cfg = DriverConfig::for_root(root.path());
+    tweak(&mut cfg);
+    TestDriver::start_with(root, cfg, source).await
 }
 
-impl InProc {
-    async fn start(
-        source: Arc<dyn ConnectorSource>,
-        tweak: impl FnOnce(&mut DriverConfig),
-    ) -> InProc {
-        let root = tempfile::tempdir().unwrap();
-        let mut cfg = DriverConfig::for_root(root.path());
-        tweak(&mut cfg);
-        std::fs::create_dir_all(&cfg.kubelet_dir).unwrap();
-        let driver = Driver::new(cfg, source, Arc::new(Metrics::new())).unwrap();
-        driver.recover().await.unwrap();
-        let socket = root.path().join("csi.sock");
-        let listener = connectors_csi::csi::server::bind(&socket).unwrap();
-        let (tx, rx) = oneshot::channel::<()>();
-        let d = driver.clone();
-        let sock = socket.clone();
-        let server = tokio::spawn(async move {
-            connectors_csi::csi::server::serve(d, listener, &sock, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-        let t = Instant::now();
-        let channel = connectors_csi::csi::server::connect(&socket).await.unwrap();
-        let connect = t.elapsed();
-        InProc {
-            identity: IdentityClient::new(channel.clone()),
-            node: NodeClient::new(channel),
-            root,
-            driver,
-            connect,
-            shutdown: Some(tx),
-            server: Some(server),
-        }
-    }
-
-    fn target(&self, vol: &str) -> PathBuf {
-        kubelet_target(&self.driver.cfg.kubelet_dir, vol)
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(h) = self.server.take() {
-            let _ = h.await;
-        }
-        assert_no_mounts_under(self.root.path());
-    }
-}
-
-fn assert_no_mounts_under(root: &Path) {
-    let left: Vec<_> = mount::mount_table()
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.mount_point.starts_with(root))
-        .collect();
-    assert!(left.is_empty(), "mounts left behind: {left:?}");
+/// Stops the server and checks that nothing stayed mounted.
+async fn stop_inproc(d: TestDriver) {
+    let root = d.stop().await;
+    assert_no_mounts_under(root.path());
 }
 
 fn refreshes(d: &Driver) -> u64 {
@@ -546,7 +374,7 @@ async fn run_publish(
     token: &str,
     reference: &BTreeMap<String, Vec<u8>>,
 ) -> (PublishResults, Floor) {
-    let mut d = InProc::start(memory_source(), |_| {}).await;
+    let mut d = start_inproc(memory_source(), |_| {}).await;
     let life = Duration::from_secs(3600);
 
     // Cold: the first publish on a fresh connection.
@@ -656,7 +484,7 @@ async fn run_publish(
     );
     let phases = run_phases(&d, token).await;
     let connect = d.connect;
-    d.stop().await;
+    stop_inproc(d).await;
     (
         PublishResults {
             connect,
@@ -674,7 +502,7 @@ async fn run_publish(
 }
 
 /// A copy of the driver's publish and unpublish flow with a timer around each step.
-async fn run_phases(d: &InProc, token: &str) -> Vec<(&'static str, Samples)> {
+async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str, Samples)> {
     const NAMES: [&str; 11] = [
         "validate request",
         "resolve connector + class (source)",
@@ -824,7 +652,7 @@ struct Concurrency {
 }
 
 async fn run_concurrency(token: &str) -> Concurrency {
-    let d = InProc::start(memory_source(), |_| {}).await;
+    let d = start_inproc(memory_source(), |_| {}).await;
     let life = Duration::from_secs(3600);
     let vols: Vec<(String, PathBuf)> = (0..count(CONCURRENT))
         .map(|i| {
@@ -887,7 +715,7 @@ async fn run_concurrency(token: &str) -> Concurrency {
     }
     let unpublish_wall = t0.elapsed();
     assert_eq!(d.driver.volume_count(), 0);
-    d.stop().await;
+    stop_inproc(d).await;
     Concurrency {
         publish_wall,
         publish,
@@ -942,7 +770,7 @@ fn poll_until_seen(
     seen
 }
 
-async fn measure_rotation(d: &InProc, tag: &str, mut change: impl FnMut(&str)) -> Rotation {
+async fn measure_rotation(d: &TestDriver, tag: &str, mut change: impl FnMut(&str)) -> Rotation {
     let token = jwt("rot", now_s(), now_s() + 3600);
     let life = Duration::from_secs(3600);
     let mut files = Vec::new();
@@ -1024,7 +852,7 @@ fn objects_yaml(address: &str) -> String {
     format!(
         "{}---\n{}",
         serde_yaml::to_string(&class_value()).unwrap(),
-        serde_yaml::to_string(&connector_value(address)).unwrap()
+        serde_yaml::to_string(&bench_connector(address)).unwrap()
     )
 }
 
@@ -1035,12 +863,12 @@ async fn run_rotation_dir() -> Rotation {
     let source = DirSource::open(dir.path().to_path_buf(), None)
         .await
         .unwrap();
-    let d = InProc::start(source, |_| {}).await;
+    let d = start_inproc(source, |_| {}).await;
     let r = measure_rotation(&d, "dir", |addr| {
         write_atomically(&file, &objects_yaml(addr))
     })
     .await;
-    d.stop().await;
+    stop_inproc(d).await;
     r
 }
 
@@ -1060,14 +888,14 @@ async fn start_kube_source(server: &FakeApiServer) -> Arc<KubeSource> {
 async fn run_rotation_kube() -> Rotation {
     let server = FakeApiServer::start().await;
     server.apply(class_value());
-    server.apply(connector_value(ADDRESS));
+    server.apply(bench_connector(ADDRESS));
     let source = start_kube_source(&server).await;
-    let d = InProc::start(source, |_| {}).await;
+    let d = start_inproc(source, |_| {}).await;
     let r = measure_rotation(&d, "kube", |addr| {
-        server.apply(connector_value(addr));
+        server.apply(bench_connector(addr));
     })
     .await;
-    d.stop().await;
+    stop_inproc(d).await;
     r
 }
 
@@ -1304,11 +1132,11 @@ async fn run_process() -> ProcResults {
 struct ApiRow {
     what: String,
     n: usize,
-    counts: connectors_csi::testing::RequestCounts,
+    counts: test_support::RequestCounts,
 }
 
 async fn publish_n(
-    d: &InProc,
+    d: &TestDriver,
     vols: &mut Vec<(String, PathBuf)>,
     prefix: &str,
     n: usize,
@@ -1329,9 +1157,9 @@ async fn publish_n(
 async fn run_api() -> Vec<ApiRow> {
     let server = FakeApiServer::start().await;
     server.apply(class_value());
-    server.apply(connector_value(ADDRESS));
+    server.apply(bench_connector(ADDRESS));
     let source = start_kube_source(&server).await;
-    let d = InProc::start(source, |c| c.refresh_jitter = Duration::ZERO).await;
+    let d = start_inproc(source, |c| c.refresh_jitter = Duration::ZERO).await;
     let mut rows = Vec::new();
     let mut vols = Vec::new();
     let life = Duration::from_secs(3600);
@@ -1409,7 +1237,7 @@ async fn run_api() -> Vec<ApiRow> {
         n: vols.len(),
         counts: server.counts(),
     });
-    d.stop().await;
+    stop_inproc(d).await;
     rows
 }
 

@@ -14,6 +14,5 @@ pub mod driver;
 pub mod metrics;
 pub mod refresh;
 pub mod render;
-pub mod testing;
 pub mod token;
 pub mod volume;

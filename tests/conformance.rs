@@ -1,10 +1,8 @@
 //! CSI spec node requirements (the parts csi-sanity checks for a node-only driver), so regressions
 //! surface in `cargo test` without an external suite.
 
-mod common;
-
-use common::*;
 use connectors_csi::csi::proto::{self, controller_client::ControllerClient};
+use test_support::*;
 use tonic::Code;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

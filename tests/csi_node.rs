@@ -1,13 +1,11 @@
 //! Integration tests: the real gRPC server on a unix socket, real tmpfs mounts (root only).
 
-mod common;
-
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::Duration;
 
-use common::*;
 use connectors_csi::connector::types::Condition;
 use connectors_csi::connector::{ObjectKey, SourceError};
+use test_support::*;
 use tonic::Code;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

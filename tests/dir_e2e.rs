@@ -2,13 +2,11 @@
 //! published through gRPC onto real tmpfs yields exactly the golden files of the renderer, and the
 //! mounted kubeconfig loads with kube's kubeconfig parser.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::*;
 use connectors_csi::connector::dir::DirSource;
+use test_support::*;
 
 /// The token the render golden files were made with.
 const GOLDEN_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6YXBwczpidWlsZGVyIn0.ZmFrZS1zaWduYXR1cmU";

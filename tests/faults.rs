@@ -1,18 +1,16 @@
 //! Fault injection: kill -9 of the driver process mid-publish and mid-refresh, an unavailable
 //! API server, an unwritable state directory. Real tmpfs mounts: needs root (SKIP otherwise).
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::*;
 use connectors_csi::connector::SourceError;
 use connectors_csi::csi::proto::node_client::NodeClient;
 use connectors_csi::metrics::ResultLabel;
 use connectors_csi::volume::state::StateStore;
 use rand::Rng;
+use test_support::*;
 use tonic::Code;
 
 #[derive(Debug, PartialEq, Eq)]

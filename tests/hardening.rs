@@ -2,21 +2,19 @@
 //! requests, the tmpfs size cap, and log/permission hygiene. Real tmpfs mounts: needs root (tests
 //! print a SKIP line otherwise). Numbers measured here are recorded in docs/hardening.md.
 
-mod common;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
 use connectors_csi::connector::memory::MemorySource;
 use connectors_csi::connector::types::{Connector, ConnectorClass};
 use connectors_csi::csi::proto;
 use connectors_csi::volume::atomic::{self, FileProjection, WriteOptions};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PropConfig, TestCaseError, TestRunner};
+use test_support::*;
 use tonic::Code;
 
 // ---------------------------------------------------------------------------------------------
@@ -1399,8 +1397,8 @@ async fn driver_process_logs_at_trace_carry_no_token_or_secret() {
     if !require_root("driver_process_logs_at_trace_carry_no_token_or_secret") {
         return;
     }
-    use connectors_csi::testing::fake_apiserver::FakeApiServer;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use test_support::FakeApiServer;
     const SECRET: &str = "example-target-cluster-token-not-real";
     // The k8s-demo connector points at a fake API server so `tokenfile` direct mode mints a
     // token with the connector's Secret.

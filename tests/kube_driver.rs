@@ -1,17 +1,15 @@
 //! The whole driver (gRPC → driver → KubeSource → real kube::Client) against the in-process fake
 //! API server, on real tmpfs: the Kubernetes scenarios end to end.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
 use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
 use connectors_csi::connector::ConnectorSource;
 use connectors_csi::driver::DriverConfig;
-use connectors_csi::testing::FakeApiServer;
 use serde_json::{json, Value};
+use test_support::FakeApiServer;
+use test_support::*;
 use tonic::Code;
 
 fn k8s_connector(ns: &str, name: &str, proxy: &str) -> Value {

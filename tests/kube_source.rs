@@ -9,11 +9,11 @@ use connectors_csi::connector::source::check_namespace_scope;
 use connectors_csi::connector::{
     Connector, ConnectorSource, ObjectKey, PodInfo, SourceError, SourceEvent, TokenRequestSpec,
 };
-use connectors_csi::testing::FakeApiServer;
 use connectors_csi::token::direct::mint_direct;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use serde_json::{json, Value};
+use test_support::FakeApiServer;
 use tokio::sync::broadcast;
 
 fn connector(ns: &str, name: &str, address: &str) -> Value {

@@ -13,21 +13,20 @@
 //!   RBAC the driver checks;
 //! * the kustomization lists exactly the manifests that exist;
 //! * the Helm chart's templates stay within a documented subset of Helm's template language,
-//!   reference only values defined in values.yaml, and — rendered here with gtmpl (a Go
+//!   reference only values defined in values.yaml, and — rendered with `test_support::helm` (gtmpl, a Go
 //!   text/template implementation) plus the few Helm/sprig functions the subset allows — produce
 //!   the same key fields as the kustomize base with default values and follow overridden values.
 //!
 //! What they cannot establish: that the API server accepts the objects (no cluster here; the
 //! schemas were checked by hand with the `kubernetes-validate` tool, see docs/install.md), that
-//! `helm` itself renders the chart byte-for-byte like the renderer below (it implements only the
+//! `helm` itself renders the chart byte-for-byte like `test_support::helm` (it implements only the
 //! subset, with Go-template semantics from gtmpl), and that the container image builds.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use gtmpl::{Context, Func, FuncError, Template, Value as TValue};
-use serde_yaml::{Mapping, Value};
+use serde_yaml::Value;
+use test_support::helm;
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -1176,78 +1175,10 @@ fn usage_examples_mount_existing_connectors_read_only() {
 // ---------------------------------------------------------------------------------------------
 // The Helm chart
 
-const CHART: &str = "charts/connectors-csi";
-
-/// Words allowed inside `{{ }}` in the chart (the subset the renderer below implements).
-const TEMPLATE_WORDS: &[&str] = &[
-    "if", "else", "end", "define", "include", "default", "quote", "int", "printf", "toYaml",
-    "nindent", "indent", "not", "and", "or", "eq", "ne",
-];
-
-fn chart_templates() -> Vec<(String, String)> {
-    let dir = root().join(CHART).join("templates");
-    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file())
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
-fn chart_values() -> Value {
-    load(&format!("{CHART}/values.yaml")).remove(0)
-}
-
-/// The `{{ ... }}` actions of a template, without delimiters, trim markers and comments.
-fn actions(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .expect("unterminated {{ in a chart template");
-        let inner = after[..end]
-            .trim()
-            .trim_start_matches('-')
-            .trim_end_matches('-')
-            .trim();
-        if !inner.starts_with("/*") {
-            out.push(inner.to_string());
-        }
-        rest = &after[end + 2..];
-    }
-    out
-}
-
-/// `.Values.a.b` paths used in a template.
-fn values_paths(text: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for a in actions(text) {
-        let mut rest = a.as_str();
-        while let Some(i) = rest.find(".Values.") {
-            let tail = &rest[i + ".Values.".len()..];
-            let len = tail
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
-                .unwrap_or(tail.len());
-            out.insert(tail[..len].trim_end_matches('.').to_string());
-            rest = &tail[len..];
-        }
-    }
-    out
-}
-
 #[test]
 fn chart_templates_stay_within_the_rendered_subset() {
-    for (file, text) in chart_templates() {
-        for a in actions(&text) {
+    for (file, text) in helm::chart_templates(&helm::default_chart_dir()) {
+        for a in helm::actions(&text) {
             // Drop string literals, then look at each word.
             let mut cleaned = String::new();
             let mut in_str = false;
@@ -1269,13 +1200,13 @@ fn chart_templates_stay_within_the_rendered_subset() {
                     let root = field.split('.').next().unwrap_or_default();
                     assert!(
                         ["Values", "Release", "Chart"].contains(&root),
-                        "{file}: {{{{ {a} }}}} uses .{root}, outside the subset tests/manifests.rs renders"
+                        "{file}: {{{{ {a} }}}} uses .{root}, outside the subset test_support::helm renders"
                     );
                     continue;
                 }
                 assert!(
-                    TEMPLATE_WORDS.contains(&word),
-                    "{file}: {{{{ {a} }}}} uses {word:?}, outside the subset tests/manifests.rs renders; extend the renderer or avoid it"
+                    helm::TEMPLATE_WORDS.contains(&word),
+                    "{file}: {{{{ {a} }}}} uses {word:?}, outside the subset test_support::helm renders; extend the renderer or avoid it"
                 );
             }
         }
@@ -1284,10 +1215,10 @@ fn chart_templates_stay_within_the_rendered_subset() {
 
 #[test]
 fn chart_templates_reference_only_defined_values() {
-    let values = chart_values();
+    let values = helm::chart_values(&helm::default_chart_dir());
     let mut used = BTreeSet::new();
-    for (file, text) in chart_templates() {
-        for p in values_paths(&text) {
+    for (file, text) in helm::chart_templates(&helm::default_chart_dir()) {
+        for p in helm::values_paths(&text) {
             let found = p.split('.').try_fold(&values, |v, seg| v.get(seg));
             assert!(
                 found.is_some(),
@@ -1332,270 +1263,6 @@ fn chart_templates_reference_only_defined_values() {
 
 // --- A test-only renderer for the subset -----------------------------------------------------
 
-thread_local! {
-    /// Rendered helper bodies for `include` (gtmpl functions are plain fn pointers).
-    static HELPERS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
-}
-
-fn tvalue_str(v: &TValue) -> String {
-    match v {
-        TValue::String(s) => s.clone(),
-        TValue::NoValue | TValue::Nil => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn f_include(args: &[TValue]) -> Result<TValue, FuncError> {
-    let name = args
-        .first()
-        .map(tvalue_str)
-        .ok_or_else(|| FuncError::Generic("include needs a template name".into()))?;
-    HELPERS.with(|h| {
-        h.borrow()
-            .get(&name)
-            .cloned()
-            .map(TValue::from)
-            .ok_or_else(|| FuncError::Generic(format!("include of undefined template {name:?}")))
-    })
-}
-
-fn is_empty(v: &TValue) -> bool {
-    match v {
-        TValue::NoValue | TValue::Nil => true,
-        TValue::String(s) => s.is_empty(),
-        TValue::Array(a) => a.is_empty(),
-        TValue::Map(m) => m.is_empty(),
-        TValue::Object(o) => o.is_empty(),
-        TValue::Bool(b) => !b,
-        TValue::Number(n) => n.as_f64() == Some(0.0),
-        TValue::Function(_) => false,
-    }
-}
-
-/// sprig `default DEFAULT VALUE`.
-fn f_default(args: &[TValue]) -> Result<TValue, FuncError> {
-    match args {
-        [d, v] => Ok(if is_empty(v) { d.clone() } else { v.clone() }),
-        [d] => Ok(d.clone()),
-        _ => Err(FuncError::Generic("default takes 1 or 2 arguments".into())),
-    }
-}
-
-/// sprig `quote`: Go `%q` of each argument; JSON string escaping matches it for the values a
-/// chart uses.
-fn f_quote(args: &[TValue]) -> Result<TValue, FuncError> {
-    Ok(TValue::from(
-        args.iter()
-            .map(|a| serde_json::to_string(&tvalue_str(a)).unwrap())
-            .collect::<Vec<_>>()
-            .join(" "),
-    ))
-}
-
-fn to_yaml_value(v: &TValue) -> Value {
-    match v {
-        TValue::NoValue | TValue::Nil => Value::Null,
-        TValue::Bool(b) => Value::Bool(*b),
-        TValue::String(s) => Value::from(s.clone()),
-        TValue::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                Value::from(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        TValue::Array(a) => Value::Sequence(a.iter().map(to_yaml_value).collect()),
-        TValue::Map(m) | TValue::Object(m) => {
-            let sorted: BTreeMap<_, _> = m.iter().collect();
-            let mut out = Mapping::new();
-            for (k, v) in sorted {
-                out.insert(Value::from(k.clone()), to_yaml_value(v));
-            }
-            Value::Mapping(out)
-        }
-        TValue::Function(_) => Value::Null,
-    }
-}
-
-/// Helm `toYaml`: YAML of the value without the trailing newline.
-fn f_to_yaml(args: &[TValue]) -> Result<TValue, FuncError> {
-    let v = args
-        .first()
-        .ok_or_else(|| FuncError::Generic("toYaml needs an argument".into()))?;
-    let text = serde_yaml::to_string(&to_yaml_value(v))
-        .map_err(|e| FuncError::Generic(format!("toYaml: {e}")))?;
-    Ok(TValue::from(text.trim_end().to_string()))
-}
-
-/// sprig `indent N TEXT`: every line of TEXT prefixed with N spaces.
-fn indented(args: &[TValue], fname: &str) -> Result<String, FuncError> {
-    let [n, text] = args else {
-        return Err(FuncError::Generic(format!("{fname} takes 2 arguments")));
-    };
-    let n = match n {
-        TValue::Number(n) => n.as_u64().unwrap_or(0) as usize,
-        other => tvalue_str(other).parse().unwrap_or(0),
-    };
-    let pad = " ".repeat(n);
-    Ok(format!(
-        "{pad}{}",
-        tvalue_str(text).replace('\n', &format!("\n{pad}"))
-    ))
-}
-
-fn f_indent(args: &[TValue]) -> Result<TValue, FuncError> {
-    Ok(TValue::from(indented(args, "indent")?))
-}
-
-/// sprig `nindent`: a newline, then `indent`.
-fn f_nindent(args: &[TValue]) -> Result<TValue, FuncError> {
-    Ok(TValue::from(format!("\n{}", indented(args, "nindent")?)))
-}
-
-/// sprig `int`: the value as an integer (numbers truncate, numeric strings parse).
-fn f_int(args: &[TValue]) -> Result<TValue, FuncError> {
-    let [v] = args else {
-        return Err(FuncError::Generic("int takes 1 argument".into()));
-    };
-    let n = match v {
-        TValue::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .unwrap_or(0),
-        TValue::String(s) => s.trim().parse().unwrap_or(0),
-        TValue::Bool(b) => i64::from(*b),
-        _ => 0,
-    };
-    Ok(TValue::from(n))
-}
-
-const HELM_FUNCS: &[(&str, Func)] = &[
-    ("int", f_int as Func),
-    ("include", f_include as Func),
-    ("default", f_default as Func),
-    ("quote", f_quote as Func),
-    ("toYaml", f_to_yaml as Func),
-    ("nindent", f_nindent as Func),
-    ("indent", f_indent as Func),
-];
-
-fn to_tvalue(v: &Value) -> TValue {
-    match v {
-        Value::Null => TValue::Nil,
-        Value::Bool(b) => TValue::Bool(*b),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                TValue::from(i)
-            } else if let Some(u) = n.as_u64() {
-                TValue::from(u)
-            } else {
-                TValue::from(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        Value::String(s) => TValue::from(s.clone()),
-        Value::Sequence(a) => TValue::Array(a.iter().map(to_tvalue).collect()),
-        Value::Mapping(m) => TValue::Map(
-            m.iter()
-                .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), to_tvalue(v)))
-                .collect(),
-        ),
-        Value::Tagged(t) => to_tvalue(&t.value),
-    }
-}
-
-/// Deep-merges `over` into `base` (maps merge, everything else replaces), like `--set`/`-f`.
-fn merge(base: &mut Value, over: &Value) {
-    match (base, over) {
-        (Value::Mapping(b), Value::Mapping(o)) => {
-            for (k, v) in o {
-                match b.get_mut(k) {
-                    Some(slot) => merge(slot, v),
-                    None => {
-                        b.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (slot, v) => *slot = v.clone(),
-    }
-}
-
-fn new_template() -> Template {
-    let mut t = Template::default();
-    t.add_funcs(HELM_FUNCS);
-    t
-}
-
-/// Renders the chart with values.yaml merged with `overrides`, as `helm template` would for
-/// release `connectors-csi` in namespace `connectors-system`; returns every object.
-fn render_chart(overrides: &str) -> Vec<Value> {
-    let mut values = chart_values();
-    if !overrides.trim().is_empty() {
-        merge(&mut values, &serde_yaml::from_str(overrides).unwrap());
-    }
-    let chart = load(&format!("{CHART}/Chart.yaml")).remove(0);
-    let mut ctx = Mapping::new();
-    ctx.insert("Values".into(), values);
-    ctx.insert(
-        "Release".into(),
-        serde_yaml::from_str(
-            "{Name: connectors-csi, Namespace: connectors-system, Service: Helm, IsInstall: true}",
-        )
-        .unwrap(),
-    );
-    let mut chart_ctx = Mapping::new();
-    chart_ctx.insert("Name".into(), chart["name"].clone());
-    chart_ctx.insert("Version".into(), chart["version"].clone());
-    chart_ctx.insert("AppVersion".into(), chart["appVersion"].clone());
-    ctx.insert("Chart".into(), Value::Mapping(chart_ctx));
-    let ctx = to_tvalue(&Value::Mapping(ctx));
-
-    let templates = chart_templates();
-    let helpers: String = templates
-        .iter()
-        .filter(|(f, _)| f.ends_with(".tpl"))
-        .map(|(_, t)| t.as_str())
-        .collect();
-    // Render each helper (in definition order, so helpers may include earlier ones).
-    HELPERS.with(|h| h.borrow_mut().clear());
-    let mut rest = helpers.as_str();
-    while let Some(i) = rest.find("define \"") {
-        let tail = &rest[i + "define \"".len()..];
-        let end = tail.find('"').unwrap();
-        let hname = &tail[..end];
-        let mut t = new_template();
-        t.parse(helpers.as_str())
-            .unwrap_or_else(|e| panic!("_helpers.tpl does not parse: {e}"));
-        t.parse(format!("{{{{ template \"{hname}\" . }}}}"))
-            .unwrap();
-        let out = t
-            .render(&Context::from(ctx.clone()))
-            .unwrap_or_else(|e| panic!("helper {hname} does not render: {e}"));
-        HELPERS.with(|h| h.borrow_mut().insert(hname.to_string(), out));
-        rest = &tail[end..];
-    }
-    let mut objects = Vec::new();
-    for (file, text) in templates.iter().filter(|(f, _)| f.ends_with(".yaml")) {
-        let mut t = new_template();
-        t.parse(helpers.as_str()).unwrap();
-        t.parse(text.as_str())
-            .unwrap_or_else(|e| panic!("{file} does not parse: {e}"));
-        let out = t
-            .render(&Context::from(ctx.clone()))
-            .unwrap_or_else(|e| panic!("{file} does not render: {e}"));
-        objects.extend(parse_docs(&out, &format!("{file} (rendered)")));
-    }
-    for o in &objects {
-        assert!(
-            !kind(o).is_empty() && !name(o).is_empty(),
-            "rendered object without kind/name: {o:?}"
-        );
-    }
-    objects
-}
-
 fn container<'a>(ds: &'a Value, n: &str) -> &'a Value {
     by_name(
         seq(ds, "spec.template.spec.containers", "ds"),
@@ -1606,7 +1273,7 @@ fn container<'a>(ds: &'a Value, n: &str) -> &'a Value {
 
 #[test]
 fn chart_with_default_values_matches_the_kustomize_base() {
-    let chart = render_chart("");
+    let chart = helm::render_chart_objects(&helm::default_chart_dir(), "");
     let base = kustomize_base();
     let kinds = |docs: &[Value]| -> BTreeSet<(String, String)> {
         docs.iter()
@@ -1693,7 +1360,8 @@ fn chart_with_default_values_matches_the_kustomize_base() {
 
 #[test]
 fn chart_values_flow_into_the_manifests() {
-    let chart = render_chart(
+    let chart = helm::render_chart_objects(
+        &helm::default_chart_dir(),
         r#"
 image: {repository: reg.local/team/connectors-csi, tag: "1.2.3", pullPolicy: Always}
 kubeletDir: /var/lib/k0s/kubelet

@@ -1,16 +1,14 @@
 //! Refresh and recovery: tokens renewed before expiry, changes re-rendered quickly, stale
 //! connectors keep their files, backoff on failures, restart re-adopts every volume.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::*;
 use connectors_csi::connector::memory::MemorySource;
 use connectors_csi::connector::{ObjectKey, SourceError};
 use connectors_csi::driver::{Driver, DriverConfig};
 use connectors_csi::metrics::{Metrics, ResultLabel};
+use test_support::*;
 
 fn refresh_count(d: &Driver, result: &str) -> u64 {
     d.metrics

@@ -3,13 +3,11 @@
 //! driver rotates the token file, and the API server starts seeing the new token without a client
 //! restart. kube-rs, like client-go, re-reads a token file at least once a minute.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
 use connectors_csi::connector::store::Snapshot;
-use connectors_csi::testing::FakeApiServer;
+use test_support::FakeApiServer;
+use test_support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotated_token_file_reaches_a_running_client() {

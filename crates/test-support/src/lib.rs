@@ -1,0 +1,23 @@
+//! Test-only support shared by the driver's integration tests and benchmark: one definition of
+//! a pod, a connector and a publish request, the in-process fake API server, tmpfs clean-up
+//! guards and a Helm chart renderer. A `[dev-dependencies]` entry of the driver only: nothing
+//! here ships in the driver.
+//!
+//! `use test_support::*;` brings the fixtures into scope the way the old `tests/common` did.
+
+pub mod apiserver;
+pub mod csi;
+pub mod driver;
+pub mod helm;
+pub mod mounts;
+pub mod objects;
+pub mod yaml;
+
+pub use apiserver::{
+    FakeApiServer, RecordedRequest, RecordedTokenRequest, RequestCounts, SarDecision, SarRequest,
+};
+pub use csi::*;
+pub use driver::*;
+pub use mounts::*;
+pub use objects::*;
+pub use yaml::repo_root;
