@@ -1,0 +1,105 @@
+//! Every ConnectorClass example (testdata/classes/*.yaml: Alauda's connectors docs and this
+//! project's deploy/examples, each naming its source) parses and renders with sample Connector
+//! data exactly as Go does (testdata/classes/expected.json, from testdata/classes/regen.sh).
+
+mod corpus;
+
+use std::collections::BTreeMap;
+
+use corpus::{check, expect_of, read_json, testdata, Case};
+use serde::Deserialize as _;
+
+/// Templates of every `spec.configurations[].data` entry, keyed FILE/CLASS/CONFIG/KEY.
+fn templates_from_yaml() -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut files: Vec<_> = std::fs::read_dir(testdata("classes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no class files");
+    for path in files {
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.contains("# Source: "),
+            "{file} does not name its source"
+        );
+        for doc in serde_yaml::Deserializer::from_str(&text) {
+            let doc = serde_yaml::Value::deserialize(doc).unwrap_or_else(|e| panic!("{file}: {e}"));
+            if doc.is_null() {
+                continue; // a comment-only document
+            }
+            let class = doc["metadata"]["name"].as_str().unwrap().to_string();
+            for conf in doc["spec"]["configurations"]
+                .as_sequence()
+                .into_iter()
+                .flatten()
+            {
+                let conf_name = conf["name"].as_str().unwrap();
+                for (key, tmpl) in conf["data"].as_mapping().into_iter().flatten() {
+                    let key = key.as_str().unwrap();
+                    let name = format!("{file}/{class}/{conf_name}/{key}");
+                    out.insert(name, tmpl.as_str().unwrap().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn class_cases() -> Vec<Case> {
+    let cases = read_json("classes/cases.json");
+    let expected = read_json("classes/expected.json");
+    let (cases, expected) = (cases.as_array().unwrap(), expected.as_array().unwrap());
+    assert_eq!(
+        cases.len(),
+        expected.len(),
+        "classes: run testdata/classes/regen.sh"
+    );
+    cases
+        .iter()
+        .zip(expected)
+        .map(|(c, e)| {
+            let name = c["name"].as_str().unwrap().to_string();
+            assert_eq!(
+                e["name"].as_str(),
+                Some(name.as_str()),
+                "classes: run regen.sh"
+            );
+            Case {
+                name,
+                template: c["template"].as_str().unwrap().to_string(),
+                data: c["data"].clone(),
+                expect: expect_of(e),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn class_cases_are_the_yaml_templates() {
+    let yaml = templates_from_yaml();
+    let cases = class_cases();
+    for case in &cases {
+        let (key, _dataset) = case.name.rsplit_once('@').unwrap();
+        assert_eq!(
+            yaml.get(key),
+            Some(&case.template),
+            "{key}: cases.json is stale; run regen.sh"
+        );
+    }
+    for key in yaml.keys() {
+        assert!(
+            cases.iter().any(|c| c.name.starts_with(&format!("{key}@"))),
+            "{key} has no case; run regen.sh"
+        );
+    }
+    assert!(yaml.len() >= 15, "only {} class templates", yaml.len());
+}
+
+#[test]
+fn classes_render_like_go() {
+    check("classes", &class_cases(), &gotmpl::sprig::funcs());
+}
