@@ -3,7 +3,7 @@
 
 mod corpus;
 
-use corpus::{check, expect_of, read_json, Case};
+use corpus::{check, crashes, expect_of, read_json, Case};
 
 fn go_cases() -> Vec<Case> {
     let cases = read_json("go/cases.json");
@@ -58,4 +58,21 @@ fn go_corpus_is_large_and_covers_every_topic() {
 #[test]
 fn go_corpus_matches_go() {
     check("go", &go_cases(), &gotmpl::FuncMap::new());
+}
+
+#[test]
+fn go_corpus_templates_never_crash_on_other_data() {
+    let datas = [
+        serde_json::Value::Null,
+        serde_json::json!("a string"),
+        serde_json::json!([1, "two", null, {"k": [3.5]}]),
+        serde_json::json!({"s": 1, "l": "x", "m": [], "i": "forty-two", "connectors": {"a": 1}}),
+    ];
+    let crashed = crashes(&go_cases(), &datas, &gotmpl::FuncMap::new());
+    assert!(
+        crashed.is_empty(),
+        "{} crash(es):\n{}",
+        crashed.len(),
+        crashed.join("\n")
+    );
 }

@@ -3,7 +3,7 @@
 
 mod corpus;
 
-use corpus::{check, expect_of, known_failures, read_json, Case};
+use corpus::{check, crashes, expect_of, known_failures, read_json, Case};
 use gotmpl::{Limits, Template, Value};
 
 fn sprig_cases() -> Vec<Case> {
@@ -34,6 +34,22 @@ fn sprig_table_is_large() {
 #[test]
 fn sprig_corpus_matches_sprig() {
     check("sprig", &sprig_cases(), &gotmpl::sprig::funcs());
+}
+
+#[test]
+fn sprig_templates_never_crash_on_other_data() {
+    let datas = [
+        serde_json::Value::Null,
+        serde_json::json!({"value": [1, {"a": null}], "V": {"x": 1}, "Top": "str", "d": [], "Input": "[}"}),
+        serde_json::json!({"Time": "not a time", "x": null, "l": 7, "s": -5, "top": []}),
+    ];
+    let crashed = crashes(&sprig_cases(), &datas, &gotmpl::sprig::funcs());
+    assert!(
+        crashed.is_empty(),
+        "{} crash(es):\n{}",
+        crashed.len(),
+        crashed.join("\n")
+    );
 }
 
 /// Renders `src` with sprig and no data.

@@ -92,6 +92,28 @@ fn run_isolated(case: &Case, funcs: &FuncMap) -> Got {
     }
 }
 
+/// Runs every case's template against each of `datas` and returns the ones that panicked or
+/// hung (whatever the output or error): no input may crash the engine.
+pub fn crashes(cases: &[Case], datas: &[serde_json::Value], funcs: &FuncMap) -> Vec<String> {
+    let mut out = Vec::new();
+    for case in cases {
+        for data in datas {
+            let probe = Case {
+                data: data.clone(),
+                ..case.clone()
+            };
+            if let Got::Crash(msg) = run_isolated(&probe, funcs) {
+                out.push(format!(
+                    "{} with data {}: {msg}",
+                    case.name,
+                    abbreviate(&data.to_string(), 80)
+                ));
+            }
+        }
+    }
+    out
+}
+
 fn passes(expect: &Expect, got: &Got) -> bool {
     match (expect, got) {
         (Expect::Output(e), Got::Output(g)) | (Expect::Error(e), Got::Error(g)) => e == g,
