@@ -6,7 +6,7 @@ mod corpus;
 
 use std::collections::BTreeMap;
 
-use corpus::{check, expect_of, read_json, testdata, Case};
+use corpus::{check, crashes, expect_of, read_json, testdata, Case};
 use serde::Deserialize as _;
 
 /// Templates of every `spec.configurations[].data` entry, keyed FILE/CLASS/CONFIG/KEY.
@@ -102,4 +102,20 @@ fn class_cases_are_the_yaml_templates() {
 #[test]
 fn classes_render_like_go() {
     check("classes", &class_cases(), &gotmpl::sprig::funcs());
+}
+
+#[test]
+fn class_templates_never_crash_on_other_data() {
+    let datas = [
+        serde_json::Value::Null,
+        serde_json::json!({"connector": {"status": {"proxyAddress": "::not a url"}, "spec": {"address": 5}}}),
+        serde_json::json!({"connectors": "x", "connectorclass": {"proxyAddress": "http://[::1]:80"}, "configurations": null}),
+    ];
+    let crashed = crashes(&class_cases(), &datas, &gotmpl::sprig::funcs());
+    assert!(
+        crashed.is_empty(),
+        "{} crash(es):\n{}",
+        crashed.len(),
+        crashed.join("\n")
+    );
 }
