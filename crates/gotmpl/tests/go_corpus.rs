@@ -47,6 +47,8 @@ fn go_corpus_is_large_and_covers_every_topic() {
         "printf/",
         "templates/",
         "realworld/",
+        "positions/",
+        "fuzz/",
     ] {
         assert!(
             cases.iter().any(|c| c.name.starts_with(topic)),
