@@ -101,6 +101,10 @@ for f,v in [("%d",[1,2,3]),("%5d",[1,-2]),("%x",[255,"ab"]),("%q",["a",1]),("%s"
     c(f,v)
 c("%v %v",[1],{"a":[]}); c("%s|%q|%v|%d","a","b","c",4); c("%d items cost %.2f (%s)",3,9.5,"ok"); c("%v%%",50)
 
+# JSON numbers with 16-17 significant digits must decode to the same float as Go's encoding/json.
+for x in [3.192188914337033e-160, 2.073659092314227e-250, 1.4264285722298365e-254, 0.30000000000000004,
+          1.7976931348623157e308, 2.2250738585072014e-308, 123456789.12345678, 9007199254740993.0]:
+    c("%v %.17g", x, x)
 # Sweeps: one float/int/string through many verbs at once, via argument indexes.
 rng = random.Random(20261130)
 FLOAT_FMT = "|".join("%[1]" + v for v in ["v", "e", ".3e", ".0e", "f", ".2f", ".0f", "g", ".3g", ".1g", ".17g",
