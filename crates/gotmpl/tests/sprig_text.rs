@@ -271,3 +271,34 @@ fn json_round_trip_matches_go() {
     }
     assert_eq!(n, 400);
 }
+
+/// Mutated JSON documents and Go 1.27's `json.Unmarshal` verdict on each
+/// (testdata/sprig_text/jsonerr_gen.go): `mustFromJson` must fail with Go's message, or succeed.
+#[test]
+fn json_decode_errors_match_go() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/sprig_text/json_errors.jsonl"
+    ))
+    .unwrap();
+    let funcs = sprig::funcs();
+    let mut bad = Vec::new();
+    for line in text.lines() {
+        let case: serde_json::Value = serde_json::from_str(line).unwrap();
+        let input = case["input"].as_str().unwrap();
+        let want = case["error"].as_str().unwrap();
+        let got = match (funcs.get("mustFromJson").unwrap().call)(&[Value::from(input)]) {
+            Ok(_) => String::new(),
+            Err(e) => e.0,
+        };
+        if got != want {
+            bad.push(format!("{input:?}: got {got:?}, Go {want:?}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}

@@ -176,13 +176,15 @@ fn write_string(out: &mut String, s: &str, html: bool) {
 }
 
 /// `json.Unmarshal` into `interface{}`: numbers become float64. Returns the decoded value and
-/// Go's error text; like Go, a number out of float64 range leaves nil in its place.
+/// Go's error text; like Go 1.27, a number out of float64 range leaves 0 in its place and the
+/// error names its JSON path.
 pub(crate) fn decode(s: &str) -> (Value, Option<String>) {
     let mut p = Parser {
         b: s.as_bytes(),
         i: 0,
         range_err: None,
         depth: 0,
+        path: Vec::new(),
     };
     let r = (|| {
         p.ws();
@@ -207,6 +209,8 @@ struct Parser<'a> {
     i: usize,
     range_err: Option<String>,
     depth: usize,
+    /// Where the parser is: object keys (`Ok`) and array indexes (`Err`).
+    path: Vec<Result<String, usize>>,
 }
 
 /// Go's `quoteChar` of one input character.
@@ -329,11 +333,33 @@ impl Parser<'_> {
             _ => {
                 if self.range_err.is_none() {
                     self.range_err = Some(format!(
-                        "json: cannot unmarshal number {text} into Go value of type float64"
+                        "json: cannot unmarshal number {text} into {} of type float64",
+                        self.where_()
                     ));
                 }
-                Ok(Value::Nil)
+                Ok(Value::Float(0.0))
             }
+        }
+    }
+
+    /// Go 1.27's description of the current position in an unmarshal type error.
+    fn where_(&self) -> String {
+        let comp = |c: &Result<String, usize>| match c {
+            Ok(k) => format!(".{}", k.replace('~', "~0").replace('/', "~1")),
+            Err(i) => format!(".{i}"),
+        };
+        match self.path.split_last() {
+            None => "Go value".into(),
+            Some((Ok(key), parent)) => {
+                let parent: String = parent.iter().map(comp).collect();
+                let field = key.replace('~', "~0").replace('/', "~1");
+                if parent.is_empty() && field.is_empty() {
+                    "Go value".into()
+                } else {
+                    format!("Go struct field {parent}.{field}")
+                }
+            }
+            Some((Err(_), _)) => self.path.iter().map(comp).collect(),
         }
     }
 
@@ -445,7 +471,12 @@ impl Parser<'_> {
             }
             self.i += 1;
             self.ws();
+            self.path.push(Ok(k));
             let v = self.value()?;
+            let k = match self.path.pop() {
+                Some(Ok(k)) => k,
+                _ => String::new(),
+            };
             m.insert(k, v);
             self.ws();
             match self.b.get(self.i) {
@@ -471,7 +502,9 @@ impl Parser<'_> {
             return Ok(Value::list(l));
         }
         loop {
+            self.path.push(Err(l.len()));
             l.push(self.value()?);
+            self.path.pop();
             self.ws();
             match self.b.get(self.i) {
                 Some(b',') => {
