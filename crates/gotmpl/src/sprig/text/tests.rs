@@ -343,6 +343,22 @@ fn json() {
             "[tru]",
             "invalid character ']' in literal true (expecting 'e')",
         ),
+        (
+            "[1, 1e400]",
+            "json: cannot unmarshal number 1e400 into .1 of type float64",
+        ),
+        (
+            "{\"a\":[0,{\"b c\":1e400}]}",
+            "json: cannot unmarshal number 1e400 into Go struct field .a.1.b c of type float64",
+        ),
+        (
+            "{\"~/\":1e400}",
+            "json: cannot unmarshal number 1e400 into Go struct field .~0~1 of type float64",
+        ),
+        (
+            "{\"\":1e400}",
+            "json: cannot unmarshal number 1e400 into Go value of type float64",
+        ),
     ] {
         assert_eq!(
             call("mustFromJson", &[s(input)]).unwrap_err(),
