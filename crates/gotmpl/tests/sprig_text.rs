@@ -302,3 +302,94 @@ fn json_decode_errors_match_go() {
         bad.join("\n")
     );
 }
+
+/// 1000 random RE2 patterns and inputs with Go 1.27's regexp results
+/// (testdata/sprig_text/regex_gen.go), through the must* regex functions.
+#[test]
+fn regex_matches_go() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/sprig_text/regex_golden.jsonl"
+    ))
+    .unwrap();
+    let funcs = sprig::funcs();
+    let call = |name: &str, args: &[Value]| -> Result<Value, String> {
+        (funcs.get(name).unwrap().call)(args).map_err(|e| e.0)
+    };
+    let strs = |v: &serde_json::Value| -> Value {
+        match v.as_array() {
+            Some(a) => Value::list(a.iter().map(|x| Value::from(x.as_str().unwrap())).collect()),
+            None => Value::list(Vec::new()),
+        }
+    };
+    let mut bad = Vec::new();
+    for line in text.lines() {
+        let c: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (p, s, repl) = (
+            Value::from(c["pattern"].as_str().unwrap()),
+            Value::from(c["input"].as_str().unwrap()),
+            Value::from(c["repl"].as_str().unwrap()),
+        );
+        let mut check = |what: &str, got: Result<Value, String>, want: Result<Value, String>| {
+            let (g, w) = (format!("{got:?}"), format!("{want:?}"));
+            if g != w {
+                bad.push(format!("{what} {p:?} on {s:?}: got {g}, Go {w}"));
+            }
+        };
+        if let Some(e) = c.get("error") {
+            let want = Err(e.as_str().unwrap().to_string());
+            check(
+                "compile",
+                call("mustRegexMatch", &[p.clone(), s.clone()]),
+                want,
+            );
+            continue;
+        }
+        let b = |k: &str| Ok(Value::Bool(c[k].as_bool().unwrap()));
+        let st = |k: &str| Ok(Value::from(c[k].as_str().unwrap()));
+        check(
+            "match",
+            call("mustRegexMatch", &[p.clone(), s.clone()]),
+            b("match"),
+        );
+        check(
+            "find",
+            call("mustRegexFind", &[p.clone(), s.clone()]),
+            st("find"),
+        );
+        let n = |i| Value::Int(i);
+        check(
+            "all",
+            call("mustRegexFindAll", &[p.clone(), s.clone(), n(-1)]),
+            Ok(strs(&c["all"])),
+        );
+        check(
+            "all2",
+            call("mustRegexFindAll", &[p.clone(), s.clone(), n(2)]),
+            Ok(strs(&c["all2"])),
+        );
+        let args = [p.clone(), s.clone(), repl.clone()];
+        check("replace", call("mustRegexReplaceAll", &args), st("replace"));
+        check(
+            "literal",
+            call("mustRegexReplaceAllLiteral", &args),
+            st("literal"),
+        );
+        check(
+            "split",
+            call("mustRegexSplit", &[p.clone(), s.clone(), n(-1)]),
+            Ok(strs(&c["split"])),
+        );
+        check(
+            "split2",
+            call("mustRegexSplit", &[p.clone(), s.clone(), n(2)]),
+            Ok(strs(&c["split2"])),
+        );
+    }
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}

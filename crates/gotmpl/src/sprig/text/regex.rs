@@ -379,7 +379,7 @@ fn translate(p: &str) -> Result<String, FuncError> {
                     i += 1;
                 }
                 // A `]` right after the opening bracket is a literal.
-                class_start = i + 1;
+                class_start = i;
                 continue;
             }
             '{' => {
