@@ -393,3 +393,72 @@ fn regex_matches_go() {
         bad.join("\n")
     );
 }
+
+/// 500 random inputs through the Go 1.27 standard-library functions behind sprig's string and
+/// path functions (testdata/sprig_text/strings_gen.go).
+#[test]
+fn strings_and_paths_match_go() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/testdata/sprig_text/strings_golden.jsonl"
+    ))
+    .unwrap();
+    let funcs = sprig::funcs();
+    let mut bad = Vec::new();
+    for line in text.lines() {
+        let c: serde_json::Value = serde_json::from_str(line).unwrap();
+        let v = |k: &str| Value::from(c[k].as_str().unwrap());
+        let n = c["n"].as_i64().unwrap();
+        let (s, t, u, p) = (v("s"), v("t"), v("u"), v("p"));
+        let calls: Vec<(&str, Vec<Value>)> = vec![
+            ("upper", vec![s.clone()]),
+            ("lower", vec![s.clone()]),
+            ("title", vec![s.clone()]),
+            ("trim", vec![s.clone()]),
+            ("trimAll", vec![t.clone(), s.clone()]),
+            ("trimPrefix", vec![t.clone(), s.clone()]),
+            ("trimSuffix", vec![t.clone(), s.clone()]),
+            ("contains", vec![t.clone(), s.clone()]),
+            ("hasPrefix", vec![t.clone(), s.clone()]),
+            ("hasSuffix", vec![t.clone(), s.clone()]),
+            ("replace", vec![t.clone(), u.clone(), s.clone()]),
+            ("splitList", vec![t.clone(), s.clone()]),
+            ("quote", vec![s.clone()]),
+            ("indent", vec![Value::Int(n + 1), s.clone()]),
+            ("base", vec![p.clone()]),
+            ("dir", vec![p.clone()]),
+            ("clean", vec![p.clone()]),
+            ("ext", vec![p.clone()]),
+            ("isAbs", vec![p.clone()]),
+        ];
+        for (name, args) in calls {
+            let got = (funcs.get(name).unwrap().call)(&args).map_err(|e| e.0);
+            let want = Value::from_json(&c[name]);
+            if format!("{got:?}") != format!("{:?}", Ok::<_, String>(want.clone())) {
+                bad.push(format!("{name}{args:?}: got {got:?}, Go {want:?}"));
+            }
+        }
+        // splitn's map form: "_0", "_1", ... of strings.SplitN.
+        let got = (funcs.get("splitn").unwrap().call)(&[t.clone(), Value::Int(n), s.clone()]);
+        let parts: Vec<String> = c["splitn"]
+            .as_array()
+            .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default();
+        let want: std::collections::BTreeMap<String, Value> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, x)| (format!("_{i}"), Value::from(x)))
+            .collect();
+        if format!("{:?}", got.map_err(|e| e.0))
+            != format!("{:?}", Ok::<_, String>(Value::map(want.clone())))
+        {
+            bad.push(format!("splitn {t:?} {n} {s:?}: Go {want:?}"));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} mismatches:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
