@@ -244,19 +244,17 @@ fn parse_uint_named(s0: &str, base: u32, bits: u32, func: &'static str) -> Resul
         if d >= base {
             return Err(syntax());
         }
-        if overflow {
-            continue;
-        }
+        // Go reports the overflow at once, whatever follows.
         match n
             .checked_mul(base as u64)
             .and_then(|m| m.checked_add(d as u64))
         {
             Some(v) if v <= max => n = v,
-            _ => overflow = true,
+            _ => {
+                overflow = true;
+                break;
+            }
         }
-    }
-    if underscores && !underscore_ok(s0) {
-        return Err(syntax());
     }
     if overflow {
         return Err(NumError {
@@ -264,6 +262,9 @@ fn parse_uint_named(s0: &str, base: u32, bits: u32, func: &'static str) -> Resul
             input: s0.to_string(),
             range: true,
         });
+    }
+    if underscores && !underscore_ok(s0) {
+        return Err(syntax());
     }
     Ok(n)
 }
@@ -579,6 +580,68 @@ mod tests {
         assert!(parse_int("1__0", 0, 64).is_err());
         assert_eq!(parse_uint("255", 10, 8), Ok(255));
         assert!(parse_uint("256", 10, 8).unwrap_err().range);
+    }
+
+    /// 1500 random numeric-looking strings through Go 1.27's strconv
+    /// (testdata/sprig_text/strconv_gen.go): value or error text must match.
+    #[test]
+    fn strconv_matches_go() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/testdata/sprig_text/strconv_golden.jsonl"
+        ))
+        .unwrap();
+        fn show<T: std::fmt::Display>(r: Result<T, NumError>) -> String {
+            match r {
+                Ok(v) => format!("ok {v}"),
+                Err(e) => format!("err {e}"),
+            }
+        }
+        fn want(v: &serde_json::Value) -> String {
+            if let Some(e) = v.get("err") {
+                return format!("err {}", e.as_str().unwrap());
+            }
+            if let Some(b) = v.get("bits") {
+                let bits: u64 = b.as_str().unwrap().parse().unwrap();
+                return format!("ok {}", f64::from_bits(bits));
+            }
+            if let Some(f) = v.get("float") {
+                let rust = match f.as_str().unwrap() {
+                    "+Inf" => "inf",
+                    "-Inf" => "-inf",
+                    other => other,
+                };
+                return format!("ok {rust}");
+            }
+            format!("ok {}", v["ok"].as_str().unwrap())
+        }
+        let mut bad = Vec::new();
+        let mut floats = 0;
+        for line in text.lines() {
+            let c: serde_json::Value = serde_json::from_str(line).unwrap();
+            let s = c["s"].as_str().unwrap();
+            floats += c["float"].get("bits").is_some() as usize;
+            let got = [
+                ("int0", show(parse_int(s, 0, 64))),
+                ("int8", show(parse_int(s, 8, 64))),
+                ("int10", show(parse_int(s, 10, 64))),
+                ("float", show(parse_float(s))),
+                ("bool", show(parse_bool(s))),
+            ];
+            for (k, g) in got {
+                let w = want(&c[k]);
+                if g != w {
+                    bad.push(format!("{k}({s:?}): got {g}, Go {w}"));
+                }
+            }
+        }
+        assert!(floats > 100, "only {floats} parsable floats");
+        assert!(
+            bad.is_empty(),
+            "{} mismatches:\n{}",
+            bad.len(),
+            bad.join("\n")
+        );
     }
 
     #[test]
