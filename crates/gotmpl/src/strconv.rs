@@ -92,6 +92,9 @@ fn unquote_char(s: &str, q: u8) -> Result<(Vec<u8>, &str), ()> {
         return Err(());
     }
     let e = b[1];
+    if !e.is_ascii() {
+        return Err(());
+    }
     let rest = &s[2..];
     let simple = |v: u8| Ok((vec![v], rest));
     match e {
@@ -363,6 +366,8 @@ mod tests {
         assert_eq!(unquote("`a\\n`").unwrap(), "a\\n");
         assert!(unquote(r#""\q""#).is_err());
         assert!(unquote(r#""\'""#).is_err());
+        assert!(unquote("\"\\é\"").is_err());
+        assert!(unquote_rune("'\\é'").is_err());
         assert_eq!(unquote_rune("'a'").unwrap(), 97);
         assert_eq!(unquote_rune(r"'\n'").unwrap(), 10);
         assert!(unquote_rune("'ab'").is_err());
