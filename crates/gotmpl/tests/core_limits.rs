@@ -193,7 +193,7 @@ fn soup() -> impl Strategy<Value = String> {
         "else", "end", "range", "with", "define", "template", "block", "break", "continue",
         "\"s\"", "`r`", "'c'", "1", "-2", "0x1F", "1.5", "nil", "true", "len", "index", "slice",
         "and", "or", "not", "eq", "lt", "print", "printf", "html", "js", "call", " ", "\n", "x",
-        ",", "/*", "*/", "\"a\"", "\"t\"",
+        ",", "/*", "*/", "\"a\"", "\"t\"", "\\", "é", "'", "\"", "`", "%d",
     ]);
     prop::collection::vec(atoms, 0..40).prop_map(|v| v.concat())
 }
