@@ -40,6 +40,8 @@ pub struct Metrics {
     pub token_min_seconds_to_expiry: Gauge<f64, AtomicU64>,
     pub source_synced: Gauge,
     pub stale_volumes_total: Family<ReasonLabel, Counter>,
+    /// `tokenfile` direct-mode tokens minted on target clusters (each also has an audit line).
+    pub direct_tokens_minted_total: Counter,
 }
 
 fn latency() -> Histogram {
@@ -69,6 +71,7 @@ impl Metrics {
         let token_min_seconds_to_expiry = Gauge::<f64, AtomicU64>::default();
         let source_synced = Gauge::default();
         let stale_volumes_total = Family::<ReasonLabel, Counter>::default();
+        let direct_tokens_minted_total = Counter::default();
         registry.register(
             "publish",
             "NodePublishVolume calls by gRPC code",
@@ -121,7 +124,13 @@ impl Metrics {
             source_synced.clone(),
         );
         registry.register("stale_volumes", "Volumes whose refresh stopped (connector deleted or access revoked); files kept until expiry", stale_volumes_total.clone());
+        registry.register(
+            "direct_tokens_minted",
+            "tokenfile direct-mode tokens minted on target clusters (see the audit log lines)",
+            direct_tokens_minted_total.clone(),
+        );
         Metrics {
+            direct_tokens_minted_total,
             registry,
             publish_total,
             publish_seconds,

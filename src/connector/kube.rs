@@ -586,8 +586,12 @@ fn map_kube_error(e: kube::Error, call: &ApiCall) -> SourceError {
                 key: call.key.clone(),
             },
             403 => SourceError::PermissionDenied(format!(
-                "the Kubernetes API server forbids the driver to {} {} ({}): {}; the connectors-csi DaemonSet's ServiceAccount needs `{}` on `{}` (apply deploy/rbac.yaml)",
-                call.verb, call.resource, call.key, s.message, call.verb, call.resource
+                "the Kubernetes API server forbids the driver to {} {} ({}): {}; {}",
+                call.verb,
+                call.resource,
+                call.key,
+                s.message,
+                grant_hint(call)
             )),
             401 => SourceError::Unavailable(format!(
                 "the Kubernetes API server rejected the driver's credentials (401 Unauthorized) while trying to {} {}: check the DaemonSet's ServiceAccount token or the --kubeconfig user",
@@ -609,6 +613,28 @@ fn map_kube_error(e: kube::Error, call: &ApiCall) -> SourceError {
             call.key,
             error_chain(&other)
         )),
+    }
+}
+
+/// What to grant, and how, when the driver's identity is forbidden `call`. The base install
+/// grants no Secret access and no token minting: those are opt-in, per namespace.
+fn grant_hint(call: &ApiCall) -> String {
+    let ns = call
+        .key
+        .split_once('/')
+        .map(|(ns, _)| ns)
+        .unwrap_or_default();
+    match call.resource.as_str() {
+        "secrets" => format!(
+            "reading a Connector's Secrets (tokenfile direct mode, spec.caCertSecretRef) is an opt-in grant of the connectors-csi node plugin, per namespace: enable it for namespace {ns:?} with the kustomize component deploy/components/connector-secrets (one Role + RoleBinding per namespace) or the Helm value connectorSecrets.namespaces; see docs/security.md"
+        ),
+        "serviceaccounts/token" => format!(
+            "minting pod tokens is an opt-in grant of the connectors-csi node plugin: run it with --token-source kubelet (the default install; kubelet hands over the pod's token through the CSIDriver's tokenRequests), or enable minting for namespace {ns:?} with the kustomize component deploy/components/driver-minted-tokens or the Helm value tokenMinting.namespaces; see docs/security.md"
+        ),
+        _ => format!(
+            "the connectors-csi DaemonSet's ServiceAccount needs `{}` on `{}` (apply deploy/rbac.yaml)",
+            call.verb, call.resource
+        ),
     }
 }
 

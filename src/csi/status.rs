@@ -27,6 +27,8 @@ pub fn code_for(e: &DriverError) -> Code {
             RenderError::UnknownConfiguration { .. } => Code::NotFound,
             RenderError::MissingParam { .. } => Code::InvalidArgument,
             RenderError::NoProxyAddress { .. } => Code::Unavailable,
+            RenderError::PermissionDenied(_) => Code::PermissionDenied,
+            RenderError::Precondition(_) => Code::FailedPrecondition,
             RenderError::Template { .. } | RenderError::InvalidFileName { .. } => {
                 Code::FailedPrecondition
             }

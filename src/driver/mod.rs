@@ -92,7 +92,7 @@ struct LiveVolume {
     capability: MountCapability,
     token: Token,
     /// The `tokenfile` direct-mode token, when the volume uses that mode.
-    direct: Option<Token>,
+    direct: Option<DirectToken>,
     /// Objects the payload was rendered from; a change to any re-renders the volume.
     deps: Deps,
     /// Refresh stopped because the connector went away or access was revoked.
@@ -121,10 +121,20 @@ impl Deps {
 struct Prepared {
     payload: Payload,
     token: Token,
-    direct: Option<Token>,
+    direct: Option<DirectToken>,
     origin: &'static str,
     deps: Deps,
 }
+
+/// A `tokenfile` direct-mode token and the target ServiceAccount it was minted for.
+#[derive(Clone, Debug)]
+struct DirectToken {
+    service_account: String,
+    token: Token,
+}
+
+/// `tracing` target of audit lines (direct-mode tokens minted); filter or route logs by it.
+pub const AUDIT_TARGET: &str = "connectors_csi::audit";
 
 type Slot = Arc<Mutex<Option<LiveVolume>>>;
 
@@ -429,10 +439,10 @@ impl Driver {
     }
 
     /// The earlier refresh point of the pod token and the direct-mode token.
-    fn next_refresh_for(&self, token: &Token, direct: Option<&Token>) -> Timestamp {
+    fn next_refresh_for(&self, token: &Token, direct: Option<&DirectToken>) -> Timestamp {
         let pod = next_refresh(token, self.cfg.refresh_jitter);
         match direct {
-            Some(d) => pod.min(next_refresh(d, self.cfg.refresh_jitter)),
+            Some(d) => pod.min(next_refresh(&d.token, self.cfg.refresh_jitter)),
             None => pod,
         }
     }
@@ -473,7 +483,7 @@ impl Driver {
         spec: &VolumeSpec,
         kubelet_tokens: Option<&str>,
         current: Option<&Token>,
-        current_direct: Option<&Token>,
+        current_direct: Option<&DirectToken>,
     ) -> Result<Prepared, DriverError> {
         let mut deps = Deps::default();
         let mut resolved = Vec::with_capacity(spec.connectors.len());
@@ -540,11 +550,11 @@ impl Driver {
         let mut req = spec.render.clone();
         req.pod_namespace = spec.pod.namespace.clone();
         let direct = self
-            .direct_token(&req, &mut resolved, &mut deps, current_direct)
+            .direct_token(spec, &req, &mut resolved, &mut deps, current_direct)
             .await?;
         let secrets = RenderSecrets {
             token: token.expose(),
-            direct_token: direct.as_ref().map(|t| t.expose()),
+            direct_token: direct.as_ref().map(|t| t.token.expose()),
         };
         let payload = render::render(&resolved, &req, &secrets)?;
         Ok(Prepared {
@@ -557,21 +567,24 @@ impl Driver {
     }
 
     /// The tokenfile configuration's direct mode: mint a token on the target cluster with the
-    /// connector's own credential.
+    /// connector's own credential, for a ServiceAccount the Connector's owner allowed (checked
+    /// before any Secret is read or anything is minted). Every minted token gets an audit line.
     async fn direct_token(
         &self,
+        spec: &VolumeSpec,
         req: &render::RenderRequest,
         resolved: &mut [ResolvedConnector],
         deps: &mut Deps,
-        current: Option<&Token>,
-    ) -> Result<Option<Token>, DriverError> {
-        let Some((sa_ns, sa_name, duration)) = render::tokenfile_direct_request(req)? else {
-            return Ok(None);
-        };
+        current: Option<&DirectToken>,
+    ) -> Result<Option<DirectToken>, DriverError> {
         let Some(rc) = resolved.first_mut() else {
             return Ok(None);
         };
+        let Some(grant) = render::direct_grant(&rc.connector, req)? else {
+            return Ok(None);
+        };
         let ns = rc.connector.metadata.namespace.clone().unwrap_or_default();
+        let connector_key = rc.key();
         let secret_name = rc
             .connector
             .spec
@@ -581,8 +594,7 @@ impl Driver {
             .map(|r| r.name.clone())
             .ok_or_else(|| {
                 DriverError::Render(render::RenderError::Invalid(format!(
-                    "tokenfile direct mode needs connector {ns}/{} to have spec.auth.secretRef",
-                    rc.connector.metadata.name.clone().unwrap_or_default()
+                    "tokenfile direct mode needs connector {connector_key} to have spec.auth.secretRef"
                 )))
             })?;
         let secret_key = ObjectKey::new(&ns, &secret_name);
@@ -594,18 +606,43 @@ impl Driver {
             deps.secrets.insert(key);
             rc.target_ca = pem_from_secret(&ca_secret);
         }
-        if let Some(t) = current.filter(|t| Timestamp::now() < t.refresh_at()) {
-            return Ok(Some(t.clone()));
+        let sa = grant.service_account();
+        // Reuse the volume's token until its refresh point, unless the owner's policy changed
+        // what the volume is granted (another ServiceAccount, a lower maximum).
+        if let Some(c) = current.filter(|c| {
+            c.service_account == sa
+                && c.token.lifetime() <= grant.duration + Duration::from_secs(60)
+                && Timestamp::now() < c.token.refresh_at()
+        }) {
+            return Ok(Some(c.clone()));
         }
         let token = crate::token::direct::mint_direct(
             &rc.connector,
             &secret,
             rc.target_ca.as_deref(),
-            &ObjectKey::new(sa_ns, sa_name),
-            duration,
+            &ObjectKey::new(&grant.namespace, &grant.name),
+            grant.duration,
         )
         .await?;
-        Ok(Some(token))
+        // The audit trail of direct mode: who got a token for whom, until when. Never the token.
+        info!(
+            target: AUDIT_TARGET,
+            event = "tokenfile-direct-token-minted",
+            pod = %format!("{}/{}", spec.pod.namespace, spec.pod.name),
+            pod_uid = %spec.pod.uid,
+            pod_service_account = %spec.pod.service_account,
+            connector = %connector_key,
+            service_account = %sa,
+            target = %rc.connector.spec.address.trim(),
+            expires_at = %token.expires_at,
+            lifetime_seconds = token.lifetime().as_secs(),
+            "minted a tokenfile direct-mode token"
+        );
+        self.metrics.direct_tokens_minted_total.inc();
+        Ok(Some(DirectToken {
+            service_account: sa,
+            token,
+        }))
     }
 
     async fn obtain_token(

@@ -188,7 +188,7 @@ const CASES: &[Case] = &[
         connectors: &["k8s-demo"],
         configurations: &["tokenfile"],
         params: &[
-            ("tokenfile", "serviceAccount", "kube-system/ci-bot"),
+            ("tokenfile", "serviceAccount", "ci/deployer"),
             ("tokenfile", "duration", "2h"),
         ],
         strip_class_configurations: false,

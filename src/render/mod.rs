@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::connector::{Connector, ConnectorClass};
 
+pub mod direct;
 mod funcs;
 #[cfg(test)]
 mod golden_tests;
@@ -16,8 +17,9 @@ mod template;
 mod tests;
 pub mod tokenfile;
 
+pub use direct::{direct_grant, DirectGrant, DirectPolicy};
 pub use kubeconfig::PLACEHOLDER_USER_TOKEN;
-pub use tokenfile::{tokenfile_direct_request, TOKENFILE};
+pub use tokenfile::{tokenfile_direct_request, DirectRequest, TOKENFILE};
 
 /// Upper bound on the total size of a volume's files (sum of all file sizes).
 pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
@@ -157,6 +159,12 @@ pub enum RenderError {
     NoProxyAddress { connector: String },
     #[error("{0}")]
     Invalid(String),
+    /// The volume asks for something the Connector's owner did not allow (direct mode).
+    #[error("{0}")]
+    PermissionDenied(String),
+    /// An object the volume depends on is set up wrongly (e.g. a malformed owner annotation).
+    #[error("{0}")]
+    Precondition(String),
 }
 
 /// One layer of the merge: file name → content, `None` removing a file of an earlier layer.

@@ -698,14 +698,21 @@ fn tokenfile_proxy_mode_layout_and_stable_kubeconfig() {
 fn tokenfile_direct_mode_uses_the_target_server_ca_and_minted_token() {
     let ex = examples();
     let rc = ex.resolved("k8s-demo");
-    let req = k8s_tokenfile_request(&[("serviceAccount", "kube-system/ci-bot")]);
+    let req = k8s_tokenfile_request(&[("serviceAccount", "ci/deployer")]);
     assert_eq!(
         tokenfile_direct_request(&req).unwrap(),
-        Some((
-            "kube-system".into(),
-            "ci-bot".into(),
-            Duration::from_secs(3600)
-        ))
+        Some(DirectRequest {
+            service_account: Some(("ci".into(), "deployer".into())),
+            duration: None,
+        })
+    );
+    assert_eq!(
+        direct_grant(&rc.connector, &req).unwrap(),
+        Some(DirectGrant {
+            namespace: "ci".into(),
+            name: "deployer".into(),
+            duration: Duration::from_secs(3600),
+        })
     );
     let with_direct = RenderSecrets {
         token: TOKEN,
@@ -714,7 +721,7 @@ fn tokenfile_direct_mode_uses_the_target_server_ca_and_minted_token() {
     let p = render(std::slice::from_ref(&rc), &req, &with_direct).unwrap();
     assert_eq!(text(&p, "token"), DIRECT_TOKEN);
     assert_eq!(text(&p, "ca.crt"), rc.target_ca.clone().unwrap());
-    assert_eq!(text(&p, "namespace"), "kube-system");
+    assert_eq!(text(&p, "namespace"), "ci");
     assert_eq!(
         text(&p, "KUBERNETES_SERVICE_HOST"),
         "kubernetes.example.com"
@@ -731,7 +738,7 @@ fn tokenfile_direct_mode_uses_the_target_server_ca_and_minted_token() {
     let msg = err.to_string();
     assert!(matches!(err, RenderError::Invalid(_)));
     assert!(
-        msg.contains("kube-system/ci-bot") && msg.contains("could not mint"),
+        msg.contains("ci/deployer") && msg.contains("could not mint"),
         "{msg}"
     );
 
@@ -763,22 +770,30 @@ fn tokenfile_direct_mode_uses_the_target_server_ca_and_minted_token() {
 #[test]
 fn tokenfile_direct_request_validates_parameters() {
     type Params<'a> = &'a [(&'a str, &'a str)];
-    type Want<'a> = Option<(&'a str, &'a str, u64)>;
+    type Want<'a> = Option<(Option<(&'a str, &'a str)>, Option<u64>)>;
     let ok: &[(Params, Want)] = &[
         (&[], None),
-        (&[("serviceAccount", "ns/sa")], Some(("ns", "sa", 3600))),
+        (&[("mode", "proxy")], None),
+        (
+            &[("serviceAccount", "ns/sa")],
+            Some((Some(("ns", "sa")), None)),
+        ),
+        (&[("mode", "direct")], Some((None, None))),
         (
             &[("serviceAccount", "ns/sa"), ("duration", "10m")],
-            Some(("ns", "sa", 600)),
+            Some((Some(("ns", "sa")), Some(600))),
         ),
         (
             &[("serviceAccount", "ns/sa.v2"), ("duration", "1h30m")],
-            Some(("ns", "sa.v2", 5400)),
+            Some((Some(("ns", "sa.v2")), Some(5400))),
         ),
     ];
     for (params, want) in ok {
         let got = tokenfile_direct_request(&k8s_tokenfile_request(params)).unwrap();
-        let want = want.map(|(n, s, d)| (n.to_string(), s.to_string(), Duration::from_secs(d)));
+        let want = want.map(|(sa, d)| DirectRequest {
+            service_account: sa.map(|(n, s)| (n.to_string(), s.to_string())),
+            duration: d.map(Duration::from_secs),
+        });
         assert_eq!(got, want, "{params:?}");
     }
     let bad: &[(Params, &str)] = &[

@@ -5,19 +5,24 @@
 
 use std::time::Duration;
 
+use super::direct::{direct_grant, is_dns_name};
 use super::kubeconfig::{self, Access};
 use super::{Layer, RenderError, RenderRequest, RenderSecrets, ResolvedConnector};
 
 /// Name of the configuration.
 pub const TOKENFILE: &str = "tokenfile";
-/// Direct-mode parameter: the ServiceAccount (`namespace/name`) to mint a token for.
+/// Parameter selecting the token source: `proxy` (default) or `direct`.
+pub const PARAM_MODE: &str = "mode";
+/// Direct-mode parameter: the ServiceAccount (`namespace/name`) to mint a token for; it must be
+/// in the Connector owner's allowlist (see [`super::direct`]). Implies `mode: direct`.
 pub const PARAM_SERVICE_ACCOUNT: &str = "serviceAccount";
-/// Direct-mode parameter: lifetime of the minted token (Go duration, ≥ 10m, default 1h).
+/// Direct-mode parameter: lifetime of the minted token (Go duration, ≥ 10m, default 1h, at most
+/// the owner's maximum).
 pub const PARAM_DURATION: &str = "duration";
 /// Default lifetime of a direct-mode token.
-pub const DEFAULT_DIRECT_DURATION: Duration = Duration::from_secs(3600);
+pub const DEFAULT_DIRECT_DURATION: Duration = super::direct::DEFAULT_DURATION;
 /// Shortest lifetime the API server accepts for a TokenRequest.
-pub const MIN_DIRECT_DURATION: Duration = Duration::from_secs(600);
+pub const MIN_DIRECT_DURATION: Duration = super::direct::MIN_DURATION;
 
 /// The files of the layout, in the order the documentation lists them.
 pub const FILES: &[&str] = &[
@@ -32,61 +37,85 @@ pub const FILES: &[&str] = &[
     "kubeconfig",
 ];
 
-fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && !s.starts_with(['-', '.'])
-        && !s.ends_with(['-', '.'])
+/// What a volume's parameters ask of direct mode, before the owner's policy is applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectRequest {
+    /// The ServiceAccount named by the pod; `None` means the owner's default.
+    pub service_account: Option<(String, String)>,
+    /// The lifetime asked for; `None` means the default.
+    pub duration: Option<Duration>,
 }
 
-/// Whether the volume asks for a direct-mode `tokenfile`, and for which ServiceAccount
-/// (`namespace`, `name`) and lifetime. `None` when `tokenfile` is not requested or has no
-/// `serviceAccount` parameter (proxy mode).
-pub fn tokenfile_direct_request(
-    req: &RenderRequest,
-) -> Result<Option<(String, String, Duration)>, RenderError> {
+/// Whether the volume asks for a direct-mode `tokenfile`, and what it names. `None` when
+/// `tokenfile` is not requested or is in proxy mode (no `mode: direct`, no `serviceAccount`).
+/// Only the syntax is checked here; [`super::direct::direct_grant`] decides what is allowed.
+pub fn tokenfile_direct_request(req: &RenderRequest) -> Result<Option<DirectRequest>, RenderError> {
     if !req.configurations.iter().any(|c| c == TOKENFILE) {
         return Ok(None);
     }
     let Some(params) = req.params.get(TOKENFILE) else {
         return Ok(None);
     };
-    let Some(sa) = params.get(PARAM_SERVICE_ACCOUNT) else {
+    let sa = params.get(PARAM_SERVICE_ACCOUNT);
+    let direct = match params.get(PARAM_MODE).map(|m| m.trim()) {
+        None | Some("") => sa.is_some(),
+        Some("direct") => true,
+        Some("proxy") => {
+            if sa.is_some() {
+                return Err(RenderError::Invalid(format!(
+                    "configuration.params tokenfile.{PARAM_SERVICE_ACCOUNT} only applies to direct mode, but tokenfile.{PARAM_MODE} is \"proxy\""
+                )));
+            }
+            false
+        }
+        Some(other) => {
+            return Err(RenderError::Invalid(format!(
+                "configuration.params tokenfile.{PARAM_MODE} is {other:?}; use \"proxy\" (the default) or \"direct\""
+            )))
+        }
+    };
+    if !direct {
         if params.contains_key(PARAM_DURATION) {
             return Err(RenderError::Invalid(format!(
-                "configuration.params tokenfile.{PARAM_DURATION} only applies to direct mode; also set tokenfile.{PARAM_SERVICE_ACCOUNT} to \"<namespace>/<name>\""
+                "configuration.params tokenfile.{PARAM_DURATION} only applies to direct mode; also set tokenfile.{PARAM_MODE} to \"direct\" or tokenfile.{PARAM_SERVICE_ACCOUNT} to \"<namespace>/<name>\""
             )));
         }
         return Ok(None);
+    }
+    let service_account = match sa {
+        None => None,
+        Some(sa) => {
+            let (ns, name) = sa
+                .split_once('/')
+                .filter(|(ns, name)| is_dns_name(ns) && is_dns_name(name))
+                .ok_or_else(|| {
+                    RenderError::Invalid(format!(
+                        "configuration.params tokenfile.{PARAM_SERVICE_ACCOUNT} is {sa:?}; it must be \"<namespace>/<name>\" of a ServiceAccount (lowercase DNS names)"
+                    ))
+                })?;
+            Some((ns.to_string(), name.to_string()))
+        }
     };
-    let (ns, name) = sa
-        .split_once('/')
-        .filter(|(ns, name)| is_dns_label(ns) && is_dns_label(name))
-        .ok_or_else(|| {
-            RenderError::Invalid(format!(
-                "configuration.params tokenfile.{PARAM_SERVICE_ACCOUNT} is {sa:?}; it must be \"<namespace>/<name>\" of a ServiceAccount (lowercase DNS names)"
-            ))
-        })?;
     let duration = match params.get(PARAM_DURATION) {
-        None => DEFAULT_DIRECT_DURATION,
+        None => None,
         Some(d) => {
-            let nanos = go_parse_duration::parse_duration(d.trim()).map_err(|_| {
+            let dur = crate::token::parse_go_duration(d).map_err(|_| {
                 RenderError::Invalid(format!(
                     "configuration.params tokenfile.{PARAM_DURATION} is {d:?}; use a duration like \"1h\" or \"45m\""
                 ))
             })?;
-            let dur = Duration::from_nanos(u64::try_from(nanos).unwrap_or(0));
             if dur < MIN_DIRECT_DURATION {
                 return Err(RenderError::Invalid(format!(
                     "configuration.params tokenfile.{PARAM_DURATION} is {d:?}; the API server requires at least 10m"
                 )));
             }
-            dur
+            Some(dur)
         }
     };
-    Ok(Some((ns.to_string(), name.to_string(), duration)))
+    Ok(Some(DirectRequest {
+        service_account,
+        duration,
+    }))
 }
 
 /// `KUBERNETES_SERVICE_HOST`/`PORT` for a server URL: the host without IPv6 brackets (kubelet's
@@ -114,15 +143,15 @@ pub(crate) fn render(
     if let Some(params) = req.params.get(TOKENFILE) {
         if let Some(unknown) = params
             .keys()
-            .find(|k| *k != PARAM_SERVICE_ACCOUNT && *k != PARAM_DURATION)
+            .find(|k| ![PARAM_MODE, PARAM_SERVICE_ACCOUNT, PARAM_DURATION].contains(&k.as_str()))
         {
             return Err(RenderError::Invalid(format!(
-                "configuration.params tokenfile has unknown parameter {unknown:?}; known: {PARAM_SERVICE_ACCOUNT:?}, {PARAM_DURATION:?}"
+                "configuration.params tokenfile has unknown parameter {unknown:?}; known: {PARAM_MODE:?}, {PARAM_SERVICE_ACCOUNT:?}, {PARAM_DURATION:?}"
             )));
         }
     }
     let key = rc.key();
-    let (server, token, ca, namespace) = match tokenfile_direct_request(req)? {
+    let (server, token, ca, namespace) = match direct_grant(&rc.connector, req)? {
         None => {
             let server = rc
                 .connector
@@ -143,7 +172,7 @@ pub(crate) fn render(
                 req.pod_namespace.clone(),
             )
         }
-        Some((sa_ns, sa_name, _)) => {
+        Some(grant) => {
             let server = rc.connector.spec.address.trim().to_string();
             if server.is_empty() {
                 return Err(RenderError::Invalid(format!(
@@ -152,10 +181,11 @@ pub(crate) fn render(
             }
             let token = secrets.direct_token.filter(|t| !t.is_empty()).ok_or_else(|| {
                 RenderError::Invalid(format!(
-                    "tokenfile direct mode needs a token for ServiceAccount {sa_ns}/{sa_name} from connector {key}, but the driver could not mint one; check that the ServiceAccount exists and the connector's credential may create serviceaccounts/token"
+                    "tokenfile direct mode needs a token for ServiceAccount {} from connector {key}, but the driver could not mint one; check that the ServiceAccount exists and the connector's credential may create serviceaccounts/token",
+                    grant.service_account()
                 ))
             })?;
-            (server, token, rc.target_ca.as_deref(), sa_ns)
+            (server, token, rc.target_ca.as_deref(), grant.namespace)
         }
     };
     if token.is_empty() {
