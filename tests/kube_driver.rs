@@ -323,6 +323,14 @@ async fn tokenfile_direct_mode_mints_on_the_target_cluster_with_the_connector_cr
             &target_api.url(),
             "http://c-remote.team.svc",
         );
+        // The Connector's owner allows this target ServiceAccount (direct mode is off otherwise).
+        c.metadata.annotations = Some(
+            [(
+                "connectors.cpaas.io/tokenfile-service-accounts".to_string(),
+                "ci/deployer".to_string(),
+            )]
+            .into(),
+        );
         c.spec.auth = Some(connectors_csi::connector::types::ConnectorAuth {
             name: "bearerTokenAuth".into(),
             secret_ref: Some(connectors_csi::connector::types::ObjectRef {
