@@ -182,7 +182,7 @@ fn int(v: &Value, path: &str, what: &str) -> i64 {
 const DRIVER_NAME: &str = "connectors-csi";
 
 /// Kinds under deploy/ that are configuration files, not API objects (no metadata.name).
-const CONFIG_FILE_KINDS: &[&str] = &["Kustomization", "CredentialProviderConfig"];
+const CONFIG_FILE_KINDS: &[&str] = &["Kustomization", "Component", "CredentialProviderConfig"];
 
 fn check_csidriver(d: &Value) {
     let what = "CSIDriver";
@@ -471,10 +471,6 @@ const DRIVER_PERMISSIONS: &[(&str, &str, &str)] = &[
     ("connectors.alauda.io", "connectorclasses", "get"),
     ("connectors.alauda.io", "connectorclasses", "list"),
     ("connectors.alauda.io", "connectorclasses", "watch"),
-    ("", "secrets", "get"),
-    ("", "secrets", "list"),
-    ("", "secrets", "watch"),
-    ("", "serviceaccounts/token", "create"),
     ("authorization.k8s.io", "subjectaccessreviews", "create"),
     ("", "namespaces", "get"),
 ];
@@ -1196,7 +1192,7 @@ fn chart_templates_stay_within_the_rendered_subset() {
                 if word.is_empty() || word == "." || word.chars().all(|c| c.is_ascii_digit()) {
                     continue;
                 }
-                if let Some(field) = word.strip_prefix('.') {
+                if let Some(field) = word.strip_prefix("$.").or_else(|| word.strip_prefix('.')) {
                     let root = field.split('.').next().unwrap_or_default();
                     assert!(
                         ["Values", "Release", "Chart"].contains(&root),

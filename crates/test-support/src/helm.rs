@@ -16,8 +16,8 @@ use crate::yaml::parse_docs;
 
 /// Words allowed inside `{{ }}` in the chart (the subset this renderer implements).
 pub const TEMPLATE_WORDS: &[&str] = &[
-    "if", "else", "end", "define", "include", "default", "quote", "int", "printf", "toYaml",
-    "nindent", "indent", "not", "and", "or", "eq", "ne",
+    "if", "else", "end", "range", "$", "define", "include", "default", "quote", "int", "printf",
+    "toYaml", "nindent", "indent", "not", "and", "or", "eq", "ne",
 ];
 
 /// The project's chart, `charts/connectors-csi`.
