@@ -712,6 +712,12 @@ impl ConnectorSource for KubeSource {
             let entry = secrets
                 .entry(key.clone())
                 .or_insert_with(|| self.start_secret_watch(key));
+            // A watch whose initial list failed (e.g. 403 until an administrator grants the
+            // opt-in Secret access) retries with backoff; a new read tries again right away,
+            // so the mount kubelet retries succeeds as soon as the grant exists.
+            if matches!(*entry.state.borrow(), SecretState::Failed(_)) {
+                *entry = self.start_secret_watch(key);
+            }
             entry.last_used = Instant::now();
             entry.state.clone()
         };
