@@ -577,9 +577,10 @@ impl Driver {
         deps: &mut Deps,
         current: Option<&DirectToken>,
     ) -> Result<Option<DirectToken>, DriverError> {
-        let Some(rc) = resolved.first_mut() else {
+        let Some(i) = render::builtin_tokenfile_connector(resolved, req) else {
             return Ok(None);
         };
+        let rc = &mut resolved[i];
         let Some(grant) = render::direct_grant(&rc.connector, req)? else {
             return Ok(None);
         };

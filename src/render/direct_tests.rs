@@ -222,3 +222,47 @@ fn policy_parsing_dedups_and_keeps_the_first_as_default() {
     assert_eq!(names, ["ci/b", "ci/a", "ci/c"]);
     assert_eq!(p.max_duration, MAX_DURATION);
 }
+
+#[test]
+fn direct_mode_applies_to_the_connector_whose_builtin_tokenfile_renders() {
+    use crate::connector::types::ClassConfiguration;
+    use crate::connector::ConnectorClass;
+    use crate::render::{builtin_tokenfile_connector, ResolvedConnector};
+    use std::sync::Arc;
+    let resolved = |class: &str, own_tokenfile: bool| {
+        let mut c = connector(&[LIST]);
+        c.spec.connector_class_name = class.into();
+        let mut k = ConnectorClass::new(class, Default::default());
+        if own_tokenfile {
+            k.spec.configurations = vec![ClassConfiguration {
+                name: "tokenfile".into(),
+                ..Default::default()
+            }];
+        }
+        ResolvedConnector {
+            connector: Arc::new(c),
+            class: Arc::new(k),
+            proxy_ca: None,
+            target_ca: None,
+        }
+    };
+    let req = request(&[("mode", "direct")]);
+    let git = resolved("git", false);
+    let k8s = resolved("k8s", false);
+    // The first k8s connector, not simply the first one.
+    assert_eq!(
+        builtin_tokenfile_connector(&[git.clone(), k8s.clone()], &req),
+        Some(1)
+    );
+    assert_eq!(builtin_tokenfile_connector(&[git.clone()], &req), None);
+    // A class that defines its own tokenfile wins: no direct mode, nothing to mint.
+    let custom = resolved("k8s", true);
+    assert_eq!(
+        builtin_tokenfile_connector(&[k8s.clone(), custom], &req),
+        None
+    );
+    // tokenfile not requested.
+    let mut other = req.clone();
+    other.configurations = vec!["kubeconfig".into()];
+    assert_eq!(builtin_tokenfile_connector(&[k8s], &other), None);
+}

@@ -316,6 +316,24 @@ fn is_k8s(rc: &ResolvedConnector) -> bool {
     rc.connector.spec.connector_class_name == K8S_CLASS || rc.class_name() == K8S_CLASS
 }
 
+/// Index of the connector whose built-in `tokenfile` the volume renders: the first of class
+/// `k8s`, when `tokenfile` is requested and no connector's class defines its own (a class
+/// definition wins, and has no direct mode). `tokenfile` direct mode applies to this connector
+/// only: its owner's policy, its credential, its target cluster.
+pub fn builtin_tokenfile_connector(
+    connectors: &[ResolvedConnector],
+    req: &RenderRequest,
+) -> Option<usize> {
+    if !req.configurations.iter().any(|c| c == TOKENFILE)
+        || connectors
+            .iter()
+            .any(|rc| rc.class.configuration(TOKENFILE).is_some())
+    {
+        return None;
+    }
+    connectors.iter().position(is_k8s)
+}
+
 /// Renders a class-defined configuration for `rc`.
 fn render_class_configuration(
     rc: &ResolvedConnector,
