@@ -14,13 +14,17 @@
 //!   recording each request body;
 //! * `POST /apis/authorization.k8s.io/v1/subjectaccessreviews` answered by a configurable policy;
 //! * request counters per (verb, resource), recorded `Authorization` headers, an optional set of
-//!   accepted bearer tokens (401 otherwise) and an outage switch ([`FakeApiServer::set_down`]).
+//!   accepted bearer tokens (401 otherwise) and an outage switch ([`FakeApiServer::set_down`]);
+//! * an opt-in RBAC mode ([`FakeApiServer::enforce_rbac`]): bearer tokens map to identities and
+//!   every request is authorized by the given Role/ClusterRole/binding objects, with 403 bodies
+//!   like the real API server's; SubjectAccessReviews are answered by the same objects.
 //!
 //! Objects are set with [`FakeApiServer::apply`] / [`FakeApiServer::delete`]; the HTTP surface is
 //! read-only apart from the two `create` endpoints above.
 
 mod auth;
 mod listener;
+mod rbac_mode;
 mod routes;
 mod store;
 mod watches;
@@ -38,6 +42,7 @@ use tokio::sync::{broadcast, watch};
 
 pub use auth::{SarDecision, SarRequest};
 use listener::KillableListener;
+pub use rbac_mode::DeniedRequest;
 use routes::handle;
 use store::{now_rfc3339, resource_by_kind, Inner, ObjKey, ServerState, StoredEvent, RESOURCES};
 pub use store::{RecordedRequest, RecordedTokenRequest, RequestCounts};
@@ -83,6 +88,8 @@ impl FakeApiServer {
                 accepted_tokens: None,
                 path_prefix: None,
                 forbidden: HashSet::new(),
+                rbac: None,
+                denied: Vec::new(),
                 tokens_issued: 0,
                 uid_counter: 0,
             }),

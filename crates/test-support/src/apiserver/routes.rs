@@ -12,6 +12,7 @@ use axum::response::Response;
 use serde_json::{json, Value};
 
 use super::auth::{subject_access_review, token_request};
+use super::rbac_mode::attributes as rbac_attributes;
 use super::store::{resource_by_path, Inner, ObjKey, RecordedRequest, ResourceInfo};
 use super::watches::watch_objects;
 pub(crate) fn json_response(code: StatusCode, body: &Value) -> Response {
@@ -206,6 +207,16 @@ pub(crate) async fn handle(
             if !ok {
                 return status(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized");
             }
+        }
+    }
+    let enforcer = inner.lock().rbac.clone();
+    if let Some(enforcer) = enforcer {
+        let attrs = rbac_attributes(&path, &method, &query, target.as_ref());
+        if let Err((denied, response)) = enforcer.check(authorization.as_deref(), attrs.as_ref()) {
+            if let Some(d) = denied {
+                inner.lock().denied.push(d);
+            }
+            return response;
         }
     }
     let forbidden = inner

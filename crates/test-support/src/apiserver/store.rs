@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use super::auth::{SarPolicy, SarRequest};
+use super::rbac_mode::{DeniedRequest, Enforcer};
 pub(crate) struct ResourceInfo {
     pub(crate) plural: &'static str,
     pub(crate) prefix: &'static str,
@@ -162,6 +163,10 @@ pub(crate) struct ServerState {
     pub(crate) accepted_tokens: Option<HashSet<String>>,
     pub(crate) path_prefix: Option<String>,
     pub(crate) forbidden: HashSet<(String, String)>,
+    /// RBAC mode ([`FakeApiServer::enforce_rbac`](super::FakeApiServer::enforce_rbac)).
+    pub(crate) rbac: Option<Arc<Enforcer>>,
+    /// Requests the RBAC mode refused.
+    pub(crate) denied: Vec<DeniedRequest>,
     pub(crate) tokens_issued: u64,
     pub(crate) uid_counter: u64,
 }
