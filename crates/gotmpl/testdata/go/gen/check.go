@@ -49,15 +49,16 @@ func checkFuncs() template.FuncMap {
 		"sha1sum":    func(s string) string { h := sha1.Sum([]byte(s)); return hex.EncodeToString(h[:]) },
 		"sha256sum":  func(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) },
 		"adler32sum": func(s string) string { return fmt.Sprintf("%d", adler32.Checksum([]byte(s))) },
-		"upper":      strings.ToUpper, "lower": strings.ToLower,
-		"trim":      strings.TrimSpace,
-		"trimAll":   func(a, b string) string { return strings.Trim(b, a) },
-		"contains":  func(sub, s string) bool { return strings.Contains(s, sub) },
-		"hasPrefix": func(sub, s string) bool { return strings.HasPrefix(s, sub) },
-		"hasSuffix": func(sub, s string) bool { return strings.HasSuffix(s, sub) },
-		"replace":   func(o, n, s string) string { return strings.Replace(s, o, n, -1) },
-		"repeat":    func(c int, s string) string { return strings.Repeat(s, c) },
-		"toJson":    func(v interface{}) string { o, _ := json.Marshal(v); return string(o) },
+		"upper":      strings.ToUpper,
+		"title":      strings.Title, //nolint:staticcheck // sprig uses it
+		"indent":     indent,
+		"nindent":    func(n int, v string) string { return "\n" + indent(n, v) },
+		"trimAll":    func(a, b string) string { return strings.Trim(b, a) },
+		"contains":   func(sub, s string) bool { return strings.Contains(s, sub) },
+		"hasPrefix":  func(sub, s string) bool { return strings.HasPrefix(s, sub) },
+		"hasSuffix":  func(sub, s string) bool { return strings.HasSuffix(s, sub) },
+		"replace":    func(o, n, s string) string { return strings.Replace(s, o, n, -1) },
+		"repeat":     func(c int, s string) string { return strings.Repeat(s, c) },
 		"toPrettyJson": func(v interface{}) string {
 			o, _ := json.MarshalIndent(v, "", "  ")
 			return string(o)
@@ -74,7 +75,12 @@ func checkFuncs() template.FuncMap {
 			_ = json.Unmarshal([]byte(v), &o)
 			return o
 		},
-		"regexMatch":      func(r, s string) bool { return regexp.MustCompile(r).MatchString(s) },
+		// regexMatch treats a pattern that does not compile as a non-match; the others panic
+		// through MustCompile (sprig v3 regex.go).
+		"regexMatch": func(r, s string) bool {
+			match, _ := regexp.MatchString(r, s)
+			return match
+		},
 		"regexFindAll":    func(r, s string, n int) []string { return regexp.MustCompile(r).FindAllString(s, n) },
 		"regexFind":       func(r, s string) string { return regexp.MustCompile(r).FindString(s) },
 		"regexReplaceAll": func(r, s, repl string) string { return regexp.MustCompile(r).ReplaceAllString(s, repl) },
@@ -105,6 +111,11 @@ func checkFuncs() template.FuncMap {
 		m[k] = v
 	}
 	return m
+}
+
+func indent(spaces int, v string) string {
+	pad := strings.Repeat(" ", spaces)
+	return pad + strings.Replace(v, "\n", "\n"+pad, -1)
 }
 
 func dateInZone(fmtS string, date interface{}, zone string) string {
@@ -185,6 +196,51 @@ type sprigCase struct {
 	Output        *string         `json:"output"`
 	Error         *string         `json:"error"`
 	ErrorContains *string         `json:"error_contains"`
+}
+
+// genSprig renders IN (cases without expectations) with checkFuncs and writes OUT with Go's
+// output or error per case, like the text/template oracle does.
+func genSprig(in, out string) int {
+	raw, err := os.ReadFile(in)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var cases []testCase
+	if err := json.Unmarshal(raw, &cases); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	funcs := checkFuncs()
+	results := make([]result, 0, len(cases))
+	for _, c := range cases {
+		o, msg, failed := render(c, funcs)
+		r := result{Name: c.Name}
+		if failed {
+			if strings.HasPrefix(msg, "PANIC: ") || strings.HasPrefix(msg, "BAD CASE DATA: ") {
+				fmt.Fprintf(os.Stderr, "case %s: %s\n", c.Name, msg)
+				return 1
+			}
+			r.Error = &msg
+		} else {
+			r.Output = &o
+		}
+		results = append(results, r)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(results); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Printf("%d stdlib-backed sprig cases rendered by Go\n", len(results))
+	return 0
 }
 
 func checkSprig(file string) int {

@@ -96,9 +96,17 @@ func render(c testCase, funcs template.FuncMap) (out string, errMsg string, fail
 func main() {
 	shim := flag.Bool("sprig-shim", false, "provide the sprig functions of shim.go")
 	check := flag.String("sprig-check", "", "check a sprig cases.json against check.go's transcriptions")
+	gen := flag.Bool("sprig-gen", false, "render IN OUT with check.go's stdlib-backed sprig functions")
 	flag.Parse()
 	if *check != "" {
 		os.Exit(checkSprig(*check))
+	}
+	if *gen {
+		if flag.NArg() != 2 {
+			fmt.Fprintln(os.Stderr, "usage: gen -sprig-gen IN.json OUT.json")
+			os.Exit(2)
+		}
+		os.Exit(genSprig(flag.Arg(0), flag.Arg(1)))
 	}
 	if flag.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: gen [-sprig-shim] CASES.json EXPECTED.json")
