@@ -263,6 +263,34 @@ async fn proxy_mode_works_with_the_least_privilege_rbac() {
         assert!(!env.api.sar_requests().is_empty());
         assert_eq!(env.api.denied_requests(), vec![], "{which:?}");
         assert!(env.api.token_requests().is_empty(), "{which:?}");
+        // A Connector the pod's ServiceAccount may not `get` (not in the Role's resourceNames):
+        // the SubjectAccessReview, answered by the same RBAC, denies it.
+        env.api.apply(connector_value(
+            "team",
+            "k8s-b",
+            "https://api.example.com:6443",
+            "http://c-k8s-b.team.svc.cluster.local",
+            Some(TEST_CA),
+        ));
+        let err = publish(
+            &mut env,
+            "vol-other",
+            &[
+                ("connector.name", "k8s-b"),
+                ("configuration.names", "kubeconfig"),
+            ],
+            "kubelet-x",
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.code(), Code::PermissionDenied, "{which:?}: {err:?}");
+        assert!(
+            err.message()
+                .contains("ServiceAccount team/builder may not get connectors"),
+            "{}",
+            err.message()
+        );
+        assert!(!mounted(&env.t.target("vol-other")));
         // Kubelet's periodic republish with a fresh token.
         publish(&mut env, "vol-proxy", PROXY, "kubelet-tok-2")
             .await
