@@ -49,6 +49,7 @@ fn go_corpus_is_large_and_covers_every_topic() {
         "realworld/",
         "positions/",
         "fuzz/",
+        "fuzzctl/",
     ] {
         assert!(
             cases.iter().any(|c| c.name.starts_with(topic)),
