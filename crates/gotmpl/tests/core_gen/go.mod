@@ -1,0 +1,3 @@
+module coregen
+
+go 1.22
