@@ -47,7 +47,7 @@ fn all() -> &'static FuncMap {
         m.insert(Function::new(
             "slice",
             Arity::Variadic(ANY1, Ty::Any),
-            |a| slice(&a[0], &[], &a[1..]),
+            |a| slice(&a[0], &[], &a[1..], &[]),
         ));
         m.insert(Function::new("print", Arity::Variadic(&[], Ty::Any), |a| {
             Ok(Value::from(sprint(a)))
@@ -111,12 +111,20 @@ pub(crate) fn is_builtin(f: &Function) -> bool {
 /// The built-ins whose messages name Go types, called with whether each argument came
 /// from the template's data (data integers are Go `int64`, template-made ones `int`).
 /// `None` for other names.
-pub(crate) fn call_typed(name: &str, a: &[Value], data: &[bool]) -> Option<FResult> {
+///
+/// `iface` marks arguments passed straight from an `interface{}` slot (a map entry or list
+/// element), which Go's `slice` does not unwrap: such an index is an error there.
+pub(crate) fn call_typed(
+    name: &str,
+    a: &[Value],
+    data: &[bool],
+    iface: &[bool],
+) -> Option<FResult> {
     let d0 = data.first().copied().unwrap_or(false);
     Some(match name {
         "len" => length(&a[0], d0),
         "index" => index(&a[0], data, &a[1..]),
-        "slice" => slice(&a[0], data, &a[1..]),
+        "slice" => slice(&a[0], data, &a[1..], iface),
         "eq" => eq(&a[0], &a[1..], data).map(Value::Bool),
         "ne" => eq(&a[0], &a[1..2], data).map(|b| Value::Bool(!b)),
         "lt" => lt(&a[0], &a[1], data).map(Value::Bool),
@@ -198,7 +206,7 @@ fn index(item: &Value, data: &[bool], indexes: &[Value]) -> FResult {
                 other => {
                     return err(format!(
                         "value has type {}; should be string",
-                        other.type_name()
+                        tn(other, di)
                     ))
                 }
             },
@@ -223,7 +231,7 @@ fn json_cap(len: usize) -> usize {
     }
 }
 
-fn slice(item: &Value, data_flags: &[bool], indexes: &[Value]) -> FResult {
+fn slice(item: &Value, data_flags: &[bool], indexes: &[Value], iface: &[bool]) -> FResult {
     let data = is_data(data_flags, 0);
     if matches!(item, Value::Nil) {
         return err("slice of untyped nil");
@@ -244,6 +252,9 @@ fn slice(item: &Value, data_flags: &[bool], indexes: &[Value]) -> FResult {
     };
     let mut idx = [0, len, 0];
     for (k, i) in indexes.iter().enumerate() {
+        if is_data(iface, k + 1) {
+            return err("cannot index slice/array with type interface {}");
+        }
         idx[k] = index_arg(i, is_data(data_flags, k + 1), cap)?;
     }
     if idx[0] > idx[1] {
@@ -494,11 +505,19 @@ mod tests {
             "index of untyped nil"
         );
         assert_eq!(
-            format_v(&slice(&Value::from("hello"), &[], &[Value::Int(1), Value::Int(3)]).unwrap()),
+            format_v(
+                &slice(
+                    &Value::from("hello"),
+                    &[],
+                    &[Value::Int(1), Value::Int(3)],
+                    &[]
+                )
+                .unwrap()
+            ),
             "el"
         );
         assert_eq!(
-            slice(&l, &[], &[Value::Int(2), Value::Int(1)])
+            slice(&l, &[], &[Value::Int(2), Value::Int(1)], &[])
                 .unwrap_err()
                 .0,
             "invalid slice index: 2 > 1"
@@ -520,10 +539,10 @@ mod tests {
         );
         // A decoded 3-element list has capacity 4 in Go; a made one has capacity 3.
         assert_eq!(
-            format_v(&slice(&l, &[true], &[Value::Int(0), Value::Int(4)]).unwrap()),
+            format_v(&slice(&l, &[true], &[Value::Int(0), Value::Int(4)], &[]).unwrap()),
             "[1 2 3 <nil>]"
         );
-        assert!(slice(&l, &[false], &[Value::Int(0), Value::Int(4)]).is_err());
+        assert!(slice(&l, &[false], &[Value::Int(0), Value::Int(4)], &[]).is_err());
     }
 
     #[test]

@@ -168,6 +168,22 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("{{ printf .a.n }}", "{\"a\":{\"b\":1,\"n\":null,\"s\":\"str\",\"l\":[1,\"x\",null]},\"x\":[1,2,3],\"m\":{\"k2\":\"v2\",\"k1\":\"v1\"},\"s\":\"hello\",\"i\":3,\"f\":1.5,\"t\":true,\"z\":0,\"e\":\"\",\"nul\":null}", "", "template: t:1:12: executing \"t\" at <.a.n>: wrong type for value; expected string; got interface {}"),
     ("{{ printf .missing }}", "{\"a\":{\"b\":1,\"n\":null,\"s\":\"str\",\"l\":[1,\"x\",null]},\"x\":[1,2,3],\"m\":{\"k2\":\"v2\",\"k1\":\"v1\"},\"s\":\"hello\",\"i\":3,\"f\":1.5,\"t\":true,\"z\":0,\"e\":\"\",\"nul\":null}", "", "template: t:1:10: executing \"t\" at <.missing>: invalid value; expected string"),
     ("{{ printf 1.5 }}", "", "", "template: t:1:10: executing \"t\" at <1.5>: expected string; found 1.5"),
+    ("{{slice .x .one}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <slice .x .one>: error calling slice: cannot index slice/array with type interface {}"),
+    ("{{$o := .one}}{{slice .x $o}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "[2 3]", ""),
+    ("{{index .x .one}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "2", ""),
+    ("{{slice .x (.one)}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "[2 3]", ""),
+    ("{{range .x}}{{slice \"abc\" .}}{{end}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:14: executing \"t\" at <slice \"abc\" .>: error calling slice: cannot index slice/array with type interface {}"),
+    ("{{.one | slice .x}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "[2 3]", ""),
+    ("{{slice .x .f}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <slice .x .f>: error calling slice: cannot index slice/array with type interface {}"),
+    ("{{slice .x .n}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <slice .x .n>: error calling slice: cannot index slice/array with type interface {}"),
+    ("{{slice .x .zz}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <slice .x .zz>: error calling slice: cannot index slice/array with nil"),
+    ("{{index .x .n}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <index .x .n>: error calling index: cannot index slice/array with nil"),
+    ("{{index .m .one}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <index .m .one>: error calling index: value has type int64; should be string"),
+    ("{{index .m .n}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <index .m .n>: error calling index: value is nil; should be of type string"),
+    ("{{index .m .k}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "1", ""),
+    ("{{slice .one .one}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <slice .one .one>: error calling slice: can't slice item of type int64"),
+    ("{{slice .x 0 1 2 3}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <slice .x 0 1 2 3>: error calling slice: too many slice indexes: 4"),
+    ("{{slice .zz .one}}", "{\"x\":[1,2,3],\"one\":1,\"f\":1.5,\"n\":null,\"m\":{\"a\":1},\"k\":\"a\"}", "", "template: t:1:2: executing \"t\" at <slice .zz .one>: error calling slice: slice of untyped nil"),
 ];
 
 /// Cases that differ for reasons outside the core: `fmt` prints nested data integers as

@@ -170,6 +170,9 @@ impl<'a> State<'a, '_> {
         let mut argv: Vec<Value> = Vec::with_capacity(num_in);
         // Per argument: whether it came from the data (for Go type names in messages).
         let mut data: Vec<bool> = Vec::with_capacity(num_in);
+        // Per argument: whether it is still an `interface{}` slot (a map entry or list
+        // element passed as is); `slice` rejects such indexes as Go does.
+        let mut iface: Vec<bool> = Vec::with_capacity(num_in);
         let mut raw_first: Option<Val> = None;
         for (i, a) in args.iter().enumerate() {
             let t = if i < fixed.len() {
@@ -184,6 +187,7 @@ impl<'a> State<'a, '_> {
             if is_literal {
                 argv.push(self.eval_arg(dot, Some(t), a)?.v);
                 data.push(false);
+                iface.push(false);
                 continue;
             }
             let v = self.eval_arg(dot, None, a)?;
@@ -191,6 +195,7 @@ impl<'a> State<'a, '_> {
                 raw_first = Some(v.clone());
             }
             data.push(v.data);
+            iface.push(v.iface);
             argv.push(self.validate_type(v, t)?);
         }
         if let Some(fv) = final_ {
@@ -202,6 +207,7 @@ impl<'a> State<'a, '_> {
                 raw_first = Some(fv.clone());
             }
             data.push(fv.data);
+            iface.push(fv.iface);
             argv.push(self.validate_type(fv, t)?);
         }
         if builtin && name == "call" {
@@ -234,7 +240,8 @@ impl<'a> State<'a, '_> {
             }
         }
         let r = match f {
-            Callee::Plain(f, true) => match crate::builtins::call_typed(name, &argv, &data) {
+            Callee::Plain(f, true) => match crate::builtins::call_typed(name, &argv, &data, &iface)
+            {
                 Some(r) => r.map(|v| {
                     let d = matches!(name, "index" | "slice") && data[0];
                     (v, d)

@@ -60,3 +60,11 @@ cases = [
  ("{{ printf \"%d %s\" 1 }}", None), ("{{ printf \"%!\" }}", None), ("{{ printf }}", None), ("{{ printf nil }}", None), ("{{ printf .a.n }}", D),
  ("{{ printf .missing }}", D), ("{{ printf 1.5 }}", None),
 ]
+
+DS = '{"x":[1,2,3],"one":1,"f":1.5,"n":null,"m":{"a":1},"k":"a"}'
+cases += [
+ ("{{slice .x .one}}", DS), ("{{$o := .one}}{{slice .x $o}}", DS), ("{{index .x .one}}", DS), ("{{slice .x (.one)}}", DS),
+ ("{{range .x}}{{slice \"abc\" .}}{{end}}", DS), ("{{.one | slice .x}}", DS), ("{{slice .x .f}}", DS), ("{{slice .x .n}}", DS),
+ ("{{slice .x .zz}}", DS), ("{{index .x .n}}", DS), ("{{index .m .one}}", DS), ("{{index .m .n}}", DS), ("{{index .m .k}}", DS),
+ ("{{slice .one .one}}", DS), ("{{slice .x 0 1 2 3}}", DS), ("{{slice .zz .one}}", DS),
+]
