@@ -27,7 +27,7 @@ pub fn to_int64(v: &Value) -> i64 {
         Value::Uint(u) => *u as i64,
         Value::Float(f) => float_to_i64(*f),
         Value::String(s) => parse_int(trim_zero_decimal(s), 0, 64).unwrap_or(0),
-        Value::Object(o) => go_int_object(o.as_ref()).unwrap_or(0) as i64,
+        Value::Object(o) => go_int_object(o.as_ref()).unwrap_or(0),
         Value::List(_) | Value::Map(_) => 0,
     }
 }
@@ -101,7 +101,7 @@ pub fn str_slice(v: &Value) -> Vec<String> {
 /// Go's `int64(f)` on amd64: truncation toward zero; NaN and out-of-range values give
 /// `math.MinInt64` (the "integer indefinite" value of CVTTSD2SQ).
 pub fn float_to_i64(f: f64) -> i64 {
-    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
+    if !(-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) {
         i64::MIN
     } else {
         f as i64

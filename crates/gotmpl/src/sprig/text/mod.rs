@@ -5,6 +5,19 @@
 //! (`Arity`/`Ty`), so the executor performs Go's argument checks before a body runs. Bodies
 //! still tolerate unexpected kinds (they never panic); Go panics inside sprig functions become
 //! errors carrying the panic text, as `text/template` reports them (`error calling NAME: …`).
+//!
+//! Known differences from sprig v3.3 built with Go 1.27:
+//! - Go types that [`Value`] cannot tell apart: `[]string`/`[]int` results are lists of
+//!   interface values and `int64` results are `int` (so `typeOf`, `kindOf` and `%T` differ),
+//!   and the rare empty-result cases where Go returns a nil slice print `[]` but `toJson` gives
+//!   `[]` instead of `null`.
+//! - Strings are UTF-8: where Go slices bytes (`substr`, `trunc`, `abbrev`, `wrap`, `slice`) and
+//!   cuts a character, the broken bytes become U+FFFD.
+//! - `keys`, `values` and `pick`/`omit` results come in sorted key order (Go: random order).
+//! - `repeat` refuses outputs over 64 MiB and `until`/`untilStep`/`seq` sequences over ten
+//!   million elements (Go would try to allocate them).
+//! - Unicode tables (case, letters, printable runes for `%q`) come from the `regex` crate and
+//!   may be one Unicode version newer than Go's.
 
 mod case;
 mod defaults;

@@ -5,8 +5,11 @@ use super::sarg;
 use super::ty::S;
 use crate::{Arity, FuncMap, Function, Value};
 
+/// (path name, filepath name, body).
+type Entry = (&'static str, &'static str, fn(&str) -> Value);
+
 pub(super) fn register(m: &mut FuncMap) {
-    let table: [(&'static str, &'static str, fn(&str) -> Value); 5] = [
+    let table: [Entry; 5] = [
         ("base", "osBase", |p| base(p).into()),
         ("dir", "osDir", |p| dir(p).into()),
         ("clean", "osClean", |p| clean(p).into()),
