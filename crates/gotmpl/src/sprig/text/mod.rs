@@ -13,7 +13,7 @@
 //!   `[]` instead of `null`.
 //! - Strings are UTF-8: where Go slices bytes (`substr`, `trunc`, `abbrev`, `wrap`, `slice`) and
 //!   cuts a character, the broken bytes become U+FFFD.
-//! - `keys`, `values` and `pick`/`omit` results come in sorted key order (Go: random order).
+//! - `keys` and `values` list in sorted key order (Go: random map order).
 //! - `repeat` refuses outputs over 64 MiB and `until`/`untilStep`/`seq` sequences over ten
 //!   million elements (Go would try to allocate them).
 //! - Unicode tables (case, letters, printable runes for `%q`) come from the `regex` crate and

@@ -15,14 +15,31 @@ fn f(m: &mut FuncMap, name: &'static str, arity: Arity, body: fn(&[Value]) -> R)
     m.insert(Function::new(name, arity, body));
 }
 
-/// `regexp.Compile` (the error is Go's `error parsing regexp: CODE: `EXPR``).
+/// `regexp.Compile` (the error is Go's `error parsing regexp: CODE: `EXPR``). Compiled patterns
+/// are kept in a small cache, since templates tend to call the same pattern in a loop.
 fn compile(pat: &str) -> Result<Regex, FuncError> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CACHE: Mutex<Option<HashMap<String, Regex>>> = Mutex::new(None);
+    if let Ok(guard) = CACHE.lock() {
+        if let Some(re) = guard.as_ref().and_then(|m| m.get(pat)) {
+            return Ok(re.clone());
+        }
+    }
     let translated = translate(pat)?;
-    RegexBuilder::new(&translated)
+    let re = RegexBuilder::new(&translated)
         .octal(true)
         .size_limit(1 << 24)
         .build()
-        .map_err(|_| FuncError::new(syntax_error(&translated)))
+        .map_err(|_| FuncError::new(syntax_error(&translated)))?;
+    if let Ok(mut guard) = CACHE.lock() {
+        let m = guard.get_or_insert_with(HashMap::new);
+        if m.len() >= 128 {
+            m.clear();
+        }
+        m.insert(pat.to_string(), re.clone());
+    }
+    Ok(re)
 }
 
 /// `regexp.MustCompile`: the panic text `regexp: Compile(`PAT`): ERROR`.
