@@ -257,7 +257,6 @@ const CASES: &[(&str, &str, &str, &str)] = &[
 /// `int` (Go: `int64`, since `Value::Int` does not say which); complex literals are
 /// unsupported. Each must still not panic.
 const PENDING: &[&str] = &[
-    "{{1i}}",
     "{{eq .x .x}}",
     "{{eq .x .m}}",
     "{{eq .a.l .a.l}}",

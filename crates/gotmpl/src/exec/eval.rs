@@ -81,6 +81,9 @@ impl<'a> State<'a, '_> {
 
     /// Go's `idealConstant`: an untyped number literal in a context without a type.
     fn ideal_constant(&self, n: &Number) -> R<Value> {
+        if let Some((re, im)) = n.complex {
+            return Ok(Value::Object(std::sync::Arc::new(Complex { re, im })));
+        }
         let is_hex_int = n.text.len() > 2
             && n.text.starts_with('0')
             && matches!(n.text.as_bytes()[1], b'x' | b'X')
@@ -332,5 +335,31 @@ fn zero(t: Ty) -> Value {
         Ty::List | Ty::StringList => Value::list(Vec::new()),
         Ty::Map => Value::map(Default::default()),
         _ => Value::Nil,
+    }
+}
+
+/// A Go `complex128` constant from the template (`{{1+2i}}`); it only prints and compares.
+#[derive(Debug)]
+struct Complex {
+    re: f64,
+    im: f64,
+}
+
+impl crate::Object for Complex {
+    fn type_name(&self) -> &str {
+        "complex128"
+    }
+    fn field(&self, _name: &str) -> Option<Value> {
+        None
+    }
+    fn fmt_v(&self) -> String {
+        format!(
+            "({}{}i)",
+            crate::fmt::sprintf("%g", &[Value::Float(self.re)]),
+            crate::fmt::sprintf("%+g", &[Value::Float(self.im)])
+        )
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }

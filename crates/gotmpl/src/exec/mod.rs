@@ -118,6 +118,7 @@ impl Val {
 pub(crate) fn go_type_name(v: &Value, data: bool) -> &str {
     match v {
         Value::Int(_) if data => "int64",
+        Value::Int(_) => "int",
         v => v.type_name(),
     }
 }

@@ -116,6 +116,8 @@ pub struct Number {
     pub int: i64,
     pub uint: u64,
     pub float: f64,
+    /// A complex constant (`1i`, `1+2i`): real and imaginary parts.
+    pub complex: Option<(f64, f64)>,
 }
 
 /// An operand of a command.

@@ -17,6 +17,7 @@ pub(super) fn new_number(pos: usize, text: &str, typ: ItemType) -> Result<Number
         int: 0,
         uint: 0,
         float: 0.0,
+        complex: None,
     };
     if typ == ItemType::CharConstant {
         let r = unquote_rune(text)?;
@@ -28,11 +29,16 @@ pub(super) fn new_number(pos: usize, text: &str, typ: ItemType) -> Result<Number
         n.float = r as f64;
         return Ok(n);
     }
-    if typ == ItemType::Complex || text.ends_with('i') {
-        return Err(format!(
-            "complex numbers are not supported: {}",
-            quote(text)
-        ));
+    if typ == ItemType::Complex {
+        let (re, im) = split_complex(text)
+            .ok_or_else(|| "syntax error scanning complex number".to_string())?;
+        n.set_complex(re, im);
+        return Ok(n);
+    }
+    // Imaginary constants can only be complex unless they are zero.
+    if let Some(f) = text.strip_suffix('i').and_then(parse_float) {
+        n.set_complex(0.0, f);
+        return Ok(n);
     }
     if let Some(u) = parse_uint(text) {
         n.is_uint = true;
@@ -71,4 +77,34 @@ pub(super) fn new_number(pos: usize, text: &str, typ: ItemType) -> Result<Number
         return Err(format!("illegal number syntax: {}", quote(text)));
     }
     Ok(n)
+}
+
+/// `1+2i` → (1, 2): the real part, then a signed imaginary part ending in `i`.
+fn split_complex(text: &str) -> Option<(f64, f64)> {
+    let body = text.strip_suffix('i')?;
+    let b = body.as_bytes();
+    let cut = (1..b.len())
+        .rev()
+        .find(|&k| matches!(b[k], b'+' | b'-') && !matches!(b[k - 1], b'e' | b'E' | b'p' | b'P'))?;
+    Some((parse_float(&body[..cut])?, parse_float(&body[cut..])?))
+}
+
+impl Number {
+    /// Go's `simplifyComplex`: a complex constant with no imaginary part is also a float
+    /// (and an int when integral).
+    fn set_complex(&mut self, re: f64, im: f64) {
+        self.complex = Some((re, im));
+        if im == 0.0 {
+            self.is_float = true;
+            self.float = re;
+            if re.fract() == 0.0 && re.abs() < 9.2e18 {
+                self.is_int = true;
+                self.int = re as i64;
+            }
+            if re.fract() == 0.0 && (0.0..1.8e19).contains(&re) {
+                self.is_uint = true;
+                self.uint = re as u64;
+            }
+        }
+    }
 }

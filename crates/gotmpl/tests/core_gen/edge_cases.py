@@ -68,3 +68,9 @@ cases += [
  ("{{slice .x .zz}}", DS), ("{{index .x .n}}", DS), ("{{index .m .one}}", DS), ("{{index .m .n}}", DS), ("{{index .m .k}}", DS),
  ("{{slice .one .one}}", DS), ("{{slice .x 0 1 2 3}}", DS), ("{{slice .zz .one}}", DS),
 ]
+
+cases += [
+ ("{{1i}} {{1+2i}} {{-1.5e3-2.5i}} {{0i}} {{printf \"%T %v\" 2i 3i}} {{eq 1i 1i}} {{1e3+1e-3i}} {{print 1i 2}}", None),
+ ("{{index \"ab\" 0i}}", None), ("{{1+i}}", None), ("{{0x1i}}", None), ("{{eq 1i 1.0}}", None), ("{{lt 1i 2i}}", None),
+ ("{{index \"ab\" 1+0i}} {{printf \"%d\" 2+0i}}", None),
+]
