@@ -259,56 +259,82 @@ enum Word {
     Other,
 }
 
-/// xstrings `nextWord`: the next word's kind, the word, and the rest (as rune index ranges).
-fn next_word(r: &[char]) -> (Word, usize) {
-    if r.is_empty() {
+/// xstrings `nextValidRune`: the first rune of `r` that is not U+FFFD (Go's `RuneError`, which
+/// xstrings skips), with how many runes that took; all U+FFFD gives `prev` and their count.
+fn next_valid(r: &[char], prev: char) -> (char, usize) {
+    match r.iter().position(|&c| c != '\u{FFFD}') {
+        Some(k) => (r[k], k + 1),
+        None => (prev, r.len()),
+    }
+}
+
+/// xstrings `nextWord`: the next word's kind and length in runes. U+FFFD runes are carried
+/// along with the word they precede (or follow, at the end).
+fn next_word(s: &[char]) -> (Word, usize) {
+    if s.is_empty() {
         return (Word::Invalid, 0);
     }
-    let c = r[0];
-    if c == '\u{FFFD}' {
-        return (Word::Invalid, 1);
+    let (mut r, size) = next_valid(s, '\u{FFFD}');
+    let mut offset = size;
+    if r == '\u{FFFD}' {
+        return (Word::Invalid, offset);
     }
-    let run = |from: usize, pred: &dyn Fn(char) -> bool| {
-        let mut n = from;
-        while n < r.len() && pred(r[n]) {
-            n += 1;
-        }
-        n
-    };
-    if is_connector(c) {
-        (Word::Connector, run(1, &is_connector))
-    } else if is_punct(c) {
-        (Word::Punct, run(1, &is_punct))
-    } else if is_upper(c) {
-        if r.len() == 1 {
-            return (Word::Upper, 1);
-        }
-        let c1 = r[1];
-        if is_upper(c1) {
-            let end = run(2, &is_upper);
-            // "HTTPStatus" splits into "HTTP" and "Status".
-            if end < r.len() && is_alphabet(r[end]) {
-                (Word::Upper, end - 1)
-            } else {
-                (Word::Upper, end)
+    // Extends the word while `pred` holds for the next valid rune.
+    let run = |offset: &mut usize, r: &mut char, pred: &dyn Fn(char) -> bool| {
+        while *offset < s.len() {
+            let (c, size) = next_valid(&s[*offset..], *r);
+            *r = c;
+            if !pred(c) {
+                break;
             }
-        } else if is_alphabet(c1) {
-            (Word::Upper, run(2, &|x| is_alphabet(x) && !is_upper(x)))
-        } else {
-            (Word::Upper, 1)
+            *offset += size;
         }
-    } else if is_alphabet(c) {
-        (Word::Alphabet, run(1, &|x| is_alphabet(x) && !is_upper(x)))
-    } else if is_number(c) {
-        (Word::Number, run(1, &is_number))
+    };
+    let wt = if is_connector(r) {
+        run(&mut offset, &mut r, &is_connector);
+        Word::Connector
+    } else if is_punct(r) {
+        run(&mut offset, &mut r, &is_punct);
+        Word::Punct
+    } else if is_upper(r) {
+        if offset < s.len() {
+            let (c, size) = next_valid(&s[offset..], r);
+            r = c;
+            if is_upper(c) {
+                let mut prev_size = size;
+                offset += size;
+                while offset < s.len() {
+                    let (c, size) = next_valid(&s[offset..], r);
+                    r = c;
+                    if !is_upper(c) {
+                        break;
+                    }
+                    prev_size = size;
+                    offset += size;
+                }
+                // "HTTPStatus" splits into "HTTP" and "Status".
+                if offset < s.len() && is_alphabet(r) {
+                    offset -= prev_size;
+                }
+            } else if is_alphabet(c) {
+                offset += size;
+                run(&mut offset, &mut r, &|x| is_alphabet(x) && !is_upper(x));
+            }
+        }
+        Word::Upper
+    } else if is_alphabet(r) {
+        run(&mut offset, &mut r, &|x| is_alphabet(x) && !is_upper(x));
+        Word::Alphabet
+    } else if is_number(r) {
+        run(&mut offset, &mut r, &is_number);
+        Word::Number
     } else {
-        (
-            Word::Other,
-            run(1, &|x| {
-                !(is_connector(x) || is_alphabet(x) || is_number(x) || is_punct(x))
-            }),
-        )
-    }
+        run(&mut offset, &mut r, &|x| {
+            !(is_connector(x) || is_alphabet(x) || is_number(x) || is_punct(x))
+        });
+        Word::Other
+    };
+    (wt, offset)
 }
 
 fn push_lower(out: &mut String, wt: Word, word: &[char], connector: char) {
@@ -418,8 +444,44 @@ mod tests {
             ("Bld4Floor3rd", "bld4_floor_3rd"),
             ("", ""),
             ("a", "a"),
+            // xstrings v1.5 convert_test.go TestToSnakeCaseAndToKebabCase
+            ("_camelCase", "_camel_case"),
+            ("Wi_thF", "wi_th_f"),
+            ("_AnotherTES_TCaseP", "_another_tes_t_case_p"),
+            ("ALL", "all"),
+            ("_HELLO_WORLD_", "_hello_world_"),
+            ("HELLO_WORLD", "hello_world"),
+            ("HELLO____WORLD", "hello____world"),
+            ("TW", "tw"),
+            ("_C", "_c"),
+            ("HTTP2XX", "http2_xx"),
+            ("HTTP-20xStatus", "http_20x_status"),
+            ("  sentence case  ", "__sentence_case__"),
+            (
+                " Mixed-hyphen case _and SENTENCE_case and UPPER-case",
+                "_mixed_hyphen_case__and_sentence_case_and_upper_case",
+            ),
+            (
+                "Abc\u{FFFD}E\u{FFFD}f\u{FFFD}d\u{FFFD}2\u{FFFD}00z\u{FFFD}ZZ\u{FFFD}ZZ",
+                "abc_\u{FFFD}e\u{FFFD}f\u{FFFD}d_\u{FFFD}2\u{FFFD}00z_\u{FFFD}zz\u{FFFD}zz",
+            ),
+            ("\u{FFFD}\u{FFFD}\u{FFFD}", "\u{FFFD}\u{FFFD}\u{FFFD}"),
+            ("abc_123_def", "abc_123_def"),
+            ("a", "a"),
+            (" _-_ ", "_____"),
+            ("a1b2c3d", "a_1b2c3d"),
+            ("A//B%%2c", "a//b%%2c"),
+            ("HTTP状态码404/502Error", "http_状态码404/502_error"),
+            ("中文(字符)", "中文(字符)"),
+            ("混合ABCWords与123数字456", "混合_abc_words_与123_数字456"),
+            (
+                "FROM CamelCase to snake/kebab-case",
+                "from_camel_case_to_snake/kebab_case",
+            ),
+            ("HTTP20xStatus", "http_20x_status"),
         ] {
             assert_eq!(to_delimited(i, '_'), o, "{i}");
+            assert_eq!(to_delimited(i, '-'), o.replace('_', "-"), "{i}");
         }
         assert_eq!(to_delimited("HTTPServer", '-'), "http-server");
         assert_eq!(to_delimited("Bld4Floor3rd", '-'), "bld4-floor-3rd");
@@ -436,17 +498,42 @@ mod tests {
             ("GOLANG_IS_GREAT", "GolangIsGreat"),
             ("a", "A"),
             ("_", "__"),
+            // xstrings v1.5 convert_test.go TestToPascalCase
+            ("_camel_case", "_CamelCase"),
+            (" complex -case ", " Complex Case "),
+            ("all", "All"),
+            ("GOLANG", "Golang"),
+            ("好", "好"),
+            (
+                "FROM CamelCase to snake/kebab-case",
+                "FromCamelCaseToSnake/kebabCase",
+            ),
+            ("hello-world", "HelloWorld"),
+            ("HELLO", "Hello"),
+            ("helloWORLD", "HelloWORLD"),
+            ("some_1_thing", "Some1Thing"),
+            ("1_abc", "1Abc"),
+            ("abc_1", "Abc1"),
+            ("v1_2v", "V12v"),
+            ("a__b", "A_B"),
+            ("a  b", "A B"),
+            ("1_2", "12"),
+            ("_a_B_", "_AB_"),
+            ("中文_测试", "中文测试"),
             ("", ""),
         ] {
             assert_eq!(pascal_case(i), o, "{i}");
         }
     }
 
+    // xstrings convert_test.go TestSwapCase is for xstrings' SwapCase; sprig's swapcase is
+    // goutils' word-based one, checked here on sprig's docs example.
     #[test]
     fn go_case_helpers() {
         assert_eq!(title("hello world-wide_web ǆx"), "Hello World-Wide_web ǅx");
         assert_eq!(untitle("First Try"), "first try");
         assert_eq!(swapcase("This Is A Test"), "tHIS iS a tEST");
+        assert_eq!(swapcase("ß İ"), "ß i");
         assert_eq!(to_upper('ß'), 'ß');
         assert_eq!(to_lower('İ'), 'i');
         assert!(is_punct('!') && !is_punct('$') && is_punct('「'));
