@@ -357,3 +357,67 @@ fn wrap_custom(s: &str, wrap_length: i64, newline: &str, wrap_long_words: bool) 
     out.extend_from_slice(&b[offset..]);
     lossy(&out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // goutils stringutils_test.go (TestAbbreviate, ExampleAbbreviateFull, DeleteWhiteSpace).
+    #[test]
+    fn goutils_string_tables() {
+        assert_eq!(abbreviate("abcdefg", 0, 6), "abc...");
+        assert_eq!(abbreviate("abcdefg", 0, 7), "abcdefg");
+        assert_eq!(abbreviate("abcdefg", 0, 8), "abcdefg");
+        assert_eq!(abbreviate("abcdefg", 0, 4), "a...");
+        let s = "abcdefghijklmno";
+        for (offset, want) in [
+            (-1, "abcdefg..."),
+            (0, "abcdefg..."),
+            (1, "abcdefg..."),
+            (4, "abcdefg..."),
+            (5, "...fghi..."),
+            (6, "...ghij..."),
+            (8, "...ijklmno"),
+            (10, "...ijklmno"),
+            (12, "...ijklmno"),
+        ] {
+            assert_eq!(abbreviate(s, offset, 10), want, "{offset}");
+        }
+        assert_eq!(delete_white_space(" a b c "), "abc");
+        assert_eq!(delete_white_space("    "), "");
+        assert_eq!(delete_white_space("  b  o    b  "), "bob");
+        // Byte-wise like goutils: once a space is removed, other bytes are re-read as Latin-1.
+        assert_eq!(delete_white_space("é"), "é");
+        assert_eq!(delete_white_space("é "), "\u{c3}\u{a9}");
+    }
+
+    // goutils wordutils_test.go (TestWrap*, TestInitials).
+    #[test]
+    fn goutils_word_tables() {
+        assert_eq!(
+            wrap_custom("Bob Manuel Bob Manuel", 10, "", false),
+            "Bob Manuel\nBob Manuel"
+        );
+        assert_eq!(
+            wrap_custom("BobManuelBob Bob", 10, "<b\\>", false),
+            "BobManuelBob<b\\>Bob"
+        );
+        assert_eq!(
+            wrap_custom("BobManuelBob Bob", 10, "<b\\>", true),
+            "BobManuelB<b\\>ob Bob"
+        );
+        assert_eq!(initials("John Doe.Ray"), "JD");
+        assert_eq!(case::untitle("This Is A.Test"), "this is a.Test");
+        assert_eq!(case::swapcase("This Is A.Test"), "tHIS iS a.tEST");
+    }
+
+    // Go's strings.SplitN corners.
+    #[test]
+    fn split_n() {
+        assert_eq!(go_split("a,b,c", ",", 2), vec!["a", "b,c"]);
+        assert_eq!(go_split("abc", "", 2), vec!["a", "bc"]);
+        assert_eq!(go_split("abc", "", -1), vec!["a", "b", "c"]);
+        assert!(go_split("abc", ",", 0).is_empty());
+        assert_eq!(go_split("", "", -1), Vec::<String>::new());
+    }
+}
