@@ -215,3 +215,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn values_built_by_doubling_are_stopped() {
+    let limits = Limits {
+        max_output_bytes: 1 << 16,
+        ..Limits::default()
+    };
+    // Strings doubled by a function: stopped at 4 × max_output_bytes, without output.
+    let t = parse(r#"{{$s := "x"}}{{range 100}}{{$s = print $s $s}}{{end}}"#);
+    let e = t.execute(&Value::Nil, &limits).unwrap_err();
+    assert!(e.is_limit(), "{e}");
+    assert!(
+        e.to_string()
+            .contains("error calling print: result exceeded the value size limit (262144 bytes)"),
+        "{e}"
+    );
+    // Lists sharing structure: tiny in memory, huge when printed.
+    let t = Template::parse(
+        "t",
+        r#"{{$l := list 1}}{{range 100}}{{$l = list $l $l}}{{end}}{{$l}}"#,
+        &gotmpl::sprig::funcs(),
+    )
+    .unwrap();
+    let e = t.execute(&Value::Nil, &limits).unwrap_err();
+    assert!(e.is_limit(), "{e}");
+}

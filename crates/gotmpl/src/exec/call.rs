@@ -256,6 +256,13 @@ impl<'a> State<'a, '_> {
         };
         match r {
             Ok((v, d)) => {
+                let budget = self.budget.limits.max_output_bytes.saturating_mul(4);
+                if logical_size(&v, budget) > budget {
+                    self.at(node);
+                    return Err(self.limit_error(format!(
+                        "error calling {name}: result exceeded the value size limit ({budget} bytes)"
+                    )));
+                }
                 if !builtin && MUTATORS.contains(&name) {
                     if let (Some(first), Value::Map(_)) = (args.first(), &v) {
                         self.write_back(first, &v);
@@ -298,6 +305,36 @@ impl<'a> State<'a, '_> {
         }
         Ok(())
     }
+}
+
+/// The size a value has when printed or serialized, roughly (string bytes; 8 per scalar
+/// and per element), counted only until it exceeds `budget`. Values share structure, so a
+/// few calls can build one whose printed form is enormous (`$l = list $l $l`); such a
+/// result is stopped here before anything formats it.
+fn logical_size(v: &Value, budget: usize) -> usize {
+    let mut total = 0usize;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        total += match v {
+            Value::String(s) => s.len(),
+            Value::List(l) => {
+                stack.extend(l.iter());
+                8
+            }
+            Value::Map(m) => {
+                for (k, e) in m.iter() {
+                    total += k.len();
+                    stack.push(e);
+                }
+                8
+            }
+            _ => 8,
+        };
+        if total > budget {
+            break;
+        }
+    }
+    total
 }
 
 /// Sprig functions that change their first argument (a dict) in place in Go.
