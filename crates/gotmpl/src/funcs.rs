@@ -90,6 +90,10 @@ impl FuncMap {
             self.0.insert(k, v.clone());
         }
     }
+    /// Every function, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Function> {
+        self.0.values().map(|f| f.as_ref())
+    }
     pub fn get(&self, name: &str) -> Option<&Function> {
         self.0.get(name).map(|f| f.as_ref())
     }

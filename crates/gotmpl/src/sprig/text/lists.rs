@@ -172,7 +172,7 @@ fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, FuncError> {
         if step >= 0 {
             return Ok(Vec::new());
         }
-        (start as i128 - stop as i128 + (-step as i128) - 1) / (-step as i128)
+        (start as i128 - stop as i128 - step as i128 - 1) / -(step as i128)
     } else {
         if step <= 0 {
             return Ok(Vec::new());
@@ -184,7 +184,9 @@ fn until_step(start: i64, stop: i64, step: i64) -> Result<Vec<i64>, FuncError> {
             "sequence of {count} elements exceeds the limit of {MAX_SEQ}"
         )));
     }
-    Ok((0..count as i64).map(|k| start + k * step).collect())
+    Ok((0..count)
+        .map(|k| (start as i128 + k * step as i128) as i64)
+        .collect())
 }
 
 /// sprig's `slice LIST [START [END]]`: Go's `reflect.Value.Slice` on a slice or string.

@@ -31,16 +31,36 @@ mod strings;
 #[cfg(test)]
 mod tests;
 
-use crate::{FuncError, FuncMap, Value};
+use crate::{Arity, FuncError, FuncMap, Function, Value};
 
 pub(super) fn register(m: &mut FuncMap) {
-    strings::register(m);
-    defaults::register(m);
-    json::register(m);
-    lists::register(m);
-    dicts::register(m);
-    paths::register(m);
-    regex::register(m);
+    let mut local = FuncMap::new();
+    strings::register(&mut local);
+    defaults::register(&mut local);
+    json::register(&mut local);
+    lists::register(&mut local);
+    dicts::register(&mut local);
+    paths::register(&mut local);
+    regex::register(&mut local);
+    // The executor checks argument counts before calling; the bodies index their arguments,
+    // so they are guarded here too rather than trusting every caller.
+    for f in local.iter() {
+        let (name, arity, body) = (f.name, f.arity, f.call.clone());
+        m.insert(Function::new(name, arity, move |a: &[Value]| {
+            let (want, variadic) = match arity {
+                Arity::Fixed(t) => (t.len(), false),
+                Arity::Variadic(t, _) => (t.len(), true),
+            };
+            if a.len() < want || !variadic && a.len() > want {
+                let at_least = if variadic { "at least " } else { "" };
+                return Err(FuncError::new(format!(
+                    "wrong number of args for {name}: want {at_least}{want} got {}",
+                    a.len()
+                )));
+            }
+            body(a)
+        }));
+    }
 }
 
 /// A `string` parameter (the executor has checked the kind; anything else reads as "").

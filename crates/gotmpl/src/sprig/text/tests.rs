@@ -674,3 +674,67 @@ fn registers_every_general_purpose_sprig_function() {
     }
     assert_eq!(n, 140);
 }
+
+// Bodies never panic, whatever the argument kinds and counts (the executor normally checks
+// them first, but a body must not rely on it).
+#[test]
+fn no_function_panics_on_any_arguments() {
+    let samples = vec![
+        Value::Nil,
+        Value::Bool(true),
+        i(-3),
+        i(0),
+        i(2),
+        i(1 << 62),
+        Value::Uint(u64::MAX),
+        Value::Float(f64::NAN),
+        Value::Float(-1.5),
+        s(""),
+        s("a"),
+        s("é日"),
+        s("x{(["),
+        l(vec![]),
+        l(vec![i(1), s("a"), Value::Nil]),
+        d(&[]),
+        d(&[("a", i(1)), ("b", d(&[("c", s("x"))]))]),
+    ];
+    let m = funcs();
+    let names: Vec<&str> = "hello abbrev abbrevboth trunc trim upper lower title untitle substr repeat \
+        trimall trimAll trimSuffix trimPrefix nospace initials swapcase shuffle snakecase camelcase \
+        kebabcase wrap wrapWith contains hasPrefix hasSuffix quote squote cat indent nindent replace \
+        plural toString atoi int64 int float64 seq toDecimal split splitList splitn toStrings until \
+        untilStep join sortAlpha default empty coalesce all any compact fromJson toJson toPrettyJson \
+        toRawJson ternary deepCopy typeOf typeIs typeIsLike kindOf kindIs deepEqual base dir clean \
+        ext isAbs list dict get set unset hasKey pluck keys pick omit merge mergeOverwrite values \
+        append prepend first rest last initial reverse uniq without has slice concat dig chunk \
+        regexMatch regexFindAll regexFind regexReplaceAll regexReplaceAllLiteral regexSplit \
+        regexQuoteMeta"
+        .split_whitespace()
+        .collect();
+    let mut calls = 0;
+    for name in names {
+        let f = m.get(name).unwrap();
+        let mut try_args = |args: &[Value]| {
+            calls += 1;
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (f.call)(args)));
+            assert!(r.is_ok(), "{name}{args:?} panicked");
+        };
+        try_args(&[]);
+        for a in &samples {
+            try_args(std::slice::from_ref(a));
+            for b in &samples {
+                try_args(&[a.clone(), b.clone()]);
+            }
+        }
+        // Three and four arguments over a smaller set.
+        for a in samples.iter().step_by(3) {
+            for b in samples.iter().step_by(2) {
+                for c in &samples {
+                    try_args(&[a.clone(), b.clone(), c.clone()]);
+                    try_args(&[a.clone(), b.clone(), c.clone(), a.clone()]);
+                }
+            }
+        }
+    }
+    assert!(calls > 100_000);
+}
