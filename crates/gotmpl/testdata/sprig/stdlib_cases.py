@@ -48,7 +48,7 @@ def cases():
     for i, b in enumerate(B64):
         add(f"b64dec_{i:02d}", "{{ b64dec %s | printf \"%%q\" }}" % q(b))
         add(f"b32dec_{i:02d}", "{{ b32dec %s | printf \"%%q\" }}" % q(b.upper()))
-    for i, s in enumerate(STRINGS + ["a\\nb"]):
+    for i, s in enumerate(STRINGS + ["a\\nb", "Hello world!"]):
         for fn in ["b64enc", "b32enc", "sha1sum", "sha256sum", "adler32sum", "upper", "lower", "title", "trim",
                    "quote"]:
             add(f"str_{fn}_{i:02d}", "{{ %s %s }}" % (fn, q(s)))

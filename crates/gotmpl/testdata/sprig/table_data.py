@@ -346,6 +346,17 @@ add("numeric_test.go", "numeric", [
     ("seq_down", "{{seq 0 -4}}", "0 -1 -2 -3 -4"),
 ])
 
+add("docs/integer-slice.md", "integer_slice_docs", [
+    ("until", "{{ until 5 }}", "[0 1 2 3 4]"),
+    ("until_step", "{{ untilStep 3 6 2 }}", "[3 5]"),
+    ("seq_one", "{{ seq 5 }}", "1 2 3 4 5"),
+    ("seq_negative_end", "{{ seq -3 }}", "1 0 -1 -2 -3"),
+    ("seq_two", "{{ seq 0 2 }}", "0 1 2"),
+    ("seq_down", "{{ seq 2 -2 }}", "2 1 0 -1 -2"),
+    ("seq_step", "{{ seq 0 2 10 }}", "0 2 4 6 8 10"),
+    ("seq_negative_step", "{{ seq 0 -2 -5 }}", "0 -2 -4"),
+])
+
 add("docs/math.md", "math_docs", [
     ("add", "{{ add 1 2 3 }}", "6"),
     ("mul", "{{ mul 1 2 3 }}", "6"),

@@ -224,6 +224,12 @@ add("crypto_test.go", "crypto", [
     ("encrypt_decrypt_aes", '{{"plaintext" | encryptAES "secretkey" | decryptAES "secretkey"}}', "plaintext"),
 ])
 
+add("docs/crypto.md", "crypto_docs", [
+    ("decrypt_aes_vector", '{{ "30tEfhuJSVRhpG97XCuWgz2okj7L8vQ1s6V9zVUPeDQ=" | decryptAES "secretkey" }}', "plaintext"),
+    ("encrypt_aes_round_trip", '{{ encryptAES "secretkey" "plaintext" | decryptAES "secretkey" }}', "plaintext"),
+    ("encrypt_aes_empty_key", '{{ encryptAES "" "x" | decryptAES "" }}', "x"),
+])
+
 add("semver_test.go", "semver", [
     ("compare_exact", '{{ semverCompare "1.2.3" "1.2.3" }}', "true"),
     ("compare_caret", '{{ semverCompare "^1.2.0" "1.2.3" }}', "true"),
