@@ -1,7 +1,7 @@
 //! Sprig's specialised functions: math, dates, encoding, semver, URL, UUID, random, crypto, OS and
 //! network (the latter as deliberate deviations).
 
-// mod crypto;
+mod crypto;
 mod encoding;
 mod math;
 mod mathf;
@@ -22,7 +22,7 @@ pub(super) fn register(m: &mut FuncMap) {
     url::register(m);
     semver::register(m);
     time::register(m);
-    // crypto::register(m);
+    crypto::register(m);
 }
 
 /// Largest list or string a generating function (`seq`, `randAlpha`, `randBytes`, ...) builds:

@@ -10,12 +10,12 @@ mod gotime;
 mod layout;
 mod parse;
 
-pub use gotime::GoTime;
+pub use gotime::{GoTime, Loc};
 
 use super::{arg, arg_str, def};
 use crate::{Arity, FuncError, FuncMap, Ty, Value};
 use duration::{Duration, SECOND};
-use gotime::{time_arg, Loc};
+use gotime::time_arg;
 
 pub(super) fn register(m: &mut FuncMap) {
     // func() time.Time

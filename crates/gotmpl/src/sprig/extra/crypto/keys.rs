@@ -1,0 +1,435 @@
+//! Private keys as sprig handles them: generation (`genPrivateKey`: RSA 4096, ECDSA P-256,
+//! Ed25519), Go's PEM encodings (`RSA PRIVATE KEY` PKCS#1, `EC PRIVATE KEY` SEC 1, `PRIVATE
+//! KEY` PKCS#8 for Ed25519), Go's `parsePrivateKeyPEM`, public key info, and signing.
+//!
+//! DSA is not supported (Go has deprecated it; its parameter generation takes seconds):
+//! `genPrivateKey "dsa"` and DSA keys given to the `WithKey` functions are errors.
+
+use ring::rand::SystemRandom;
+use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
+
+use super::super::{arg_str, def};
+use super::der::{self, Tlv};
+use crate::{Arity, FuncError, FuncMap, Ty, Value};
+
+const OID_RSA: &[u64] = &[1, 2, 840, 113549, 1, 1, 1];
+const OID_SHA256_RSA: &[u64] = &[1, 2, 840, 113549, 1, 1, 11];
+const OID_EC: &[u64] = &[1, 2, 840, 10045, 2, 1];
+const OID_P256: &[u64] = &[1, 2, 840, 10045, 3, 1, 7];
+const OID_P384: &[u64] = &[1, 3, 132, 0, 34];
+const OID_ECDSA_SHA256: &[u64] = &[1, 2, 840, 10045, 4, 3, 2];
+const OID_ECDSA_SHA384: &[u64] = &[1, 2, 840, 10045, 4, 3, 3];
+const OID_ED25519: &[u64] = &[1, 3, 101, 112];
+
+pub(super) fn register(m: &mut FuncMap) {
+    // func(typ string) string
+    def(m, "genPrivateKey", Arity::Fixed(&[Ty::String]), |a| {
+        let typ = arg_str(a, 0);
+        let key = match typ {
+            "" | "rsa" => PrivateKey::generate_rsa(4096)?,
+            "ecdsa" => PrivateKey::generate_p256()?,
+            "ed25519" => PrivateKey::generate_ed25519()?,
+            "dsa" => {
+                return Err(FuncError::new(
+                    "genPrivateKey: DSA keys are not supported (deprecated in Go); use rsa, ecdsa or ed25519",
+                ))
+            }
+            _ => return Ok(Value::from(format!("Unknown type {typ}"))),
+        };
+        Ok(Value::from(key.to_pem()))
+    });
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Curve {
+    P256,
+    P384,
+}
+
+impl Curve {
+    fn oid(self) -> &'static [u64] {
+        match self {
+            Curve::P256 => OID_P256,
+            Curve::P384 => OID_P384,
+        }
+    }
+    fn scalar_len(self) -> usize {
+        match self {
+            Curve::P256 => 32,
+            Curve::P384 => 48,
+        }
+    }
+    fn signing(self) -> &'static signature::EcdsaSigningAlgorithm {
+        match self {
+            Curve::P256 => &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+            Curve::P384 => &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+        }
+    }
+    fn from_oid(o: &[u8]) -> Option<Curve> {
+        [Curve::P256, Curve::P384]
+            .into_iter()
+            .find(|c| der::oid(c.oid()).get(2..) == Some(o))
+    }
+}
+
+/// A private key in one of the forms sprig's certificate functions accept.
+#[derive(Clone, Debug)]
+pub enum PrivateKey {
+    /// PKCS#1 `RSAPrivateKey` DER.
+    Rsa(Vec<u8>),
+    /// Private scalar and uncompressed public point.
+    Ec {
+        curve: Curve,
+        d: Vec<u8>,
+        public: Vec<u8>,
+    },
+    Ed25519 {
+        seed: [u8; 32],
+        public: [u8; 32],
+    },
+}
+
+fn unspecified(what: &str) -> FuncError {
+    FuncError::new(format!("failed to generate private key: {what}"))
+}
+
+/// The field values of an `ECPrivateKey` (SEC 1): scalar, optional curve OID content,
+/// optional public point.
+fn parse_sec1(der_bytes: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>)> {
+    let s = der::expect(der_bytes, der::SEQUENCE)?;
+    let f = der::children(s.content)?;
+    if f.len() < 2
+        || f[0].tag != der::INTEGER
+        || f[0].content != [1]
+        || f[1].tag != der::OCTET_STRING
+    {
+        return None;
+    }
+    let mut curve = None;
+    let mut public = None;
+    for t in &f[2..] {
+        match t.tag {
+            0xa0 => curve = Some(der::expect(t.content, der::OID)?.content.to_vec()),
+            0xa1 => {
+                let bits = der::expect(t.content, der::BIT_STRING)?.content;
+                public = Some(bits.get(1..)?.to_vec());
+            }
+            _ => return None,
+        }
+    }
+    Some((f[1].content.to_vec(), curve, public))
+}
+
+/// The algorithm OID content, its parameters, and the key bytes of a PKCS#8 `PrivateKeyInfo`.
+fn parse_pkcs8(der_bytes: &[u8]) -> Option<(Vec<u8>, Option<Tlv<'_>>, &[u8])> {
+    let s = der::expect(der_bytes, der::SEQUENCE)?;
+    let f = der::children(s.content)?;
+    if f.len() < 3
+        || f[0].tag != der::INTEGER
+        || f[1].tag != der::SEQUENCE
+        || f[2].tag != der::OCTET_STRING
+    {
+        return None;
+    }
+    let alg = der::children(f[1].content)?;
+    let oid = alg.first().filter(|t| t.tag == der::OID)?.content.to_vec();
+    Some((oid, alg.get(1).copied(), f[2].content))
+}
+
+impl PrivateKey {
+    pub fn generate_rsa(bits: usize) -> Result<PrivateKey, FuncError> {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, bits)
+            .map_err(|e| unspecified(&e.to_string()))?;
+        let der = key
+            .to_pkcs1_der()
+            .map_err(|e| unspecified(&e.to_string()))?;
+        Ok(PrivateKey::Rsa(der.as_bytes().to_vec()))
+    }
+
+    pub fn generate_p256() -> Result<PrivateKey, FuncError> {
+        let rng = SystemRandom::new();
+        let doc = EcdsaKeyPair::generate_pkcs8(Curve::P256.signing(), &rng)
+            .map_err(|_| unspecified("ecdsa"))?;
+        let (_, _, inner) = parse_pkcs8(doc.as_ref()).ok_or_else(|| unspecified("ecdsa"))?;
+        let (d, _, public) = parse_sec1(inner).ok_or_else(|| unspecified("ecdsa"))?;
+        Ok(PrivateKey::Ec {
+            curve: Curve::P256,
+            d,
+            public: public.ok_or_else(|| unspecified("ecdsa"))?,
+        })
+    }
+
+    pub fn generate_ed25519() -> Result<PrivateKey, FuncError> {
+        let rng = SystemRandom::new();
+        let doc = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| unspecified("ed25519"))?;
+        let (_, _, inner) = parse_pkcs8(doc.as_ref()).ok_or_else(|| unspecified("ed25519"))?;
+        let seed = der::expect(inner, der::OCTET_STRING).ok_or_else(|| unspecified("ed25519"))?;
+        let seed: [u8; 32] = seed
+            .content
+            .try_into()
+            .map_err(|_| unspecified("ed25519"))?;
+        let kp = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|_| unspecified("ed25519"))?;
+        let public: [u8; 32] = kp
+            .public_key()
+            .as_ref()
+            .try_into()
+            .map_err(|_| unspecified("ed25519"))?;
+        Ok(PrivateKey::Ed25519 { seed, public })
+    }
+
+    /// Go's `pemBlockForKey` + `pem.EncodeToMemory`.
+    pub fn to_pem(&self) -> String {
+        match self {
+            PrivateKey::Rsa(pkcs1) => der::pem_encode("RSA PRIVATE KEY", pkcs1),
+            PrivateKey::Ec { curve, d, public } => {
+                // x509.MarshalECPrivateKey: version 1, scalar padded to the curve size,
+                // [0] named curve, [1] public key.
+                let mut scalar = vec![0u8; curve.scalar_len().saturating_sub(d.len())];
+                scalar.extend_from_slice(d);
+                let sec1 = der::seq(&[
+                    der::small_int(1),
+                    der::octet_string(&scalar),
+                    der::tlv(0xa0, &der::oid(curve.oid())),
+                    der::tlv(0xa1, &der::bit_string(public)),
+                ]);
+                der::pem_encode("EC PRIVATE KEY", &sec1)
+            }
+            PrivateKey::Ed25519 { seed, .. } => {
+                let pkcs8 = der::seq(&[
+                    der::small_int(0),
+                    der::seq(&[der::oid(OID_ED25519)]),
+                    der::octet_string(&der::octet_string(seed)),
+                ]);
+                der::pem_encode("PRIVATE KEY", &pkcs8)
+            }
+        }
+    }
+
+    /// Sprig's `parsePrivateKeyPEM`, with its error messages.
+    pub fn from_pem(pem: &str) -> Result<PrivateKey, String> {
+        let (kind, der_bytes) = der::pem_decode(pem).ok_or("no PEM data in input")?;
+        if kind == "PRIVATE KEY" {
+            return PrivateKey::from_pkcs8(&der_bytes)
+                .map_err(|e| format!("decoding PEM as PKCS#8: {e}"));
+        }
+        let Some(algo) = kind.strip_suffix(" PRIVATE KEY") else {
+            return Err(format!("no private key data in PEM block of type {kind}"));
+        };
+        match algo {
+            "RSA" => PrivateKey::from_pkcs1(&der_bytes)
+                .map_err(|e| format!("parsing RSA private key from PEM: {e}")),
+            "EC" => PrivateKey::from_sec1(&der_bytes, None)
+                .map_err(|e| format!("parsing EC private key from PEM: {e}")),
+            "DSA" => Err("parsing DSA private key from PEM: DSA keys are not supported".into()),
+            _ => Err(format!("invalid private key type {kind}")),
+        }
+    }
+
+    fn from_pkcs1(der_bytes: &[u8]) -> Result<PrivateKey, String> {
+        RsaKeyPair::from_der(der_bytes)
+            .map_err(|e| format!("x509: invalid RSA private key: {e}"))?;
+        Ok(PrivateKey::Rsa(der_bytes.to_vec()))
+    }
+
+    fn from_sec1(der_bytes: &[u8], curve_oid: Option<&[u8]>) -> Result<PrivateKey, String> {
+        let (d, named, public) =
+            parse_sec1(der_bytes).ok_or("x509: failed to parse EC private key")?;
+        let oid = named
+            .as_deref()
+            .or(curve_oid)
+            .ok_or("x509: unknown elliptic curve")?;
+        let curve = Curve::from_oid(oid).ok_or("x509: unknown elliptic curve")?;
+        let d: Vec<u8> = d.iter().copied().skip_while(|&b| b == 0).collect();
+        let mut scalar = vec![0u8; curve.scalar_len().saturating_sub(d.len())];
+        scalar.extend_from_slice(&d);
+        let public = public.ok_or("x509: EC private key without a public key is not supported")?;
+        EcdsaKeyPair::from_private_key_and_public_key(
+            curve.signing(),
+            &scalar,
+            &public,
+            &SystemRandom::new(),
+        )
+        .map_err(|e| format!("x509: invalid EC private key: {e}"))?;
+        Ok(PrivateKey::Ec {
+            curve,
+            d: scalar,
+            public,
+        })
+    }
+
+    fn from_pkcs8(der_bytes: &[u8]) -> Result<PrivateKey, String> {
+        let (oid, params, inner) =
+            parse_pkcs8(der_bytes).ok_or("x509: failed to parse private key")?;
+        let is = |arcs: &[u64]| der::oid(arcs).get(2..) == Some(&oid[..]);
+        if is(OID_RSA) {
+            PrivateKey::from_pkcs1(inner)
+        } else if is(OID_EC) {
+            let curve = params.filter(|t| t.tag == der::OID).map(|t| t.content);
+            PrivateKey::from_sec1(inner, curve)
+        } else if is(OID_ED25519) {
+            let seed = der::expect(inner, der::OCTET_STRING)
+                .and_then(|t| <[u8; 32]>::try_from(t.content).ok())
+                .ok_or("x509: invalid Ed25519 private key")?;
+            let kp = Ed25519KeyPair::from_seed_unchecked(&seed)
+                .map_err(|e| format!("x509: invalid Ed25519 private key: {e}"))?;
+            let public: [u8; 32] = kp
+                .public_key()
+                .as_ref()
+                .try_into()
+                .map_err(|_| "x509: invalid Ed25519 private key")?;
+            Ok(PrivateKey::Ed25519 { seed, public })
+        } else {
+            Err("x509: PKCS#8 wrapping contained private key with unknown algorithm".into())
+        }
+    }
+
+    /// `SubjectPublicKeyInfo` DER and the raw key bytes inside its BIT STRING.
+    pub fn public_key_info(&self) -> Result<(Vec<u8>, Vec<u8>), FuncError> {
+        let (alg, key) = match self {
+            PrivateKey::Rsa(pkcs1) => {
+                let kp = RsaKeyPair::from_der(pkcs1)
+                    .map_err(|e| FuncError::new(format!("invalid RSA key: {e}")))?;
+                (
+                    der::seq(&[der::oid(OID_RSA), der::tlv(der::NULL, &[])]),
+                    kp.public().as_ref().to_vec(),
+                )
+            }
+            PrivateKey::Ec { curve, public, .. } => (
+                der::seq(&[der::oid(OID_EC), der::oid(curve.oid())]),
+                public.clone(),
+            ),
+            PrivateKey::Ed25519 { public, .. } => {
+                (der::seq(&[der::oid(OID_ED25519)]), public.to_vec())
+            }
+        };
+        Ok((der::seq(&[alg, der::bit_string(&key)]), key))
+    }
+
+    /// The signature `AlgorithmIdentifier` Go picks for this key.
+    pub fn signature_algorithm(&self) -> Vec<u8> {
+        match self {
+            PrivateKey::Rsa(_) => der::seq(&[der::oid(OID_SHA256_RSA), der::tlv(der::NULL, &[])]),
+            PrivateKey::Ec {
+                curve: Curve::P256, ..
+            } => der::seq(&[der::oid(OID_ECDSA_SHA256)]),
+            PrivateKey::Ec {
+                curve: Curve::P384, ..
+            } => der::seq(&[der::oid(OID_ECDSA_SHA384)]),
+            PrivateKey::Ed25519 { .. } => der::seq(&[der::oid(OID_ED25519)]),
+        }
+    }
+
+    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, FuncError> {
+        let rng = SystemRandom::new();
+        let fail =
+            |e: &dyn std::fmt::Display| FuncError::new(format!("error creating certificate: {e}"));
+        match self {
+            PrivateKey::Rsa(pkcs1) => {
+                let kp = RsaKeyPair::from_der(pkcs1).map_err(|e| fail(&e))?;
+                let mut sig = vec![0u8; kp.public().modulus_len()];
+                kp.sign(&signature::RSA_PKCS1_SHA256, &rng, msg, &mut sig)
+                    .map_err(|e| fail(&e))?;
+                Ok(sig)
+            }
+            PrivateKey::Ec { curve, d, public } => {
+                let kp =
+                    EcdsaKeyPair::from_private_key_and_public_key(curve.signing(), d, public, &rng)
+                        .map_err(|e| fail(&e))?;
+                Ok(kp.sign(&rng, msg).map_err(|e| fail(&e))?.as_ref().to_vec())
+            }
+            PrivateKey::Ed25519 { seed, public } => {
+                let kp =
+                    Ed25519KeyPair::from_seed_and_public_key(seed, public).map_err(|e| fail(&e))?;
+                Ok(kp.sign(msg).as_ref().to_vec())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::super::testutil::{call, call_str, s};
+    use super::*;
+
+    fn check_key(pem: &str, block: &str) -> PrivateKey {
+        let (kind, _) = der::pem_decode(pem).unwrap();
+        assert_eq!(kind, block);
+        let key = PrivateKey::from_pem(pem).unwrap_or_else(|e| panic!("{block}: {e}"));
+        assert_eq!(key.to_pem(), pem, "{block}: re-encodes identically");
+        let msg = b"signed";
+        let sig = key.sign(msg).unwrap();
+        let (_, pubkey) = key.public_key_info().unwrap();
+        let alg: &dyn signature::VerificationAlgorithm = match key {
+            PrivateKey::Rsa(_) => &signature::RSA_PKCS1_2048_8192_SHA256,
+            PrivateKey::Ec { .. } => &signature::ECDSA_P256_SHA256_ASN1,
+            PrivateKey::Ed25519 { .. } => &signature::ED25519,
+        };
+        signature::UnparsedPublicKey::new(alg, &pubkey)
+            .verify(msg, &sig)
+            .unwrap();
+        key
+    }
+
+    // crypto_test.go TestGenPrivateKey
+    #[test]
+    fn generated_keys_have_gos_pem_types_and_parse_back() {
+        check_key(&call_str("genPrivateKey", &[s("ecdsa")]), "EC PRIVATE KEY");
+        check_key(&call_str("genPrivateKey", &[s("ed25519")]), "PRIVATE KEY");
+        check_key(
+            &PrivateKey::generate_rsa(2048).unwrap().to_pem(),
+            "RSA PRIVATE KEY",
+        );
+        assert_eq!(call_str("genPrivateKey", &[s("bad")]), "Unknown type bad");
+        assert!(call("genPrivateKey", &[s("dsa")]).is_err());
+    }
+
+    /// RSA-4096 generation takes tens of seconds in a debug build on a busy machine:
+    /// `cargo test -p gotmpl -- --ignored rsa_4096`.
+    #[test]
+    #[ignore]
+    fn default_and_rsa_keys_are_rsa_4096() {
+        for typ in ["", "rsa"] {
+            let pem = call_str("genPrivateKey", &[s(typ)]);
+            let PrivateKey::Rsa(pkcs1) = check_key(&pem, "RSA PRIVATE KEY") else {
+                panic!("{typ}: RSA")
+            };
+            let kp = RsaKeyPair::from_der(&pkcs1).unwrap();
+            assert_eq!(kp.public().modulus_len(), 512, "4096 bits");
+        }
+    }
+
+    #[test]
+    fn parse_errors_are_sprigs() {
+        let err = |pem: &str| PrivateKey::from_pem(pem).unwrap_err();
+        assert_eq!(err("nothing"), "no PEM data in input");
+        let cert = der::pem_encode("CERTIFICATE", &[0x30, 0x00]);
+        assert_eq!(
+            err(&cert),
+            "no private key data in PEM block of type CERTIFICATE"
+        );
+        let other = der::pem_encode("FOO PRIVATE KEY", &[0x30, 0x00]);
+        assert_eq!(err(&other), "invalid private key type FOO PRIVATE KEY");
+        assert!(err(&der::pem_encode("RSA PRIVATE KEY", &[0x30, 0x00]))
+            .starts_with("parsing RSA private key from PEM: "));
+        assert!(err(&der::pem_encode("EC PRIVATE KEY", &[0x30, 0x00]))
+            .starts_with("parsing EC private key from PEM: "));
+        assert!(err(&der::pem_encode("PRIVATE KEY", &[0x30, 0x00]))
+            .starts_with("decoding PEM as PKCS#8: "));
+    }
+
+    // A P-256 key generated by Go 1.27 (x509.MarshalECPrivateKey), and its PKCS#8 form.
+    #[test]
+    fn reads_go_ec_keys_in_both_encodings() {
+        let sec1 = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIGarS/Ub9pgAOEDqvBiNsRMKkC/Ak5iHC7LHpkQF8F7boAoGCCqGSM49\nAwEHoUQDQgAExvgbh69LXN1vBPYGSZJWxsm3/foShPQ+XaqCrrbYlP8mPh487iRH\natrkFu1GBoZCMxuDbP3C1XbFX14rKwBrOg==\n-----END EC PRIVATE KEY-----\n";
+        let pkcs8 = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgZqtL9Rv2mAA4QOq8\nGI2xEwqQL8CTmIcLssemRAXwXtuhRANCAATG+BuHr0tc3W8E9gZJklbGybf9+hKE\n9D5dqoKuttiU/yY+HjzuJEdq2uQW7UYGhkIzG4Ns/cLVdsVfXisrAGs6\n-----END PRIVATE KEY-----\n";
+        let a = PrivateKey::from_pem(sec1).unwrap();
+        let b = PrivateKey::from_pem(pkcs8).unwrap();
+        assert_eq!(a.to_pem(), sec1);
+        assert_eq!(
+            b.to_pem(),
+            sec1,
+            "PKCS#8 input is written back as Go writes EC keys"
+        );
+    }
+}
