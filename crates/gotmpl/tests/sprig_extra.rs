@@ -241,3 +241,35 @@ fn crypto() {
     let h = ok(r#"{{ htpasswd "myUser" "myPassword" }}"#);
     assert!(h.starts_with("myUser:$2a$10$"), "{h}");
 }
+
+/// Every name in sprig v3.3.0's `TxtFuncMap()` (functions.go, plus `sha512sum` from 3.3.0).
+#[test]
+fn every_sprig_v3_function_is_registered() {
+    const NAMES: &str = "hello ago date date_in_zone date_modify dateInZone dateModify duration durationRound \
+        htmlDate htmlDateInZone must_date_modify mustDateModify mustToDate now toDate unixEpoch \
+        abbrev abbrevboth trunc trim upper lower title untitle substr repeat trimall trimAll trimSuffix \
+        trimPrefix nospace initials randAlphaNum randAlpha randAscii randNumeric swapcase shuffle \
+        snakecase camelcase kebabcase wrap wrapWith contains hasPrefix hasSuffix quote squote cat \
+        indent nindent replace plural sha1sum sha256sum sha512sum adler32sum toString atoi int64 int \
+        float64 seq toDecimal split splitList splitn toStrings until untilStep add1 add sub div mod \
+        mul randInt add1f addf subf divf mulf biggest max min maxf minf ceil floor round join \
+        sortAlpha default empty coalesce all any compact mustCompact fromJson toJson toPrettyJson \
+        toRawJson mustFromJson mustToJson mustToPrettyJson mustToRawJson ternary deepCopy \
+        mustDeepCopy typeOf typeIs typeIsLike kindOf kindIs deepEqual env expandenv getHostByName \
+        base dir clean ext isAbs osBase osClean osDir osExt osIsAbs b64enc b64dec b32enc b32dec \
+        tuple list dict get set unset hasKey pluck keys pick omit merge mergeOverwrite mustMerge \
+        mustMergeOverwrite values append push mustAppend mustPush prepend mustPrepend first \
+        mustFirst rest mustRest last mustLast initial mustInitial reverse mustReverse uniq mustUniq \
+        without mustWithout has mustHas slice mustSlice concat dig chunk mustChunk bcrypt htpasswd \
+        genPrivateKey derivePassword buildCustomCert genCA genCAWithKey genSelfSignedCert \
+        genSelfSignedCertWithKey genSignedCert genSignedCertWithKey encryptAES decryptAES randBytes \
+        uuidv4 semver semverCompare fail regexMatch mustRegexMatch regexFindAll mustRegexFindAll \
+        regexFind mustRegexFind regexReplaceAll mustRegexReplaceAll regexReplaceAllLiteral \
+        mustRegexReplaceAllLiteral regexSplit mustRegexSplit regexQuoteMeta urlParse urlJoin";
+    let funcs = gotmpl::sprig::funcs();
+    let missing: Vec<&str> = NAMES
+        .split_whitespace()
+        .filter(|n| funcs.get(n).is_none())
+        .collect();
+    assert!(missing.is_empty(), "not registered: {missing:?}");
+}
