@@ -100,7 +100,8 @@ fn enforce(api: &FakeApiServer, which: Install, secrets_in: &[&str]) {
     );
 }
 
-/// Captured log lines of this test binary (JSON, like the DaemonSet's LOG_FORMAT=json).
+/// Captured log lines of this test binary (JSON with flattened events, as the driver logs with
+/// LOG_FORMAT=json).
 fn logs() -> Arc<Mutex<Vec<u8>>> {
     static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     LOGS.get_or_init(|| {
@@ -108,6 +109,7 @@ fn logs() -> Arc<Mutex<Vec<u8>>> {
         let writer = buf.clone();
         let subscriber = tracing_subscriber::fmt()
             .json()
+            .flatten_event(true)
             .with_max_level(tracing::Level::INFO)
             .with_writer(move || LogWriter(writer.clone()))
             .finish();
@@ -458,21 +460,17 @@ async fn a_service_account_outside_the_owners_list_is_denied_and_nothing_is_mint
         let line: Value = logs
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-            .find(|l| l["fields"]["pod"] == json!(pod))
+            .find(|l| l["pod"] == json!(pod))
             .unwrap_or_else(|| panic!("no audit line for {pod} in:\n{logs}"));
         assert_eq!(line["target"], json!("connectors_csi::audit"));
-        assert_eq!(
-            line["fields"]["event"],
-            json!("tokenfile-direct-token-minted")
-        );
-        assert_eq!(line["fields"]["connector"], json!("team/remote"));
-        assert_eq!(line["fields"]["service_account"], json!("ci/deployer"));
-        assert_eq!(line["fields"]["pod_service_account"], json!("builder"));
-        let life = line["fields"]["lifetime_seconds"].as_u64().unwrap();
+        assert_eq!(line["target_server"], json!(env.target_api.url()));
+        assert_eq!(line["event"], json!("tokenfile-direct-token-minted"));
+        assert_eq!(line["connector"], json!("team/remote"));
+        assert_eq!(line["service_account"], json!("ci/deployer"));
+        assert_eq!(line["pod_service_account"], json!("builder"));
+        let life = line["lifetime_seconds"].as_u64().unwrap();
         assert!((1190..=1200).contains(&life), "20m token, lifetime {life}s");
-        assert!(line["fields"]["expires_at"]
-            .as_str()
-            .is_some_and(|s| !s.is_empty()));
+        assert!(line["expires_at"].as_str().is_some_and(|s| !s.is_empty()));
         assert!(
             !logs.contains(&minted[0].issued_token),
             "tokens never reach the logs"

@@ -634,7 +634,8 @@ impl Driver {
             pod_service_account = %spec.pod.service_account,
             connector = %connector_key,
             service_account = %sa,
-            target = %rc.connector.spec.address.trim(),
+            // Not `target`: flattened JSON logs already have the tracing target under that key.
+            target_server = %rc.connector.spec.address.trim(),
             expires_at = %token.expires_at,
             lifetime_seconds = token.lifetime().as_secs(),
             "minted a tokenfile direct-mode token"
