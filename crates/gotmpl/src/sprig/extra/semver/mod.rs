@@ -208,7 +208,7 @@ fn compare_pre_part(s: &str, o: &str) -> Ordering {
     }
 }
 
-fn version_arg<'a>(args: &'a [Value], i: usize) -> Result<&'a Version, FuncError> {
+fn version_arg(args: &[Value], i: usize) -> Result<&Version, FuncError> {
     let v = arg(args, i);
     if let Value::Object(o) = v {
         if let Some(ver) = o.as_any().downcast_ref::<Version>() {

@@ -146,22 +146,20 @@ pub(super) fn next_std_chunk(layout: &str) -> (&str, Option<Std>, &str) {
                     }
                 }
             }
-            c @ (b'.' | b',') => {
-                if i + 1 < l.len() && (l[i + 1] == b'0' || l[i + 1] == b'9') {
-                    let ch = l[i + 1];
-                    let mut j = i + 1;
-                    while j < l.len() && l[j] == ch {
-                        j += 1;
-                    }
-                    if !(j < l.len() && l[j].is_ascii_digit()) {
-                        let n = (j - (i + 1)) & 0xfff;
-                        let std = if ch == b'9' {
-                            Std::FracSecond9(n, c)
-                        } else {
-                            Std::FracSecond0(n, c)
-                        };
-                        return (&layout[..i], Some(std), &layout[j..]);
-                    }
+            c @ (b'.' | b',') if i + 1 < l.len() && (l[i + 1] == b'0' || l[i + 1] == b'9') => {
+                let ch = l[i + 1];
+                let mut j = i + 1;
+                while j < l.len() && l[j] == ch {
+                    j += 1;
+                }
+                if !(j < l.len() && l[j].is_ascii_digit()) {
+                    let n = (j - (i + 1)) & 0xfff;
+                    let std = if ch == b'9' {
+                        Std::FracSecond9(n, c)
+                    } else {
+                        Std::FracSecond0(n, c)
+                    };
+                    return (&layout[..i], Some(std), &layout[j..]);
                 }
             }
             _ => {}

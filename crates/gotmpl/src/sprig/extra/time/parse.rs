@@ -398,18 +398,18 @@ pub fn parse(layout: &str, value: &str, loc: Loc) -> Result<GoTime, String> {
                 // (needed length, positions of sign/hh/mm/ss, required colons)
                 let parts = match std {
                     Std::Iso8601ColonTZ | Std::NumColonTZ => {
-                        (b.len() >= 6 && b[3] == b':').then(|| (6, [1, 4, usize::MAX]))
+                        (b.len() >= 6 && b[3] == b':').then_some((6, [1, 4, usize::MAX]))
                     }
                     Std::NumShortTZ | Std::Iso8601ShortTZ => {
-                        (b.len() >= 3).then(|| (3, [1, usize::MAX, usize::MAX]))
+                        (b.len() >= 3).then_some((3, [1, usize::MAX, usize::MAX]))
                     }
                     Std::Iso8601ColonSecondsTZ | Std::NumColonSecondsTZ => {
-                        (b.len() >= 9 && b[3] == b':' && b[6] == b':').then(|| (9, [1, 4, 7]))
+                        (b.len() >= 9 && b[3] == b':' && b[6] == b':').then_some((9, [1, 4, 7]))
                     }
                     Std::Iso8601SecondsTZ | Std::NumSecondsTz => {
-                        (b.len() >= 7).then(|| (7, [1, 3, 5]))
+                        (b.len() >= 7).then_some((7, [1, 3, 5]))
                     }
-                    _ => (b.len() >= 5).then(|| (5, [1, 3, usize::MAX])),
+                    _ => (b.len() >= 5).then_some((5, [1, 3, usize::MAX])),
                 };
                 match parts {
                     None => ok = false,

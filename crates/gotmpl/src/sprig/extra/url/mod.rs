@@ -422,18 +422,16 @@ impl Url {
             buf.push_str(&self.opaque);
         } else {
             let no_host = self.host.is_empty() && self.user.is_none();
-            if !self.scheme.is_empty() || !no_host {
-                if !(self.omit_host && no_host) {
-                    if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
-                        buf.push_str("//");
-                    }
-                    if let Some(u) = &self.user {
-                        buf.push_str(&u.to_go_string());
-                        buf.push('@');
-                    }
-                    if !self.host.is_empty() {
-                        buf.push_str(&escape(&self.host, Mode::Host));
-                    }
+            if (!self.scheme.is_empty() || !no_host) && !(self.omit_host && no_host) {
+                if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
+                    buf.push_str("//");
+                }
+                if let Some(u) = &self.user {
+                    buf.push_str(&u.to_go_string());
+                    buf.push('@');
+                }
+                if !self.host.is_empty() {
+                    buf.push_str(&escape(&self.host, Mode::Host));
                 }
             }
             let mut path = self.escaped_path();
