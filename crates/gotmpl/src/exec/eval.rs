@@ -306,7 +306,9 @@ impl<'a> State<'a, '_> {
         let ok = match (t, &v.v) {
             (Ty::Any, _) => true,
             (Ty::String, Value::String(_)) => true,
-            (Ty::Int | Ty::Int64, Value::Int(_)) => true,
+            // A data integer is a Go int64, which an `int` parameter does not take.
+            (Ty::Int, Value::Int(_)) => !v.data,
+            (Ty::Int64, Value::Int(_)) => true,
             (Ty::Float64, Value::Float(_)) => true,
             (Ty::Bool, Value::Bool(_)) => true,
             (Ty::List, Value::List(_)) => true,

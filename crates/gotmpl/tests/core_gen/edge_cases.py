@@ -123,3 +123,13 @@ cases += [
  ("{{ 'é' }}", None),
  ("{{ '\\xff' }}", None),
 ]
+
+DI = '{"n":3,"f":1.5,"l":[2],"m":{"k":2},"s":"ab"}'
+cases += [
+ ("{{rep \"x\" 3}} {{rep64 \"y\" 2}} {{half 3}} {{half 1.5}} {{rep \"z\" (len .s)}}", DI),
+ ("{{rep \"x\" .n}}", DI), ("{{rep64 \"x\" .n}}", DI), ("{{.n | rep \"x\"}}", DI), ("{{$n := .n}}{{rep \"x\" $n}}", DI),
+ ("{{range .l}}{{rep \"x\" .}}{{end}}", DI), ("{{range .l}}{{rep64 \"x\" .}}{{end}}", DI), ("{{range $i, $e := .l}}{{rep \"x\" $i}}{{end}}", DI),
+ ("{{rep \"x\" .m.k}}", DI), ("{{rep \"x\" (index .l 0)}}", DI), ("{{with .n}}{{rep \"x\" .}}{{end}}", DI),
+ ("{{half .f}} {{half .n}}", DI), ("{{half 2}}", DI), ("{{rep \"x\" 1.5}}", DI), ("{{rep \"x\" 2.0}}", DI), ("{{rep64 \"x\" 2.0}}", DI),
+ ("{{3 | rep \"x\"}}", DI), ("{{3 | rep64 \"x\"}}", DI), ("{{range 2}}{{rep \"x\" .}}{{end}}", DI), ("{{range .n}}{{rep \"x\" .}}{{end}}", DI),
+]

@@ -63,6 +63,9 @@ func run(c testCase) (r result) {
 	funcs := template.FuncMap{
 		"fail":  func(s string) (string, error) { return "", fmt.Errorf("%s", s) },
 		"upper": strings.ToUpper,
+		"rep":   func(s string, n int) string { return strings.Repeat(s, n) },
+		"rep64": func(s string, n int64) string { return strings.Repeat(s, int(n)) },
+		"half":  func(f float64) float64 { return f / 2 },
 	}
 	t, err := template.New("t").Funcs(funcs).Parse(c.T)
 	if err != nil {
