@@ -35,6 +35,20 @@
 //! .unwrap();
 //! assert_eq!(t.execute_with(&Value::Nil, &Limits::default(), &ctx).unwrap(), "<[1]");
 //! ```
+//!
+//! # Bounds and known differences from Go
+//!
+//! Execution stops with an [`Error`] for which [`Error::is_limit`] is true when it exceeds
+//! [`Limits`]: output bytes (function results are also capped at four times that), steps,
+//! or nesting of `{{template}}`/context-function calls (Go's own bound is 100000, ours
+//! defaults to 100). Parsing bounds nested parentheses and control structures at 10000
+//! (Go: `max expression depth exceeded`); deep but legal nesting never overflows the stack.
+//!
+//! Differences that remain: strings are UTF-8 (Go strings may hold any bytes, e.g. `"\xff"`);
+//! `index` of a string yields an `int` (Go: `uint8`); `fmt` prints data integers as `int`
+//! where Go says `int64`; an `int64` parameter accepts any integer; sprig's dict-changing
+//! functions (`set`, `unset`, `merge*`) update the variable they were given (`$d`, `$d.a`)
+//! but not other references to the same dict (Go maps are shared references).
 
 pub mod builtins;
 pub mod error;
