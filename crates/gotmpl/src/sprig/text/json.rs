@@ -40,9 +40,10 @@ pub(super) fn register(m: &mut FuncMap) {
 }
 
 /// `json.Marshal` (`html` escapes `<>&`), or `json.MarshalIndent(v, "", "  ")` when `indent`.
+/// Iterative, so deeply nested values cannot exhaust the stack.
 pub(crate) fn encode(v: &Value, html: bool, indent: bool) -> Result<String, FuncError> {
     let mut out = String::new();
-    write_value(&mut out, v, html, if indent { Some(0) } else { None })?;
+    write_value(&mut out, v, html, indent, 0)?;
     Ok(out)
 }
 
@@ -53,70 +54,90 @@ fn newline(out: &mut String, depth: usize) {
     }
 }
 
+/// An open list or map being written.
+enum Open<'a> {
+    List(std::slice::Iter<'a, Value>, bool),
+    Map(std::collections::btree_map::Iter<'a, String, Value>, bool),
+}
+
 fn write_value(
     out: &mut String,
     v: &Value,
     html: bool,
-    depth: Option<usize>,
+    indent: bool,
+    base: usize,
 ) -> Result<(), FuncError> {
-    match v {
-        Value::Nil => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
-        Value::Uint(u) => out.push_str(&u.to_string()),
-        Value::Float(f) => out.push_str(&float(*f)?),
-        Value::String(s) => write_string(out, s, html),
-        Value::List(l) => {
-            if l.is_empty() {
-                out.push_str("[]");
-                return Ok(());
+    let mut stack: Vec<Open> = Vec::new();
+    let mut next = Some(v);
+    loop {
+        if let Some(v) = next.take() {
+            match v {
+                Value::Nil => out.push_str("null"),
+                Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+                Value::Int(i) => out.push_str(&i.to_string()),
+                Value::Uint(u) => out.push_str(&u.to_string()),
+                Value::Float(f) => out.push_str(&float(*f)?),
+                Value::String(s) => write_string(out, s, html),
+                Value::List(l) if l.is_empty() => out.push_str("[]"),
+                Value::Map(m) if m.is_empty() => out.push_str("{}"),
+                Value::List(l) => {
+                    out.push('[');
+                    stack.push(Open::List(l.iter(), true));
+                }
+                Value::Map(m) => {
+                    out.push('{');
+                    stack.push(Open::Map(m.iter(), true));
+                }
+                // What an object marshals as is a small plain value (a time or version string).
+                Value::Object(o) => match o.json() {
+                    Some(j) => write_value(out, &j, html, indent, base + stack.len())?,
+                    None => out.push_str("{}"),
+                },
             }
-            out.push('[');
-            for (i, x) in l.iter().enumerate() {
-                if i > 0 {
+        }
+        let depth = base + stack.len();
+        let Some(top) = stack.last_mut() else {
+            return Ok(());
+        };
+        let (first, item) = match top {
+            Open::List(it, first) => (
+                std::mem::replace(first, false),
+                it.next().map(|v| (None, v)),
+            ),
+            Open::Map(it, first) => (
+                std::mem::replace(first, false),
+                it.next().map(|(k, v)| (Some(k), v)),
+            ),
+        };
+        match item {
+            Some((key, v)) => {
+                if !first {
                     out.push(',');
                 }
-                if let Some(d) = depth {
-                    newline(out, d + 1);
+                if indent {
+                    newline(out, depth);
                 }
-                write_value(out, x, html, depth.map(|d| d + 1))?;
+                if let Some(k) = key {
+                    write_string(out, k, html);
+                    out.push(':');
+                    if indent {
+                        out.push(' ');
+                    }
+                }
+                next = Some(v);
             }
-            if let Some(d) = depth {
-                newline(out, d);
+            None => {
+                let close = match stack.pop() {
+                    Some(Open::List(..)) => ']',
+                    _ => '}',
+                };
+                if indent {
+                    newline(out, depth - 1);
+                }
+                out.push(close);
             }
-            out.push(']');
         }
-        Value::Map(m) => {
-            if m.is_empty() {
-                out.push_str("{}");
-                return Ok(());
-            }
-            out.push('{');
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                if let Some(d) = depth {
-                    newline(out, d + 1);
-                }
-                write_string(out, k, html);
-                out.push(':');
-                if depth.is_some() {
-                    out.push(' ');
-                }
-                write_value(out, x, html, depth.map(|d| d + 1))?;
-            }
-            if let Some(d) = depth {
-                newline(out, d);
-            }
-            out.push('}');
-        }
-        Value::Object(o) => match o.json() {
-            Some(j) => write_value(out, &j, html, depth)?,
-            None => out.push_str("{}"),
-        },
     }
-    Ok(())
 }
 
 /// encoding/json's float64 text: shortest digits, `%e` style below 1e-6 and from 1e21 on.
@@ -183,7 +204,6 @@ pub(crate) fn decode(s: &str) -> (Value, Option<String>) {
         b: s.as_bytes(),
         i: 0,
         range_err: None,
-        depth: 0,
         path: Vec::new(),
     };
     let r = (|| {
@@ -208,7 +228,6 @@ struct Parser<'a> {
     b: &'a [u8],
     i: usize,
     range_err: Option<String>,
-    depth: usize,
     /// Where the parser is: object keys (`Ok`) and array indexes (`Err`).
     path: Vec<Result<String, usize>>,
 }
@@ -227,6 +246,9 @@ fn quote_char(c: char) -> String {
 
 const EOF: &str = "unexpected end of JSON input";
 
+/// Deepest nesting `fromJson` accepts (Go: 10000).
+const MAX_DEPTH: usize = 1000;
+
 impl Parser<'_> {
     fn ws(&mut self) {
         while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
@@ -244,31 +266,119 @@ impl Parser<'_> {
         }
     }
 
+    /// One JSON value, iteratively (an explicit stack of open arrays and objects).
     fn value(&mut self) -> Result<Value, String> {
-        let Some(&c) = self.b.get(self.i) else {
-            return Err(EOF.into());
-        };
-        match c {
-            b'{' | b'[' => {
-                self.depth += 1;
-                if self.depth > 10000 {
-                    return Err("exceeded max depth".into());
-                }
-                let v = if c == b'{' {
-                    self.object()
-                } else {
-                    self.array()
-                };
-                self.depth -= 1;
-                v
-            }
-            b'"' => self.string().map(Value::from),
-            b'-' | b'0'..=b'9' => self.number(),
-            b't' => self.literal("true", Value::Bool(true)),
-            b'f' => self.literal("false", Value::Bool(false)),
-            b'n' => self.literal("null", Value::Nil),
-            _ => Err(self.bad("looking for beginning of value")),
+        enum Frame {
+            Arr(Vec<Value>),
+            Obj(BTreeMap<String, Value>),
         }
+        let mut stack: Vec<Frame> = Vec::new();
+        'value: loop {
+            let Some(&c) = self.b.get(self.i) else {
+                return Err(EOF.into());
+            };
+            let mut v = match c {
+                b'{' | b'[' => {
+                    // Go allows 10000 levels; 1000 keeps the recursive drop of the result
+                    // within small thread stacks.
+                    if stack.len() >= MAX_DEPTH {
+                        return Err("exceeded max depth".into());
+                    }
+                    self.i += 1;
+                    self.ws();
+                    if c == b'{' {
+                        if self.b.get(self.i) == Some(&b'}') {
+                            self.i += 1;
+                            Value::map(BTreeMap::new())
+                        } else {
+                            let k = self.key()?;
+                            self.path.push(Ok(k));
+                            stack.push(Frame::Obj(BTreeMap::new()));
+                            continue 'value;
+                        }
+                    } else if self.b.get(self.i) == Some(&b']') {
+                        self.i += 1;
+                        Value::list(Vec::new())
+                    } else {
+                        self.path.push(Err(0));
+                        stack.push(Frame::Arr(Vec::new()));
+                        continue 'value;
+                    }
+                }
+                b'"' => self.string().map(Value::from)?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                b't' => self.literal("true", Value::Bool(true))?,
+                b'f' => self.literal("false", Value::Bool(false))?,
+                b'n' => self.literal("null", Value::Nil)?,
+                _ => return Err(self.bad("looking for beginning of value")),
+            };
+            // Store the value in its container; close the containers that end here.
+            loop {
+                let key = match self.path.pop() {
+                    Some(Ok(k)) => Some(k),
+                    _ => None,
+                };
+                let closed = match stack.last_mut() {
+                    None => return Ok(v),
+                    Some(Frame::Arr(l)) => {
+                        l.push(v);
+                        self.ws();
+                        match self.b.get(self.i) {
+                            Some(b',') => {
+                                self.i += 1;
+                                self.ws();
+                                self.path.push(Err(l.len()));
+                                continue 'value;
+                            }
+                            Some(b']') => {
+                                self.i += 1;
+                                true
+                            }
+                            _ => return Err(self.bad("after array element")),
+                        }
+                    }
+                    Some(Frame::Obj(m)) => {
+                        m.insert(key.unwrap_or_default(), v);
+                        self.ws();
+                        match self.b.get(self.i) {
+                            Some(b',') => {
+                                self.i += 1;
+                                self.ws();
+                                let k = self.key()?;
+                                self.path.push(Ok(k));
+                                continue 'value;
+                            }
+                            Some(b'}') => {
+                                self.i += 1;
+                                true
+                            }
+                            _ => return Err(self.bad("after object key:value pair")),
+                        }
+                    }
+                };
+                debug_assert!(closed);
+                v = match stack.pop() {
+                    Some(Frame::Arr(l)) => Value::list(l),
+                    Some(Frame::Obj(m)) => Value::map(m),
+                    None => return Ok(Value::Nil),
+                };
+            }
+        }
+    }
+
+    /// An object key and its colon: `"key" :`.
+    fn key(&mut self) -> Result<String, String> {
+        if self.b.get(self.i) != Some(&b'"') {
+            return Err(self.bad("looking for beginning of object key string"));
+        }
+        let k = self.string()?;
+        self.ws();
+        if self.b.get(self.i) != Some(&b':') {
+            return Err(self.bad("after object key"));
+        }
+        self.i += 1;
+        self.ws();
+        Ok(k)
     }
 
     fn literal(&mut self, word: &str, v: Value) -> Result<Value, String> {
@@ -450,73 +560,5 @@ impl Parser<'_> {
             "invalid escape sequence `{}` in string",
             String::from_utf8_lossy(&self.b[at..end])
         )
-    }
-
-    fn object(&mut self) -> Result<Value, String> {
-        self.i += 1;
-        let mut m = BTreeMap::new();
-        self.ws();
-        if self.b.get(self.i) == Some(&b'}') {
-            self.i += 1;
-            return Ok(Value::map(m));
-        }
-        loop {
-            if self.b.get(self.i) != Some(&b'"') {
-                return Err(self.bad("looking for beginning of object key string"));
-            }
-            let k = self.string()?;
-            self.ws();
-            if self.b.get(self.i) != Some(&b':') {
-                return Err(self.bad("after object key"));
-            }
-            self.i += 1;
-            self.ws();
-            self.path.push(Ok(k));
-            let v = self.value()?;
-            let k = match self.path.pop() {
-                Some(Ok(k)) => k,
-                _ => String::new(),
-            };
-            m.insert(k, v);
-            self.ws();
-            match self.b.get(self.i) {
-                Some(b',') => {
-                    self.i += 1;
-                    self.ws();
-                }
-                Some(b'}') => {
-                    self.i += 1;
-                    return Ok(Value::map(m));
-                }
-                _ => return Err(self.bad("after object key:value pair")),
-            }
-        }
-    }
-
-    fn array(&mut self) -> Result<Value, String> {
-        self.i += 1;
-        let mut l = Vec::new();
-        self.ws();
-        if self.b.get(self.i) == Some(&b']') {
-            self.i += 1;
-            return Ok(Value::list(l));
-        }
-        loop {
-            self.path.push(Err(l.len()));
-            l.push(self.value()?);
-            self.path.pop();
-            self.ws();
-            match self.b.get(self.i) {
-                Some(b',') => {
-                    self.i += 1;
-                    self.ws();
-                }
-                Some(b']') => {
-                    self.i += 1;
-                    return Ok(Value::list(l));
-                }
-                _ => return Err(self.bad("after array element")),
-            }
-        }
     }
 }

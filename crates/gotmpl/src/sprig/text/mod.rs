@@ -14,6 +14,7 @@
 //! - Strings are UTF-8: where Go slices bytes (`substr`, `trunc`, `abbrev`, `wrap`, `slice`) and
 //!   cuts a character, the broken bytes become U+FFFD.
 //! - `keys` and `values` list in sorted key order (Go: random map order).
+//! - `fromJson` accepts 1000 levels of nesting, not Go's 10000 (same error message).
 //! - `repeat` refuses outputs over 64 MiB and `until`/`untilStep`/`seq` sequences over ten
 //!   million elements (Go would try to allocate them).
 //! - Unicode tables (case, letters, printable runes for `%q`) come from the `regex` crate and

@@ -738,3 +738,32 @@ fn no_function_panics_on_any_arguments() {
     }
     assert!(calls > 100_000);
 }
+
+// Go's decoder stops at 10000 nested levels; here the limit is 1000 (same message) because
+// dropping a value nested ten thousand deep can exhaust a 2 MiB thread stack. Decoding,
+// encoding and dropping at the limit must work on such a thread.
+#[test]
+fn deep_json_nesting() {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+            let v = call("mustFromJson", &[s(&deep)]).unwrap();
+            assert_eq!(ok_str("toJson", &[v]), deep);
+            let too_deep = format!("{}{}", "[".repeat(1001), "]".repeat(1001));
+            assert_eq!(
+                call("mustFromJson", &[s(&too_deep)]).unwrap_err(),
+                "exceeded max depth"
+            );
+            // Encoding is iterative: a deeper value built elsewhere still encodes.
+            let mut v = Value::Nil;
+            for _ in 0..5000 {
+                v = Value::list(vec![v]);
+            }
+            let out = ok_str("toPrettyJson", &[v]);
+            assert_eq!(out.matches('[').count(), 5000);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
