@@ -31,6 +31,8 @@ mod strings;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_more;
 
 use crate::{Arity, FuncError, FuncMap, Function, Value};
 
