@@ -8,17 +8,19 @@ use std::sync::Arc;
 use crate::connector::{Connector, ConnectorClass};
 
 pub mod direct;
-mod funcs;
 #[cfg(test)]
 mod golden_tests;
 pub mod kubeconfig;
 mod template;
+#[cfg(test)]
+mod template_tests;
 #[cfg(test)]
 mod tests;
 pub mod tokenfile;
 
 pub use direct::{direct_grant, DirectGrant, DirectPolicy};
 pub use kubeconfig::PLACEHOLDER_USER_TOKEN;
+pub use template::clear_cache as clear_template_cache;
 pub use tokenfile::{tokenfile_direct_request, DirectRequest, TOKENFILE};
 
 /// Upper bound on the total size of a volume's files (sum of all file sizes).
@@ -188,9 +190,24 @@ pub fn validate_file_name(name: &str) -> bool {
 pub fn proxy_username(ns: &str, name: &str) -> String {
     format!(
         "{}%2F{}",
-        funcs::query_escape(ns).replace('+', "%20"),
-        funcs::query_escape(name).replace('+', "%20")
+        query_escape(ns).replace('+', "%20"),
+        query_escape(name).replace('+', "%20")
     )
+}
+
+/// Go's `url.QueryEscape`: unreserved bytes stay, space becomes `+`, everything else `%XX`.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// `scheme://host[:port]` of a connector's proxy address (no path: the forward proxy is
@@ -242,7 +259,7 @@ pub fn forward_proxy_url(
         .map(|rc| proxy_username(&rc.namespace(), &rc.name()))
         .collect::<Vec<_>>()
         .join(",");
-    let password = funcs::query_escape(token).replace('+', "%20");
+    let password = query_escape(token).replace('+', "%20");
     Ok(format!("{scheme}://{users}:{password}@{hostport}"))
 }
 

@@ -1,42 +1,77 @@
-//! Go `text/template` evaluation of ConnectorClass `configurations[].data` (via gtmpl) and the
-//! construction of the data the templates see.
+//! Go `text/template` evaluation of ConnectorClass `configurations[].data` (with the
+//! `crates/gotmpl` engine and all of sprig), and the data the templates see.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, OnceLock};
 
-use gtmpl::{Context, Template, Value};
+use gotmpl::{FuncMap, Limits, Template, Value};
+use sha2::{Digest, Sha256};
 
-use super::funcs::FUNCS;
-use super::{RenderError, ResolvedConnector};
+use super::{RenderError, ResolvedConnector, MAX_PAYLOAD_BYTES};
 
-/// Longest template error message kept (gtmpl can dump whole objects into messages).
+/// Longest template error message kept (an error can quote a long template line).
 const MAX_ERROR_CHARS: usize = 400;
 
 /// What `.context.token` holds while an error message is being reproduced.
 const TOKEN_STAND_IN: &str = "<token>";
 
-/// JSON → template value. Objects become Go-style maps: a missing key yields "no value" instead
-/// of an error, as with Go templates over `map[string]interface{}`.
-pub(crate) fn json_to_value(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Nil,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => {
-            if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else {
-                Value::from(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        serde_json::Value::String(s) => Value::from(s.clone()),
-        serde_json::Value::Array(a) => Value::Array(a.iter().map(json_to_value).collect()),
-        serde_json::Value::Object(o) => Value::Map(
-            o.iter()
-                .map(|(k, v)| (k.clone(), json_to_value(v)))
-                .collect(),
-        ),
+/// Parsed templates kept at most (one per distinct class file; a class edit adds a new entry).
+const CACHE_CAPACITY: usize = 1024;
+
+/// Steps (actions, pipeline commands, range iterations) one file may take: far above any real
+/// class, low enough that a runaway template fails in well under a second.
+const MAX_STEPS: u64 = 2_000_000;
+
+/// Nesting of template calls and control structures one file may reach.
+const MAX_DEPTH: usize = 100;
+
+/// The limits every class file executes under; output is capped at the payload cap.
+pub(crate) fn limits() -> Limits {
+    Limits {
+        max_output_bytes: MAX_PAYLOAD_BYTES,
+        max_steps: MAX_STEPS,
+        max_depth: MAX_DEPTH,
     }
+}
+
+/// Sprig's text function map, built once (see docs/rendering.md for its deviations).
+fn funcs() -> &'static FuncMap {
+    static FUNCS: OnceLock<FuncMap> = OnceLock::new();
+    FUNCS.get_or_init(gotmpl::sprig::funcs)
+}
+
+/// Cache key: the file name (it appears in Go's error messages) and the source's digest, so a
+/// class edit (a new generation) parses again and an unchanged class never does.
+type CacheKey = (String, [u8; 32]);
+type Parsed = Result<Template, String>;
+
+fn cache() -> &'static Mutex<BTreeMap<CacheKey, Parsed>> {
+    static CACHE: OnceLock<Mutex<BTreeMap<CacheKey, Parsed>>> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+/// Parses `source` as template `file`, or takes it from the cache. Parse errors are cached
+/// too: a broken class fails every publish with the same message at no parse cost.
+fn parsed(file: &str, source: &str) -> Parsed {
+    let key = (file.to_string(), Sha256::digest(source.as_bytes()).into());
+    let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(hit) = cache.get(&key) {
+        return hit.clone();
+    }
+    let result = Template::parse(file, source, funcs()).map_err(|e| e.to_string());
+    if cache.len() >= CACHE_CAPACITY {
+        // Old class generations are the bulk of a full cache; start over rather than track
+        // recency on every hit.
+        cache.clear();
+    }
+    cache.insert(key, result.clone());
+    result
+}
+
+/// JSON → template value, as Kubernetes' unstructured decoding gives it to Go templates:
+/// integers are `int64`, other numbers `float64`, objects `map[string]interface{}`.
+pub(crate) fn json_to_value(v: &serde_json::Value) -> Value {
+    Value::from_json(v)
 }
 
 /// The connector as templates see it: the object plus `status.proxyAddress`.
@@ -94,72 +129,6 @@ pub(crate) fn template_data(
     })
 }
 
-fn new_template(file: &str) -> Template {
-    let mut t = Template::with_name(file);
-    t.add_funcs(FUNCS);
-    t
-}
-
-/// Byte offset of the first `{{` whose action is not closed by `}}` before the end of the input
-/// (quoted strings, raw strings, char literals and comments inside the action are skipped).
-///
-/// gtmpl 0.7 never returns on some unclosed actions (e.g. `{{ .a ` at the end of the input), so
-/// those are rejected before gtmpl sees them.
-pub(crate) fn unclosed_action(src: &str) -> Option<usize> {
-    let b = src.as_bytes();
-    let mut i = 0;
-    while let Some(off) = src[i..].find("{{") {
-        let start = i + off;
-        let mut j = start + 2;
-        loop {
-            if j >= b.len() {
-                return Some(start);
-            }
-            if b[j..].starts_with(b"}}") {
-                i = j + 2;
-                break;
-            }
-            match b[j] {
-                q @ (b'"' | b'\'' | b'`') => {
-                    j += 1;
-                    while j < b.len() && b[j] != q {
-                        if b[j] == b'\\' && q != b'`' {
-                            j += 1;
-                        }
-                        j += 1;
-                    }
-                    if j >= b.len() {
-                        return Some(start);
-                    }
-                    j += 1;
-                }
-                b'/' if b.get(j + 1) == Some(&b'*') => match src[j + 2..].find("*/") {
-                    Some(e) => j += 2 + e + 2,
-                    None => return Some(start),
-                },
-                _ => j += 1,
-            }
-        }
-    }
-    None
-}
-
-fn run(file: &str, source: &str, data: &serde_json::Value) -> Result<String, (bool, String)> {
-    if let Some(pos) = unclosed_action(source) {
-        let line = source[..pos].matches('\n').count() + 1;
-        return Err((
-            true,
-            format!(
-                "template: {file}:{line}: unclosed action (\"{{{{\" without a matching \"}}}}\")"
-            ),
-        ));
-    }
-    let mut t = new_template(file);
-    t.parse(source).map_err(|e| (true, e.to_string()))?;
-    t.render(&Context::from(json_to_value(data)))
-        .map_err(|e| (false, e.to_string()))
-}
-
 /// Points of a template error to show the user; never the token, never rendered output.
 pub(crate) struct ErrorSite<'a> {
     pub class: &'a str,
@@ -168,35 +137,36 @@ pub(crate) struct ErrorSite<'a> {
 }
 
 /// Renders one file. Execution errors are reproduced with the token replaced by a stand-in, so
-/// messages that quote values (gtmpl's `index`, comparisons, …) cannot leak it.
+/// messages that quote values (`fail`, `required`-style messages, …) cannot leak it.
 pub(crate) fn render_file(
     site: ErrorSite<'_>,
     source: &str,
     data: &serde_json::Value,
     token: &str,
 ) -> Result<String, RenderError> {
-    let err = match run(site.file, source, data) {
-        Ok(out) => return Ok(out),
-        Err(e) => e,
-    };
-    let message = match err {
-        // Parse errors only quote the template source, which is part of the (public) class.
-        (true, msg) => msg,
-        (false, _) => {
-            let mut redacted = data.clone();
-            redacted["context"]["token"] = serde_json::Value::String(TOKEN_STAND_IN.into());
-            match run(site.file, source, &redacted) {
-                Err((_, msg)) => msg,
-                Ok(_) => "evaluation failed for the real token value (details withheld because they would reveal it)".to_string(),
-            }
-        }
-    };
-    Err(RenderError::Template {
+    let fail = |message: String| RenderError::Template {
         class: site.class.to_string(),
         configuration: site.configuration.to_string(),
         file: site.file.to_string(),
         message: sanitize(&message, token),
-    })
+    };
+    // Parse errors only quote the template source, which is part of the (public) class.
+    let template = parsed(site.file, source).map_err(fail)?;
+    let err = match template.execute(&json_to_value(data), &limits()) {
+        Ok(out) => return Ok(out),
+        Err(e) => e,
+    };
+    let message = if err.is_limit() {
+        err.to_string()
+    } else {
+        let mut redacted = data.clone();
+        redacted["context"]["token"] = serde_json::Value::String(TOKEN_STAND_IN.into());
+        match template.execute(&json_to_value(&redacted), &limits()) {
+            Err(e) => e.to_string(),
+            Ok(_) => "evaluation failed for the real token value (details withheld because they would reveal it)".to_string(),
+        }
+    };
+    Err(fail(message))
 }
 
 fn sanitize(message: &str, token: &str) -> String {
@@ -209,4 +179,9 @@ fn sanitize(message: &str, token: &str) -> String {
         m = m.chars().take(MAX_ERROR_CHARS).collect::<String>() + "…";
     }
     m
+}
+
+/// Drops every parsed template (the benchmark measures parse + execute with it).
+pub fn clear_cache() {
+    cache().lock().unwrap_or_else(|e| e.into_inner()).clear();
 }

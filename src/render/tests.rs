@@ -34,6 +34,12 @@ fn sprig_functions_follow_sprig_argument_order_and_semantics() {
     let cases: &[(&str, &str)] = &[
         (r#"{{ "hello" | b64enc }}"#, "aGVsbG8="),
         (r#"{{ b64dec "aGVsbG8=" }}"#, "hello"),
+        // sprig returns the decoder's error text instead of failing.
+        (
+            r#"{{ b64dec "!!not base64" }}"#,
+            "illegal base64 data at input byte 0",
+        ),
+        (r#"{{ replace "" "x" "abc" }}"#, "xaxbxcx"),
         (r#"{{ "ns/name" | urlquery }}"#, "ns%2Fname"),
         (r#"{{ urlquery "a b&c" }}"#, "a+b%26c"),
         (r#"{{ "http://x/" | trimSuffix "/" }}"#, "http://x"),
@@ -65,16 +71,17 @@ fn sprig_functions_follow_sprig_argument_order_and_semantics() {
         (r#"x:{{ nindent 4 "a\nb" }}"#, "x:\n    a\n    b"),
         (r#"{{ "a" | indent 0 }}"#, "a"),
         (
-            r#"{{ $u := urlParse "https://us%40er:pw@[::1]:8443/a%20b/c?x=1&y=2#frag" }}{{ $u.scheme }}|{{ $u.host }}|{{ $u.hostname }}|{{ $u.port }}|{{ $u.path }}|{{ $u.query }}|{{ $u.fragment }}|{{ $u.userinfo }}|{{ $u.opaque }}"#,
-            "https|[::1]:8443|::1|8443|/a b/c|x=1&y=2|frag|us%40er:pw|",
+            r#"{{ $u := urlParse "https://us%40er:pw@[::1]:8443/a%20b/c?x=1&y=2#frag" }}{{ $u.scheme }}|{{ $u.host }}|{{ $u.hostname }}|{{ $u.path }}|{{ $u.query }}|{{ $u.fragment }}|{{ $u.userinfo }}|{{ $u.opaque }}"#,
+            "https|[::1]:8443|::1|/a b/c|x=1&y=2|frag|us%40er:pw|",
         ),
         (
-            r#"{{ $u := urlParse "HTTP://c-x.ns.svc:80" }}{{ $u.scheme }}|{{ $u.host }}|{{ $u.hostname }}|{{ $u.port }}|{{ $u.path }}"#,
-            "http|c-x.ns.svc:80|c-x.ns.svc|80|",
+            r#"{{ $u := urlParse "HTTP://c-x.ns.svc:80" }}{{ $u.scheme }}|{{ $u.host }}|{{ $u.hostname }}|{{ $u.path }}"#,
+            "http|c-x.ns.svc:80|c-x.ns.svc|",
         ),
+        // sprig's urlParse has no `port` key (Go's url.URL.Port() is not exported to it).
         (
-            r#"{{ with urlParse "http://proxy.example" }}{{ .port | default "80" }}{{ end }}"#,
-            "80",
+            r#"{{ with urlParse "http://proxy.example:3128" }}{{ .port | default "none" }}{{ end }}"#,
+            "none",
         ),
         (
             r#"{{ $u := urlParse "mailto:a@b.c" }}{{ $u.scheme }}|{{ $u.opaque }}|{{ $u.host }}"#,
@@ -98,19 +105,38 @@ fn sprig_functions_follow_sprig_argument_order_and_semantics() {
 
 #[test]
 fn sprig_function_misuse_is_a_template_error_with_a_useful_message() {
+    // Go's and sprig's own messages (checked against Go's text/template where no sprig
+    // function is involved).
     let cases: &[(&str, &str)] = &[
         (
-            r#"{{ b64dec "!!not base64" }}"#,
-            "not valid standard base64",
+            r#"{{ b64enc .missing }}"#,
+            r#"executing "f" at <.missing>: invalid value; expected string"#,
         ),
-        (r#"{{ b64enc .missing }}"#, "guard it with `default`"),
-        (r#"{{ urlParse "http://[::1" }}"#, "missing ']'"),
-        (r#"{{ urlParse "http://h:port" }}"#, "invalid port"),
-        (r#"{{ indent "x" "a" }}"#, "must be a number"),
-        (r#"{{ trimSuffix "/" }}"#, "exactly 2"),
-        (r#"{{ toJson }}"#, "exactly 1"),
-        (r#"{{ replace "" "x" "abc" }}"#, "empty"),
-        (r#"{{ b64enc .obj }}"#, "must be a string"),
+        (
+            r#"{{ urlParse "http://[::1" }}"#,
+            r#"error calling urlParse: unable to parse url: parse "http://[::1": missing ']' in host"#,
+        ),
+        (
+            r#"{{ urlParse "http://h:port" }}"#,
+            r#"invalid port ":port" after host"#,
+        ),
+        (r#"{{ indent "x" "a" }}"#, r#"expected integer; found "x""#),
+        (
+            r#"{{ trimSuffix "/" }}"#,
+            "wrong number of args for trimSuffix: want 2 got 1",
+        ),
+        (
+            r#"{{ toJson }}"#,
+            "wrong number of args for toJson: want 1 got 0",
+        ),
+        (
+            r#"{{ b64enc .obj }}"#,
+            "wrong type for value; expected string; got map[string]interface {}",
+        ),
+        (
+            r#"{{ fail "no registry configured" }}"#,
+            "error calling fail: no registry configured",
+        ),
     ];
     for (source, want) in cases {
         let err = eval(source).expect_err(source);
@@ -120,13 +146,17 @@ fn sprig_function_misuse_is_a_template_error_with_a_useful_message() {
     }
 }
 
-fn class_with(name: &str, configurations: Vec<ClassConfiguration>) -> ConnectorClass {
+pub(super) fn class_with(name: &str, configurations: Vec<ClassConfiguration>) -> ConnectorClass {
     let mut class = ConnectorClass::new(name, Default::default());
     class.spec.configurations = configurations;
     class
 }
 
-fn cfg(name: &str, files: &[(&str, &str)], params: Vec<ParamSpec>) -> ClassConfiguration {
+pub(super) fn cfg(
+    name: &str,
+    files: &[(&str, &str)],
+    params: Vec<ParamSpec>,
+) -> ClassConfiguration {
     ClassConfiguration {
         name: name.into(),
         data: files
@@ -147,7 +177,7 @@ fn param(name: &str, default: Option<&str>) -> ParamSpec {
 }
 
 /// A connector `ns/name` of `class` with a proxy address and CA.
-fn connector(
+pub(super) fn connector(
     ns: &str,
     name: &str,
     class: ConnectorClass,
@@ -178,7 +208,7 @@ fn connector(
     }
 }
 
-fn text(p: &Payload, file: &str) -> String {
+pub(super) fn text(p: &Payload, file: &str) -> String {
     String::from_utf8(
         p.files
             .get(file)
@@ -389,15 +419,21 @@ fn malformed_templates_name_class_configuration_and_file_but_not_the_token() {
         ("{{ \"}}\" ", "unclosed"),
         ("{{- ", "unclosed"),
         ("{{ 'x' ", "unclosed"),
-        ("{{/* }} ", "unclosed"),
+        ("{{/* }} ", "unclosed comment"),
         ("{{ nosuchfunc . }}", "nosuchfunc"),
         ("{{ end }}", "end"),
         ("{{ if .x }}open", "EOF"),
-        ("{{ lt .context 1 }}", "compare"),
-        ("{{ .context.token.deeper }}", "fields"),
         (
-            "{{ index .context \"token\" 3 }}",
-            "unable to get 3 in <token>",
+            "{{ lt .context 1 }}",
+            "error calling lt: invalid type for comparison",
+        ),
+        (
+            "{{ .context.token.deeper }}",
+            "can't evaluate field deeper in type interface {}",
+        ),
+        (
+            "{{ index .context \"token\" 1000 }}",
+            "error calling index: index out of range: 1000",
         ),
     ];
     for (source, hint) in cases {
