@@ -19,7 +19,10 @@ const TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJiZW5jaCJ9.ZmFrZQ";
 fn load_examples() -> Vec<ResolvedConnector> {
     let mut connectors = Vec::new();
     let mut classes: BTreeMap<String, ConnectorClass> = BTreeMap::new();
-    for file in ["deploy/examples/classes.yaml", "deploy/examples/connectors.yaml"] {
+    for file in [
+        "deploy/examples/classes.yaml",
+        "deploy/examples/connectors.yaml",
+    ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
         let text = std::fs::read_to_string(&path).expect("read examples");
         for doc in serde_yaml::Deserializer::from_str(&text) {

@@ -29,6 +29,7 @@ pub fn code_for(e: &DriverError) -> Code {
             RenderError::NoProxyAddress { .. } => Code::Unavailable,
             RenderError::PermissionDenied(_) => Code::PermissionDenied,
             RenderError::Precondition(_) => Code::FailedPrecondition,
+            RenderError::TemplateLimit { .. } => Code::ResourceExhausted,
             RenderError::Template { .. } | RenderError::InvalidFileName { .. } => {
                 Code::FailedPrecondition
             }
@@ -67,8 +68,10 @@ pub fn bounded_message(mut msg: String) -> String {
 impl From<DriverError> for Status {
     fn from(e: DriverError) -> Status {
         let code = code_for(&e);
+        let out_of_space =
+            code == Code::ResourceExhausted && matches!(e, DriverError::Write { .. });
         let mut msg = bounded_message(e.to_string());
-        if code == Code::ResourceExhausted {
+        if out_of_space {
             msg.push_str(" (the rendered files do not fit the volume's tmpfs; reduce the configurations or raise --tmpfs-size)");
         }
         Status::new(code, msg)

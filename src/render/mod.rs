@@ -151,6 +151,14 @@ pub enum RenderError {
         file: String,
         message: String,
     },
+    /// A class template exceeded an execution bound (output size, steps, nesting depth).
+    #[error("connector class {class:?} configuration {configuration:?} file {file:?}: {message} (templates are bounded so that one class cannot stall or exhaust the driver; simplify the template)")]
+    TemplateLimit {
+        class: String,
+        configuration: String,
+        file: String,
+        message: String,
+    },
     #[error("connector class {class:?} configuration {configuration:?} declares file name {file:?}, which is not allowed: names must match [A-Za-z0-9._-]+ and must not be \".\", \"..\" or start with \"..\"")]
     InvalidFileName {
         class: String,

@@ -150,15 +150,22 @@ pub(crate) fn render_file(
         file: site.file.to_string(),
         message: sanitize(&message, token),
     };
+    let limit = |message: String| RenderError::TemplateLimit {
+        class: site.class.to_string(),
+        configuration: site.configuration.to_string(),
+        file: site.file.to_string(),
+        message: sanitize(&message, token),
+    };
     // Parse errors only quote the template source, which is part of the (public) class.
     let template = parsed(site.file, source).map_err(fail)?;
     let err = match template.execute(&json_to_value(data), &limits()) {
         Ok(out) => return Ok(out),
         Err(e) => e,
     };
-    let message = if err.is_limit() {
-        err.to_string()
-    } else {
+    if err.is_limit() {
+        return Err(limit(err.to_string()));
+    }
+    let message = {
         let mut redacted = data.clone();
         redacted["context"]["token"] = serde_json::Value::String(TOKEN_STAND_IN.into());
         match template.execute(&json_to_value(&redacted), &limits()) {

@@ -19,12 +19,20 @@ fn render_one(source: &str) -> Result<String, RenderError> {
 
 fn template_error(source: &str) -> String {
     match render_one(source) {
-        Err(RenderError::Template {
-            class,
-            configuration,
-            file,
-            message,
-        }) => {
+        Err(
+            RenderError::Template {
+                class,
+                configuration,
+                file,
+                message,
+            }
+            | RenderError::TemplateLimit {
+                class,
+                configuration,
+                file,
+                message,
+            },
+        ) => {
             assert_eq!((&*class, &*configuration, &*file), ("tool", "conf", "out"));
             assert!(!message.contains(TOKEN), "token leaked: {message}");
             message
@@ -85,6 +93,11 @@ fn class_templates_render_what_go_renders() {
 
 #[test]
 fn a_recursive_class_template_is_an_error_not_a_crash() {
+    let err = render_one(r#"{{ define "a" }}x{{ template "a" . }}{{ end }}{{ template "a" . }}"#);
+    assert!(
+        matches!(err, Err(RenderError::TemplateLimit { .. })),
+        "{err:?}"
+    );
     let message =
         template_error(r#"{{ define "a" }}x{{ template "a" . }}{{ end }}{{ template "a" . }}"#);
     assert!(
