@@ -13,14 +13,15 @@
 //!   RBAC the driver checks;
 //! * the kustomization lists exactly the manifests that exist;
 //! * the Helm chart's templates stay within a documented subset of Helm's template language,
-//!   reference only values defined in values.yaml, and — rendered with `test_support::helm` (gtmpl, a Go
-//!   text/template implementation) plus the few Helm/sprig functions the subset allows — produce
+//!   reference only values defined in values.yaml, and — rendered with `test_support::helm` (Go
+//!   text/template semantics from crates/gotmpl, sprig, and Helm's include/tpl/toYaml/required) — produce
 //!   the same key fields as the kustomize base with default values and follow overridden values.
 //!
 //! What they cannot establish: that the API server accepts the objects (no cluster here; the
 //! schemas were checked by hand with the `kubernetes-validate` tool, see docs/install.md), that
-//! `helm` itself renders the chart byte-for-byte like `test_support::helm` (it implements only the
-//! subset, with Go-template semantics from gtmpl), and that the container image builds.
+//! `helm` itself renders the chart byte-for-byte like `test_support::helm` (Helm's own functions
+//! beyond include/tpl/toYaml/required are absent, and `toYaml` uses serde_yaml rather than
+//! sigs.k8s.io/yaml), and that the container image builds.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

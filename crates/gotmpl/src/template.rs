@@ -72,6 +72,29 @@ impl Template {
         }
     }
 
+    /// Go's `t.New(name).Parse(src)`: a copy of this set with `src` parsed as template `name`
+    /// (and its definitions) added, using the set's functions. As in Go, a later non-empty
+    /// definition replaces an earlier one and an empty one never does. Helm renders a chart
+    /// this way: `_helpers.tpl` and every manifest file in one set.
+    pub fn add_parse(&self, name: &str, src: &str) -> Result<Template, Error> {
+        let has = |n: &str| self.set.funcs.get(n).is_some();
+        let mut trees = self.set.trees.clone();
+        for (k, tree) in crate::parse::parse(name, src, &has)? {
+            let keep_old = tree.is_empty() && trees.get(&k).is_some_and(|old| !old.is_empty());
+            if !keep_old {
+                trees.insert(k, Arc::new(tree));
+            }
+        }
+        Ok(Template {
+            set: Arc::new(Set {
+                name: self.set.name.clone(),
+                trees,
+                funcs: self.set.funcs.clone(),
+                missing_key: self.set.missing_key,
+            }),
+        })
+    }
+
     /// The name given to [`Template::parse`].
     pub fn name(&self) -> &str {
         &self.set.name

@@ -1,15 +1,18 @@
-//! A test-only renderer for the subset of Helm's template language the chart uses: Go
-//! templates (gtmpl) plus `include`, `default`, `quote`, `toYaml`, `indent`, `nindent`, `int`,
-//! with `.Values` (values.yaml deep-merged with overrides), `.Release` and `.Chart`.
+//! A test-only renderer of the project's Helm chart: Go `text/template` semantics from
+//! crates/gotmpl with sprig, plus Helm's `include`, `tpl`, `toYaml` and `required`, over
+//! `.Values` (values.yaml deep-merged with overrides), `.Release` and `.Chart`.
 //!
 //! It renders like `helm template` for release `connectors-csi` in namespace
-//! `connectors-system`, within the subset [`TEMPLATE_WORDS`] lists; it is not Helm.
+//! `connectors-system`; [`TEMPLATE_WORDS`] lists the words the chart is allowed to use (kept
+//! small so the chart stays readable), it is not a limit of the renderer.
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use gtmpl::{Context, Func, FuncError, Template, Value as TValue};
+use gotmpl::{
+    Arity, CtxFuncMap, CtxFunction, FuncError, FuncMap, Function, Limits, Template, Ty,
+    Value as TValue,
+};
 use serde_yaml::{Mapping, Value};
 
 use crate::yaml::parse_docs;
@@ -96,177 +99,90 @@ pub fn values_paths(text: &str) -> BTreeSet<String> {
     out
 }
 
-thread_local! {
-    /// Rendered helper bodies for `include` (gtmpl functions are plain fn pointers).
-    static HELPERS: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
-}
-
-fn tvalue_str(v: &TValue) -> String {
-    match v {
-        TValue::String(s) => s.clone(),
-        TValue::NoValue | TValue::Nil => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn f_include(args: &[TValue]) -> Result<TValue, FuncError> {
-    let name = args
-        .first()
-        .map(tvalue_str)
-        .ok_or_else(|| FuncError::Generic("include needs a template name".into()))?;
-    HELPERS.with(|h| {
-        h.borrow()
-            .get(&name)
-            .cloned()
-            .map(TValue::from)
-            .ok_or_else(|| FuncError::Generic(format!("include of undefined template {name:?}")))
+/// Helm's `include NAME DATA`: the named template of the set executed on DATA.
+fn f_include() -> CtxFunction {
+    CtxFunction::new("include", Arity::Fixed(&[Ty::String, Ty::Any]), |c, a| {
+        let name = a[0].as_str().unwrap_or_default();
+        c.execute_template(name, &a[1]).map(TValue::from)
     })
 }
 
-fn is_empty(v: &TValue) -> bool {
-    match v {
-        TValue::NoValue | TValue::Nil => true,
-        TValue::String(s) => s.is_empty(),
-        TValue::Array(a) => a.is_empty(),
-        TValue::Map(m) => m.is_empty(),
-        TValue::Object(o) => o.is_empty(),
-        TValue::Bool(b) => !b,
-        TValue::Number(n) => n.as_f64() == Some(0.0),
-        TValue::Function(_) => false,
-    }
+/// Helm's `tpl TEXT DATA`: TEXT parsed next to the chart's templates and executed on DATA.
+fn f_tpl() -> CtxFunction {
+    CtxFunction::new("tpl", Arity::Fixed(&[Ty::String, Ty::Any]), |c, a| {
+        c.execute_source("tpl", a[0].as_str().unwrap_or_default(), &a[1])
+            .map(TValue::from)
+    })
 }
 
-/// sprig `default DEFAULT VALUE`.
-fn f_default(args: &[TValue]) -> Result<TValue, FuncError> {
-    match args {
-        [d, v] => Ok(if is_empty(v) { d.clone() } else { v.clone() }),
-        [d] => Ok(d.clone()),
-        _ => Err(FuncError::Generic("default takes 1 or 2 arguments".into())),
-    }
-}
-
-/// sprig `quote`: Go `%q` of each argument; JSON string escaping matches it for the values a
-/// chart uses.
-fn f_quote(args: &[TValue]) -> Result<TValue, FuncError> {
-    Ok(TValue::from(
-        args.iter()
-            .map(|a| serde_json::to_string(&tvalue_str(a)).unwrap())
-            .collect::<Vec<_>>()
-            .join(" "),
-    ))
-}
-
-fn to_yaml_value(v: &TValue) -> Value {
-    match v {
-        TValue::NoValue | TValue::Nil => Value::Null,
-        TValue::Bool(b) => Value::Bool(*b),
-        TValue::String(s) => Value::from(s.clone()),
-        TValue::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                Value::from(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        TValue::Array(a) => Value::Sequence(a.iter().map(to_yaml_value).collect()),
-        TValue::Map(m) | TValue::Object(m) => {
-            let sorted: BTreeMap<_, _> = m.iter().collect();
-            let mut out = Mapping::new();
-            for (k, v) in sorted {
-                out.insert(Value::from(k.clone()), to_yaml_value(v));
-            }
-            Value::Mapping(out)
-        }
-        TValue::Function(_) => Value::Null,
-    }
-}
-
-/// Helm `toYaml`: YAML of the value without the trailing newline.
-fn f_to_yaml(args: &[TValue]) -> Result<TValue, FuncError> {
-    let v = args
-        .first()
-        .ok_or_else(|| FuncError::Generic("toYaml needs an argument".into()))?;
-    let text = serde_yaml::to_string(&to_yaml_value(v))
-        .map_err(|e| FuncError::Generic(format!("toYaml: {e}")))?;
-    Ok(TValue::from(text.trim_end().to_string()))
-}
-
-/// sprig `indent N TEXT`: every line of TEXT prefixed with N spaces.
-fn indented(args: &[TValue], fname: &str) -> Result<String, FuncError> {
-    let [n, text] = args else {
-        return Err(FuncError::Generic(format!("{fname} takes 2 arguments")));
-    };
-    let n = match n {
-        TValue::Number(n) => n.as_u64().unwrap_or(0) as usize,
-        other => tvalue_str(other).parse().unwrap_or(0),
-    };
-    let pad = " ".repeat(n);
-    Ok(format!(
-        "{pad}{}",
-        tvalue_str(text).replace('\n', &format!("\n{pad}"))
-    ))
-}
-
-fn f_indent(args: &[TValue]) -> Result<TValue, FuncError> {
-    Ok(TValue::from(indented(args, "indent")?))
-}
-
-/// sprig `nindent`: a newline, then `indent`.
-fn f_nindent(args: &[TValue]) -> Result<TValue, FuncError> {
-    Ok(TValue::from(format!("\n{}", indented(args, "nindent")?)))
-}
-
-/// sprig `int`: the value as an integer (numbers truncate, numeric strings parse).
-fn f_int(args: &[TValue]) -> Result<TValue, FuncError> {
-    let [v] = args else {
-        return Err(FuncError::Generic("int takes 1 argument".into()));
-    };
-    let n = match v {
-        TValue::Number(n) => n
-            .as_i64()
-            .or_else(|| n.as_f64().map(|f| f as i64))
-            .unwrap_or(0),
-        TValue::String(s) => s.trim().parse().unwrap_or(0),
-        TValue::Bool(b) => i64::from(*b),
-        _ => 0,
-    };
-    Ok(TValue::from(n))
-}
-
-const HELM_FUNCS: &[(&str, Func)] = &[
-    ("int", f_int as Func),
-    ("include", f_include as Func),
-    ("default", f_default as Func),
-    ("quote", f_quote as Func),
-    ("toYaml", f_to_yaml as Func),
-    ("nindent", f_nindent as Func),
-    ("indent", f_indent as Func),
-];
-
+/// A YAML value as Go sees a Helm value: numbers are `float64` (sigs.k8s.io/yaml decodes
+/// through JSON), maps are `map[string]interface{}`.
 fn to_tvalue(v: &Value) -> TValue {
     match v {
         Value::Null => TValue::Nil,
         Value::Bool(b) => TValue::Bool(*b),
-        Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                TValue::from(i)
-            } else if let Some(u) = n.as_u64() {
-                TValue::from(u)
-            } else {
-                TValue::from(n.as_f64().unwrap_or(0.0))
-            }
-        }
-        Value::String(s) => TValue::from(s.clone()),
-        Value::Sequence(a) => TValue::Array(a.iter().map(to_tvalue).collect()),
-        Value::Mapping(m) => TValue::Map(
+        Value::Number(n) => TValue::Float(n.as_f64().unwrap_or(0.0)),
+        Value::String(s) => TValue::from(s.as_str()),
+        Value::Sequence(a) => TValue::list(a.iter().map(to_tvalue).collect()),
+        Value::Mapping(m) => TValue::map(
             m.iter()
                 .map(|(k, v)| (k.as_str().unwrap_or_default().to_string(), to_tvalue(v)))
                 .collect(),
         ),
         Value::Tagged(t) => to_tvalue(&t.value),
     }
+}
+
+fn to_yaml_value(v: &TValue) -> Value {
+    match v {
+        TValue::Nil => Value::Null,
+        TValue::Bool(b) => Value::Bool(*b),
+        TValue::Int(i) => Value::from(*i),
+        TValue::Uint(u) => Value::from(*u),
+        // sigs.k8s.io/yaml writes whole floats without a fraction (1024, not 1024.0).
+        TValue::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => Value::from(*f as i64),
+        TValue::Float(f) => Value::from(*f),
+        TValue::String(s) => Value::from(s.to_string()),
+        TValue::List(a) => Value::Sequence(a.iter().map(to_yaml_value).collect()),
+        TValue::Map(m) => {
+            let mut out = Mapping::new();
+            for (k, v) in m.iter() {
+                out.insert(Value::from(k.clone()), to_yaml_value(v));
+            }
+            Value::Mapping(out)
+        }
+        TValue::Object(o) => Value::from(o.fmt_v()),
+    }
+}
+
+/// The functions a chart sees: sprig, plus Helm's `toYaml` and `required` (Helm's `include`
+/// and `tpl` execute templates, see [`ctx_funcs`]).
+fn helm_funcs() -> FuncMap {
+    let mut m = gotmpl::sprig::funcs();
+    m.insert(Function::new("toYaml", Arity::Fixed(&[Ty::Any]), |a| {
+        let text = serde_yaml::to_string(&to_yaml_value(&a[0]))
+            .map_err(|e| FuncError::new(format!("toYaml: {e}")))?;
+        Ok(TValue::from(text.trim_end_matches('\n').to_string()))
+    }));
+    m.insert(Function::new(
+        "required",
+        Arity::Fixed(&[Ty::String, Ty::Any]),
+        |a| match &a[1] {
+            TValue::Nil => Err(FuncError::new(a[0].as_str().unwrap_or_default())),
+            TValue::String(s) if s.is_empty() => {
+                Err(FuncError::new(a[0].as_str().unwrap_or_default()))
+            }
+            v => Ok(v.clone()),
+        },
+    ));
+    m
+}
+
+fn ctx_funcs() -> CtxFuncMap {
+    let mut c = CtxFuncMap::new();
+    c.insert(f_include());
+    c.insert(f_tpl());
+    c
 }
 
 /// Deep-merges `over` into `base` (maps merge, everything else replaces), like `--set`/`-f`.
@@ -286,18 +202,12 @@ pub fn merge(base: &mut Value, over: &Value) {
     }
 }
 
-fn new_template() -> Template {
-    let mut t = Template::default();
-    t.add_funcs(HELM_FUNCS);
-    t
-}
-
-/// Renders the chart with values.yaml merged with `overrides`, as `helm template` would for
-
 /// Renders every `.yaml` template of the chart at `chart_dir` with values.yaml deep-merged with
 /// `overrides` (a YAML text, like `-f`; empty for the defaults), as `helm template` would for
-/// release `connectors-csi` in namespace `connectors-system`. Returns template file name →
-/// rendered text. Panics (naming the file) when a template does not parse or render.
+/// release `connectors-csi` in namespace `connectors-system`: all files parsed into one template
+/// set with Go `text/template` semantics (crates/gotmpl), sprig and Helm's `include`, `tpl`,
+/// `toYaml` and `required`. Returns template file name → rendered text. Panics (naming the
+/// file) when a template does not parse or render.
 pub fn render_chart(chart_dir: &Path, overrides: &str) -> BTreeMap<String, String> {
     let mut values = chart_values(chart_dir);
     if !overrides.trim().is_empty() {
@@ -320,38 +230,26 @@ pub fn render_chart(chart_dir: &Path, overrides: &str) -> BTreeMap<String, Strin
     ctx.insert("Chart".into(), Value::Mapping(chart_ctx));
     let ctx = to_tvalue(&Value::Mapping(ctx));
 
+    let ctx_funcs = ctx_funcs();
+    let mut parse_funcs = helm_funcs();
+    parse_funcs.extend(&ctx_funcs.placeholders());
     let templates = chart_templates(chart_dir);
-    let helpers: String = templates
-        .iter()
-        .filter(|(f, _)| f.ends_with(".tpl"))
-        .map(|(_, t)| t.as_str())
-        .collect();
-    // Render each helper (in definition order, so helpers may include earlier ones).
-    HELPERS.with(|h| h.borrow_mut().clear());
-    let mut rest = helpers.as_str();
-    while let Some(i) = rest.find("define \"") {
-        let tail = &rest[i + "define \"".len()..];
-        let end = tail.find('"').unwrap();
-        let hname = &tail[..end];
-        let mut t = new_template();
-        t.parse(helpers.as_str())
-            .unwrap_or_else(|e| panic!("_helpers.tpl does not parse: {e}"));
-        t.parse(format!("{{{{ template \"{hname}\" . }}}}"))
-            .unwrap();
-        let out = t
-            .render(&Context::from(ctx.clone()))
-            .unwrap_or_else(|e| panic!("helper {hname} does not render: {e}"));
-        HELPERS.with(|h| h.borrow_mut().insert(hname.to_string(), out));
-        rest = &tail[end..];
+    // Helm parses every file of the chart into one set, named by its path.
+    let mut set: Option<Template> = None;
+    for (file, text) in &templates {
+        let name = format!("connectors-csi/templates/{file}");
+        let next = match &set {
+            None => Template::parse(&name, text, &parse_funcs),
+            Some(s) => s.add_parse(&name, text),
+        };
+        set = Some(next.unwrap_or_else(|e| panic!("{file} does not parse: {e}")));
     }
+    let set = set.expect("the chart has templates");
     let mut rendered = BTreeMap::new();
-    for (file, text) in templates.iter().filter(|(f, _)| f.ends_with(".yaml")) {
-        let mut t = new_template();
-        t.parse(helpers.as_str()).unwrap();
-        t.parse(text.as_str())
-            .unwrap_or_else(|e| panic!("{file} does not parse: {e}"));
-        let out = t
-            .render(&Context::from(ctx.clone()))
+    for (file, _) in templates.iter().filter(|(f, _)| f.ends_with(".yaml")) {
+        let name = format!("connectors-csi/templates/{file}");
+        let out = set
+            .execute_named_with(&name, &ctx, &Limits::default(), &ctx_funcs)
             .unwrap_or_else(|e| panic!("{file} does not render: {e}"));
         rendered.insert(file.clone(), out);
     }
