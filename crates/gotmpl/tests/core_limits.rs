@@ -54,6 +54,31 @@ fn output_limit() {
     );
 }
 
+/// A template that nests a list in itself in a loop would otherwise build a value whose drop
+/// (and printing) recurses once per level and overflows the rendering thread's stack.
+#[test]
+fn values_nested_in_a_loop_stop_at_the_nesting_limit() {
+    let src = "{{ $x := list }}{{ range 100000 }}{{ $x = list $x }}{{ end }}{{ len $x }}";
+    let t = Template::parse("t", src, &gotmpl::sprig::funcs()).unwrap();
+    // Run on a small stack, like a runtime worker thread, to prove nothing recurses per level.
+    let e = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || t.execute(&Value::Nil, &Limits::default()).unwrap_err())
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(e.is_limit(), "{e}");
+    assert!(
+        e.to_string()
+            .contains("error calling list: result exceeded the value nesting limit (1000 levels)"),
+        "{e}"
+    );
+    // Shallower nesting is fine.
+    let ok = "{{ $x := list }}{{ range 50 }}{{ $x = list $x }}{{ end }}{{ len $x }}";
+    let t = Template::parse("t", ok, &gotmpl::sprig::funcs()).unwrap();
+    assert_eq!(t.execute(&Value::Nil, &Limits::default()).unwrap(), "1");
+}
+
 #[test]
 fn deep_parens_do_not_overflow() {
     let n = 100_000;

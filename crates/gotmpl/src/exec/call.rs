@@ -257,10 +257,17 @@ impl<'a> State<'a, '_> {
         match r {
             Ok((v, d)) => {
                 let budget = self.budget.limits.max_output_bytes.saturating_mul(4);
-                if logical_size(&v, budget) > budget {
+                let (size, depth) = logical_size(&v, budget);
+                if size > budget {
                     self.at(node);
                     return Err(self.limit_error(format!(
                         "error calling {name}: result exceeded the value size limit ({budget} bytes)"
+                    )));
+                }
+                if depth > MAX_VALUE_DEPTH {
+                    self.at(node);
+                    return Err(self.limit_error(format!(
+                        "error calling {name}: result exceeded the value nesting limit ({MAX_VALUE_DEPTH} levels)"
                     )));
                 }
                 if !builtin && MUTATORS.contains(&name) {
@@ -311,30 +318,41 @@ impl<'a> State<'a, '_> {
 /// and per element), counted only until it exceeds `budget`. Values share structure, so a
 /// few calls can build one whose printed form is enormous (`$l = list $l $l`); such a
 /// result is stopped here before anything formats it.
-fn logical_size(v: &Value, budget: usize) -> usize {
+/// Deepest nesting of lists and maps a function may return. Go has no such bound, but values
+/// nested deeper than this only come from a template building them in a loop, and dropping or
+/// printing one recurses once per level: without the bound a template could overflow the
+/// stack of the thread that renders it.
+pub(crate) const MAX_VALUE_DEPTH: usize = 1000;
+
+/// Approximate size in bytes of `v` (strings, keys, 8 per other value) and its nesting depth,
+/// walked without recursion; stops early once the size passes `budget` or the depth passes
+/// [`MAX_VALUE_DEPTH`].
+fn logical_size(v: &Value, budget: usize) -> (usize, usize) {
     let mut total = 0usize;
-    let mut stack = vec![v];
-    while let Some(v) = stack.pop() {
+    let mut deepest = 0usize;
+    let mut stack = vec![(v, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
         total += match v {
             Value::String(s) => s.len(),
             Value::List(l) => {
-                stack.extend(l.iter());
+                stack.extend(l.iter().map(|e| (e, depth + 1)));
                 8
             }
             Value::Map(m) => {
                 for (k, e) in m.iter() {
                     total += k.len();
-                    stack.push(e);
+                    stack.push((e, depth + 1));
                 }
                 8
             }
             _ => 8,
         };
-        if total > budget {
+        if total > budget || deepest > MAX_VALUE_DEPTH {
             break;
         }
     }
-    total
+    (total, deepest)
 }
 
 /// Sprig functions that change their first argument (a dict) in place in Go.
