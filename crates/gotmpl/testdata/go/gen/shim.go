@@ -21,6 +21,7 @@ func sprigShim() template.FuncMap {
 		"b64enc":     func(v string) string { return base64.StdEncoding.EncodeToString([]byte(v)) },
 		"splitList":  func(sep, orig string) []string { return strings.Split(orig, sep) },
 		"first":      first,
+		"last":       last,
 		"list":       func(v ...interface{}) []interface{} { return v },
 		"append":     push,
 		"join":       func(sep string, v interface{}) string { return strings.Join(strslice(v), sep) },
@@ -63,6 +64,20 @@ func first(list interface{}) interface{} {
 		return l2.Index(0).Interface()
 	default:
 		panic(fmt.Errorf("Cannot find first on type %s", tp))
+	}
+}
+
+func last(list interface{}) interface{} {
+	tp := reflect.TypeOf(list).Kind()
+	switch tp {
+	case reflect.Slice, reflect.Array:
+		l2 := reflect.ValueOf(list)
+		if l2.Len() == 0 {
+			return nil
+		}
+		return l2.Index(l2.Len() - 1).Interface()
+	default:
+		panic(fmt.Errorf("Cannot find last on type %s", tp))
 	}
 }
 
