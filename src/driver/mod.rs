@@ -23,7 +23,7 @@ use crate::connector::types::proxy_ca;
 use crate::connector::{ConnectorSource, ObjectKey, SourceError, SourceEvent, TokenRequestSpec};
 use crate::csi::request::{MountCapability, PublishRequest, VolumeSpec};
 use crate::metrics::Metrics;
-use crate::refresh::{RefreshOutcome, Scheduler};
+use crate::refresh::{next_refresh, RefreshOutcome, Scheduler};
 use crate::render::{self, Payload, RenderSecrets, ResolvedConnector};
 use crate::token::{self, Token, TokenSourceMode};
 use crate::volume::atomic::{self, FileProjection, WriteOptions};
@@ -159,14 +159,22 @@ impl Driver {
         metrics: Arc<Metrics>,
     ) -> Result<Arc<Self>, DriverError> {
         let state = StateStore::open(&cfg.state_dir)?;
-        let driver = Arc::new_cyclic(|weak: &Weak<Driver>| Driver {
-            scheduler: Scheduler::start(weak.clone()),
-            cfg,
-            source,
-            metrics,
-            state,
-            volumes: StdMutex::new(HashMap::new()),
-            changes: StdMutex::new(HashMap::new()),
+        let driver = Arc::new_cyclic(|weak: &Weak<Driver>| {
+            // The scheduler only sees a refresh function; it stops once the driver is gone.
+            let weak = weak.clone();
+            let scheduler = Scheduler::start(move |id: String| {
+                let d = weak.upgrade()?;
+                Some(async move { d.refresh(&id).await })
+            });
+            Driver {
+                scheduler,
+                cfg,
+                source,
+                metrics,
+                state,
+                volumes: StdMutex::new(HashMap::new()),
+                changes: StdMutex::new(HashMap::new()),
+            }
         });
         let weak = Arc::downgrade(&driver);
         let mut events = driver.source.subscribe();
@@ -999,20 +1007,6 @@ fn parse_capability(st: &VolumeState) -> MountCapability {
         volume_mount_group: st.volume_mount_group,
         access_mode: mode,
     }
-}
-
-/// 80 % of the token lifetime plus 0–`jitter` (10 s by default), at most 24 h from now.
-pub fn next_refresh(token: &Token, jitter: Duration) -> Timestamp {
-    use rand::Rng;
-    let max_ms = jitter.as_millis().min(u64::MAX as u128) as u64;
-    let jitter = jiff::SignedDuration::from_millis(if max_ms == 0 {
-        0
-    } else {
-        rand::rng().random_range(0..max_ms) as i64
-    });
-    let at = token.refresh_at() + jitter;
-    let cap = Timestamp::now() + jiff::SignedDuration::from_hours(24);
-    at.min(cap)
 }
 
 /// PEM blocks of a CA Secret: keys ending `.crt`/`.pem`, or values with a PEM header.

@@ -1,27 +1,35 @@
-//! The refresh scheduler: one task and one delay queue for all volumes.
+//! The refresh scheduler: one task and one delay queue for all volumes, knowing nothing of
+//! what a refresh does.
 //!
-//! Each volume has at most one pending entry. A successful refresh schedules the next one at ~80 %
-//! of the token lifetime plus 0–10 s jitter (at most 24 h ahead, see [`crate::driver::next_refresh`]);
-//! a failure retries with exponential backoff (1 s doubling to a 5 min cap, with jitter). Every
-//! attempt has a timeout, and the existing files are kept on any failure.
+//! Each volume has at most one pending entry. When an entry is due the scheduler calls the
+//! refresh function it was started with (the driver passes one that refreshes the volume) and
+//! acts on the [`RefreshOutcome`]: the owner schedules the next run itself after a success
+//! (at ~80 % of the token lifetime plus jitter, see [`next_refresh`]); a failure retries with
+//! exponential backoff (1 s doubling to a 5 min cap, with jitter). Every attempt has a timeout,
+//! and the existing files are kept on any failure.
 
 use std::collections::HashMap;
-use std::sync::Weak;
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use jiff::Timestamp;
 use rand::Rng;
 use tokio::sync::mpsc;
 use tokio_util::time::{delay_queue, DelayQueue};
 use tracing::warn;
 
-use crate::driver::Driver;
+use crate::token::Token;
+
+#[cfg(test)]
+mod tests;
 
 /// Result of one refresh attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshOutcome {
-    /// Refreshed (or nothing changed); the driver scheduled the next run itself.
+    /// Refreshed (or nothing changed); the owner scheduled the next run itself.
     Done,
     /// Failed; retry with backoff.
     Failed,
@@ -48,6 +56,24 @@ pub fn backoff(n: u32) -> Duration {
     base.mul_f64(jitter).min(BACKOFF_CAP)
 }
 
+/// When a volume holding `token` is refreshed next: 80 % of the token lifetime plus
+/// 0–`jitter` (10 s by default), at most 24 h from now.
+pub fn next_refresh(token: &Token, jitter: Duration) -> Timestamp {
+    let max_ms = jitter.as_millis().min(u64::MAX as u128) as u64;
+    let jitter = jiff::SignedDuration::from_millis(if max_ms == 0 {
+        0
+    } else {
+        rand::rng().random_range(0..max_ms) as i64
+    });
+    let at = token.refresh_at() + jitter;
+    let cap = Timestamp::now() + jiff::SignedDuration::from_hours(24);
+    at.min(cap)
+}
+
+/// Runs one refresh of the volume with the given id, or answers `None` when its owner is gone
+/// (the scheduler then stops).
+type RefreshFn = Arc<dyn Fn(String) -> Option<BoxFuture<'static, RefreshOutcome>> + Send + Sync>;
+
 enum Command {
     Schedule(String, Timestamp),
     Trigger(String),
@@ -71,10 +97,17 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    /// Starts the scheduler task. It stops when the driver is dropped.
-    pub fn start(driver: Weak<Driver>) -> Self {
+    /// Starts the scheduler task. Due volumes are handed to `refresh`, concurrently across
+    /// volumes and never twice at once for one volume; the task stops when `refresh` answers
+    /// `None` (its owner is gone) or every handle is dropped.
+    pub fn start<F, Fut>(refresh: F) -> Self
+    where
+        F: Fn(String) -> Option<Fut> + Send + Sync + 'static,
+        Fut: Future<Output = RefreshOutcome> + Send + 'static,
+    {
+        let refresh: RefreshFn = Arc::new(move |id| refresh(id).map(FutureExt::boxed));
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(driver, rx, tx.clone()));
+        tokio::spawn(run(refresh, rx, tx.downgrade()));
         Scheduler { tx }
     }
 
@@ -88,15 +121,16 @@ impl Scheduler {
         let _ = self.tx.send(Command::Trigger(volume_id.to_string()));
     }
 
+    /// Forgets `volume_id`: its pending entry, failure count and any rerun of a running refresh.
     pub fn cancel(&self, volume_id: &str) {
         let _ = self.tx.send(Command::Cancel(volume_id.to_string()));
     }
 }
 
 async fn run(
-    driver: Weak<Driver>,
+    refresh: RefreshFn,
     mut rx: mpsc::UnboundedReceiver<Command>,
-    tx: mpsc::UnboundedSender<Command>,
+    tx: mpsc::WeakUnboundedSender<Command>,
 ) {
     let mut queue: DelayQueue<String> = DelayQueue::new();
     let mut keys: HashMap<String, delay_queue::Key> = HashMap::new();
@@ -160,11 +194,11 @@ async fn run(
             Some(expired) = queue.next(), if !queue.is_empty() => {
                 let id = expired.into_inner();
                 keys.remove(&id);
-                let Some(d) = driver.upgrade() else { return };
+                let Some(attempt) = refresh(id.clone()) else { return };
+                let Some(tx) = tx.upgrade() else { return };
                 running.insert(id.clone(), Pending::default());
-                let tx = tx.clone();
                 tokio::spawn(async move {
-                    let outcome = match tokio::time::timeout(REFRESH_ATTEMPT_TIMEOUT, d.refresh(&id)).await {
+                    let outcome = match tokio::time::timeout(REFRESH_ATTEMPT_TIMEOUT, attempt).await {
                         Ok(o) => o,
                         Err(_) => {
                             warn!(volume_id = %id, "refresh attempt timed out");
@@ -197,23 +231,5 @@ fn set_delay(
             let k = queue.insert(id.clone(), delay);
             keys.insert(id, k);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_to_a_cap_with_jitter() {
-        for (n, base) in [(1u32, 1.0f64), (2, 2.0), (3, 4.0), (6, 32.0)] {
-            let d = backoff(n).as_secs_f64();
-            assert!(
-                d >= base * 0.8 - 1e-9 && d <= base * 1.2 + 1e-9,
-                "n={n}: {d}"
-            );
-        }
-        assert!(backoff(30) <= BACKOFF_CAP);
-        assert!(backoff(30) >= BACKOFF_CAP.mul_f64(0.8));
     }
 }
