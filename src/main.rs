@@ -1,3 +1,5 @@
+//! The `connectors-csi` binary: parses the command line and runs the chosen subcommand.
+
 use clap::Parser;
 
 #[tokio::main]

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use crate::connector::{Connector, ConnectorClass};
 
+#[cfg(test)]
+mod builtin_tests;
 pub mod direct;
 #[cfg(test)]
 mod golden_tests;

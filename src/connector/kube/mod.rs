@@ -1,0 +1,331 @@
+//! The Kubernetes source: the [`KubeSource`] and its caches, read through the
+//! [`ConnectorSource`] trait; reflectors, Secret watches, access checks and error mapping live
+//! in the submodules.
+//!
+//! * Connectors (all namespaces) and ConnectorClasses are mirrored by kube-rs reflectors
+//!   (list, then watch from the list's resourceVersion, with bookmarks and backoff). The source is
+//!   synced once both initial lists completed.
+//! * Secrets are never watched cluster-wide: the first read of a Secret starts a watch restricted
+//!   to that one object (`fieldSelector=metadata.name=<name>` in its namespace); later reads are
+//!   served from that watch. Watches of Secrets no Connector references any more are stopped after
+//!   an idle period.
+//! * Namespace labels (project scoping) are fetched with GET on demand and cached for
+//!   `namespace_cache_ttl`.
+//! * `authorize` asks a SubjectAccessReview and caches the answer (allow and deny) per
+//!   (ServiceAccount, Connector) for `sar_cache_ttl`; `request_token` creates a pod-bound
+//!   TokenRequest.
+//!
+//! A warm publish therefore costs no API read: only the SubjectAccessReview (when its cache
+//! entry expired) and the TokenRequest (when kubelet did not supply a token) reach the server.
+
+mod access;
+mod errors;
+mod reflectors;
+mod secrets;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::reflector::{self, ObjectRef};
+use kube::Client;
+use tokio::sync::{broadcast, watch};
+use tokio::task::AbortHandle;
+
+use super::source::{
+    ConnectorSource, ObjectKey, PodInfo, SourceError, SourceEvent, TokenRequestSpec,
+};
+use super::types::{Connector, ConnectorClass};
+use crate::token::Token;
+use errors::error_chain;
+use reflectors::{run_reflector, WatchHealth};
+use secrets::{sweep, SecretWatch};
+
+/// API group of the Connector resources.
+pub const CONNECTORS_GROUP: &str = "connectors.alauda.io";
+
+/// Tuning of [`KubeSource`].
+#[derive(Clone, Debug)]
+pub struct KubeSourceOptions {
+    /// How long `connector()` / `connector_class()` / `secret()` wait for an object that is not
+    /// (yet) in the cache before answering `NotFound` (pods are often created together with their
+    /// Connector).
+    pub wait_for_connector: Duration,
+    /// How long SubjectAccessReview answers (allow and deny) are reused.
+    pub sar_cache_ttl: Duration,
+    /// How long namespace labels are reused.
+    pub namespace_cache_ttl: Duration,
+    /// Upper bound of one API call (SubjectAccessReview, TokenRequest, namespace GET).
+    pub api_timeout: Duration,
+    /// A Secret watch that no cached Connector references is stopped after this long unused.
+    pub secret_idle_ttl: Duration,
+}
+
+impl Default for KubeSourceOptions {
+    fn default() -> Self {
+        KubeSourceOptions {
+            wait_for_connector: Duration::from_secs(5),
+            sar_cache_ttl: Duration::from_secs(10),
+            namespace_cache_ttl: Duration::from_secs(30),
+            api_timeout: Duration::from_secs(10),
+            secret_idle_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A cached answer and when it was obtained.
+type Cached<T> = (Instant, T);
+/// (ServiceAccount user name, Connector).
+type SarKey = (String, ObjectKey);
+
+/// Watched caches of Connectors, ConnectorClasses and referenced Secrets; see the module docs.
+pub struct KubeSource {
+    client: Client,
+    opts: KubeSourceOptions,
+    connectors: reflector::Store<Connector>,
+    classes: reflector::Store<ConnectorClass>,
+    connectors_health: Arc<WatchHealth>,
+    classes_health: Arc<WatchHealth>,
+    /// Bumped after every applied connector/class watch event and every watch error.
+    changes: watch::Sender<u64>,
+    events: broadcast::Sender<SourceEvent>,
+    secrets: Mutex<HashMap<ObjectKey, SecretWatch>>,
+    namespaces: Mutex<HashMap<String, Cached<BTreeMap<String, String>>>>,
+    sar_cache: Mutex<HashMap<SarKey, Cached<Result<(), SourceError>>>>,
+    tasks: Vec<AbortHandle>,
+}
+
+impl Drop for KubeSource {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl KubeSource {
+    /// Starts the Connector and ConnectorClass reflectors and returns at once; readiness is
+    /// reported by [`ConnectorSource::is_synced`].
+    pub async fn start(client: Client, opts: KubeSourceOptions) -> Arc<KubeSource> {
+        let (connectors, connector_writer) = reflector::store::<Connector>();
+        let (classes, class_writer) = reflector::store::<ConnectorClass>();
+        let connectors_health = Arc::new(WatchHealth::default());
+        let classes_health = Arc::new(WatchHealth::default());
+        let changes = watch::Sender::new(0u64);
+        let events = broadcast::channel(1024).0;
+
+        let connector_task = tokio::spawn(run_reflector(
+            Api::<Connector>::all(client.clone()),
+            connector_writer,
+            connectors.clone(),
+            connectors_health.clone(),
+            changes.clone(),
+            events.clone(),
+            |ns, name| SourceEvent::Connector(ObjectKey::new(ns.unwrap_or_default(), name)),
+        ));
+        let class_task = tokio::spawn(run_reflector(
+            Api::<ConnectorClass>::all(client.clone()),
+            class_writer,
+            classes.clone(),
+            classes_health.clone(),
+            changes.clone(),
+            events.clone(),
+            |_, name| SourceEvent::ConnectorClass(name.to_string()),
+        ));
+
+        Arc::new_cyclic(|weak: &Weak<KubeSource>| {
+            let sweeper = tokio::spawn(sweep(weak.clone(), opts.clone()));
+            KubeSource {
+                client,
+                opts,
+                connectors,
+                classes,
+                connectors_health,
+                classes_health,
+                changes,
+                events,
+                secrets: Mutex::new(HashMap::new()),
+                namespaces: Mutex::new(HashMap::new()),
+                sar_cache: Mutex::new(HashMap::new()),
+                tasks: vec![
+                    connector_task.abort_handle(),
+                    class_task.abort_handle(),
+                    sweeper.abort_handle(),
+                ],
+            }
+        })
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &KubeSourceOptions {
+        &self.opts
+    }
+
+    /// Number of Secrets currently watched by name (for metrics and tests).
+    pub fn watched_secrets(&self) -> usize {
+        lock(&self.secrets).len()
+    }
+
+    /// Waits up to `wait_for_connector` for `lookup` to find the object, re-checking after every
+    /// applied watch event.
+    async fn wait_for<T>(
+        &self,
+        lookup: impl Fn() -> Option<T>,
+        health: &WatchHealth,
+        kind: &'static str,
+        key: String,
+    ) -> Result<T, SourceError> {
+        let mut rx = self.changes.subscribe();
+        rx.borrow_and_update();
+        if let Some(v) = lookup() {
+            return Ok(v);
+        }
+        let deadline = tokio::time::Instant::now() + self.opts.wait_for_connector;
+        while let Ok(Ok(())) = tokio::time::timeout_at(deadline, rx.changed()).await {
+            if let Some(v) = lookup() {
+                return Ok(v);
+            }
+        }
+        if let Some(v) = lookup() {
+            return Ok(v);
+        }
+        if !health.synced() {
+            let why = health
+                .error()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_else(|| format!(" within {:?}", self.opts.wait_for_connector));
+            return Err(SourceError::Unavailable(format!(
+                "the {kind} cache has not completed its initial list from the Kubernetes API server{why}"
+            )));
+        }
+        if let Some(e) = health.error() {
+            return Err(SourceError::Unavailable(format!(
+                "{kind} {key:?} is not in the cache and the watch of {kind}s is failing: {e}"
+            )));
+        }
+        Err(SourceError::NotFound { kind, key })
+    }
+}
+
+#[async_trait]
+impl ConnectorSource for KubeSource {
+    fn kind(&self) -> &'static str {
+        "kube"
+    }
+
+    fn is_synced(&self) -> bool {
+        self.connectors_health.synced() && self.classes_health.synced()
+    }
+
+    async fn connector(&self, key: &ObjectKey) -> Result<Arc<Connector>, SourceError> {
+        let oref = ObjectRef::<Connector>::new(&key.name).within(&key.namespace);
+        self.wait_for(
+            || self.connectors.get(&oref),
+            &self.connectors_health,
+            "connector",
+            key.to_string(),
+        )
+        .await
+    }
+
+    async fn list_connectors(&self) -> Result<Vec<Arc<Connector>>, SourceError> {
+        if !self.connectors_health.synced() {
+            let why = self
+                .connectors_health
+                .error()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            return Err(SourceError::Unavailable(format!(
+                "the connector cache has not completed its initial list from the Kubernetes API server{why}"
+            )));
+        }
+        Ok(self.connectors.state())
+    }
+
+    async fn connector_class(&self, name: &str) -> Result<Arc<ConnectorClass>, SourceError> {
+        let oref = ObjectRef::<ConnectorClass>::new(name);
+        self.wait_for(
+            || self.classes.get(&oref),
+            &self.classes_health,
+            "connectorclass",
+            name.to_string(),
+        )
+        .await
+    }
+
+    async fn secret(&self, key: &ObjectKey) -> Result<Arc<Secret>, SourceError> {
+        self.watched_secret(key).await
+    }
+
+    async fn namespace_labels(&self, ns: &str) -> Result<BTreeMap<String, String>, SourceError> {
+        self.fetch_namespace_labels(ns).await
+    }
+
+    async fn authorize(&self, pod: &PodInfo, connector: &ObjectKey) -> Result<(), SourceError> {
+        self.review_access(pod, connector).await
+    }
+
+    async fn request_token(&self, spec: &TokenRequestSpec) -> Result<Token, SourceError> {
+        self.mint_pod_token(spec).await
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<SourceEvent> {
+        self.events.subscribe()
+    }
+}
+
+/// Builds a client the way client-go does: an explicit `--kubeconfig`, else `KUBECONFIG`
+/// (several files are merged), else the in-cluster ServiceAccount, else `~/.kube/config`.
+pub async fn client_from_config(kubeconfig: Option<PathBuf>) -> Result<Client, SourceError> {
+    let from_file = |kc: Kubeconfig, origin: String| async move {
+        kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+            .await
+            .map_err(|e| {
+                SourceError::Invalid(format!(
+                    "kubeconfig {origin} is not usable: {}",
+                    super::dir::redact_quoted(&e.to_string())
+                ))
+            })
+    };
+    let read_err = |origin: &str, e: kube::config::KubeconfigError| {
+        SourceError::Invalid(format!(
+            "cannot read kubeconfig {origin}: {}",
+            super::dir::redact_quoted(&error_chain(&e))
+        ))
+    };
+    let config = if let Some(path) = kubeconfig {
+        let origin = path.display().to_string();
+        let kc = Kubeconfig::read_from(&path).map_err(|e| read_err(&origin, e))?;
+        from_file(kc, origin).await?
+    } else if std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty()) {
+        let origin = "from $KUBECONFIG".to_string();
+        match Kubeconfig::from_env().map_err(|e| read_err(&origin, e))? {
+            Some(kc) => from_file(kc, origin).await?,
+            None => return Err(SourceError::Invalid("KUBECONFIG names no file".into())),
+        }
+    } else {
+        match kube::Config::incluster() {
+            Ok(c) => c,
+            Err(in_cluster) => match Kubeconfig::read() {
+                Ok(kc) => from_file(kc, "~/.kube/config".into()).await?,
+                Err(file) => {
+                    return Err(SourceError::Invalid(format!(
+                        "no Kubernetes client configuration: not running in a cluster ({in_cluster}) and no kubeconfig ({}); pass --kubeconfig or set KUBECONFIG",
+                        super::dir::redact_quoted(&file.to_string())
+                    )))
+                }
+            },
+        }
+    };
+    Client::try_from(config)
+        .map_err(|e| SourceError::Invalid(format!("cannot build a Kubernetes client: {e}")))
+}

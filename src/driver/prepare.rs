@@ -1,0 +1,103 @@
+//! Preparing a render: resolve the volume's connectors and classes, check the pod's access,
+//! obtain the tokens and render the payload, all before any filesystem IO.
+
+use super::{Deps, DirectToken, Driver, DriverError, Prepared};
+use crate::connector::source::check_namespace_scope;
+use crate::connector::types::proxy_ca;
+use crate::connector::SourceError;
+use crate::csi::request::VolumeSpec;
+use crate::render::{self, RenderSecrets, ResolvedConnector};
+use crate::token::Token;
+
+impl Driver {
+    /// Resolves connectors, checks access, obtains the token and renders.
+    /// `current` (and `current_direct`) are the tokens already in the volume (refresh/republish),
+    /// reused until their refresh point.
+    pub(super) async fn prepare(
+        &self,
+        spec: &VolumeSpec,
+        kubelet_tokens: Option<&str>,
+        current: Option<&Token>,
+        current_direct: Option<&DirectToken>,
+    ) -> Result<Prepared, DriverError> {
+        let mut deps = Deps::default();
+        let mut resolved = Vec::with_capacity(spec.connectors.len());
+        for key in &spec.connectors {
+            check_namespace_scope(self.source.as_ref(), &spec.pod.namespace, key).await?;
+            let connector = self.source.connector(key).await.map_err(|e| match e {
+                SourceError::NotFound { .. } => SourceError::NotFound {
+                    kind: "connector",
+                    key: key.to_string(),
+                },
+                e => e,
+            })?;
+            if self.source.kind() == "kube" && spec.pod.service_account.is_empty() {
+                return Err(crate::csi::request::InvalidRequest(
+                    "the pod's ServiceAccount is unknown: set podInfoOnMount: true on the CSIDriver".into(),
+                )
+                .into());
+            }
+            self.source.authorize(&spec.pod, key).await?;
+            match connector.ready_condition() {
+                Some(c) if c.status == "True" => {}
+                Some(c) => {
+                    return Err(DriverError::ConnectorNotReady {
+                        connector: key.to_string(),
+                        reason: format!(
+                            "{}{}",
+                            c.reason.clone().unwrap_or_else(|| "NotReady".into()),
+                            c.message
+                                .as_ref()
+                                .map(|m| format!(": {m}"))
+                                .unwrap_or_default()
+                        ),
+                    })
+                }
+                None => {
+                    return Err(DriverError::ConnectorNotReady {
+                        connector: key.to_string(),
+                        reason: "it has no Ready condition yet (status.conditions)".into(),
+                    })
+                }
+            }
+            let class_name = connector.spec.connector_class_name.clone();
+            let class = match self.source.connector_class(&class_name).await {
+                Ok(c) => c,
+                Err(SourceError::NotFound { .. }) => {
+                    return Err(DriverError::ClassMissing {
+                        connector: key.to_string(),
+                        class: class_name,
+                    })
+                }
+                Err(e) => return Err(e.into()),
+            };
+            deps.connectors.insert(key.clone());
+            deps.classes.insert(class_name);
+            let proxy_ca = proxy_ca(&connector, &class);
+            resolved.push(ResolvedConnector {
+                connector,
+                class,
+                proxy_ca,
+                target_ca: None,
+            });
+        }
+        let (token, origin) = self.obtain_token(spec, kubelet_tokens, current).await?;
+        let mut req = spec.render.clone();
+        req.pod_namespace = spec.pod.namespace.clone();
+        let direct = self
+            .direct_token(spec, &req, &mut resolved, &mut deps, current_direct)
+            .await?;
+        let secrets = RenderSecrets {
+            token: token.expose(),
+            direct_token: direct.as_ref().map(|t| t.token.expose()),
+        };
+        let payload = render::render(&resolved, &req, &secrets)?;
+        Ok(Prepared {
+            payload,
+            token,
+            direct,
+            origin,
+            deps,
+        })
+    }
+}

@@ -1,0 +1,289 @@
+//! Publishing a volume: the first publish (state, tmpfs, atomic write) and kubelet's periodic
+//! republish, and applying a prepared render to a live volume.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use jiff::Timestamp;
+use tracing::{info, warn};
+
+use super::{DirectToken, Driver, DriverError, LiveVolume, Prepared, VOLUME_ROOT_MODE};
+use crate::csi::request::PublishRequest;
+use crate::refresh::next_refresh;
+use crate::render::Payload;
+use crate::token::Token;
+use crate::volume::atomic::{self, FileProjection, WriteOptions};
+use crate::volume::mount::{self, TmpfsOptions};
+use crate::volume::state::VolumeState;
+
+impl Driver {
+    /// NodePublishVolume (first publish or kubelet's periodic republish).
+    pub async fn publish(&self, req: PublishRequest) -> Result<(), DriverError> {
+        let slot = self.slot(&req.volume_id);
+        let mut guard = slot.lock().await;
+        if let Some(live) = guard.as_mut() {
+            if live.state.target_path != req.target_path {
+                return Err(DriverError::FailedPrecondition(format!(
+                    "volume {} is already published at {}; a single-node volume cannot be published at a second target {}",
+                    req.volume_id,
+                    live.state.target_path.display(),
+                    req.target_path.display()
+                )));
+            }
+            if live.capability != req.capability || live.state.readonly != req.readonly {
+                return Err(DriverError::AlreadyExists(format!(
+                    "volume {} is already published at {} with a different capability or readonly flag",
+                    req.volume_id,
+                    req.target_path.display()
+                )));
+            }
+            if self.volume_present(&req.target_path)? {
+                self.republish(live, &req).await;
+                return Ok(());
+            }
+            // The mount vanished under us (host cleanup): publish afresh.
+            warn!(volume_id = %req.volume_id, "published volume lost its mount; publishing again");
+            *guard = None;
+        }
+        let result = self.publish_new(&req).await;
+        match result {
+            Ok(live) => {
+                let next = live.state.next_refresh;
+                *guard = Some(live);
+                drop(guard);
+                self.metrics.volumes.set(self.volume_count() as i64);
+                if let Some(at) = next {
+                    self.scheduler.schedule(&req.volume_id, at);
+                }
+                self.update_token_gauge().await;
+                Ok(())
+            }
+            Err(e) => {
+                drop(guard);
+                self.forget_slot(&req.volume_id, &slot);
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) async fn publish_new(
+        &self,
+        req: &PublishRequest,
+    ) -> Result<LiveVolume, DriverError> {
+        let prepared = self
+            .prepare(&req.spec, req.kubelet_tokens.as_deref(), None, None)
+            .await?;
+        let now = Timestamp::now();
+        let mut state = VolumeState {
+            volume_id: req.volume_id.clone(),
+            target_path: req.target_path.clone(),
+            readonly: req.readonly,
+            capability: req.capability.canonical(),
+            volume_mount_group: req.capability.volume_mount_group,
+            attributes: req.spec.attributes.clone(),
+            pod: req.spec.pod.clone(),
+            file_mode: req.spec.file_mode,
+            files: vec![],
+            token: Some((&prepared.token).into()),
+            token_origin: prepared.origin.into(),
+            rendered_at: None,
+            next_refresh: None,
+        };
+        // State first: a crash after this point is found and repaired (or cleaned) on restart.
+        self.state.save(&state)?;
+        match self.mount_and_write(req, &prepared.payload) {
+            Ok(()) => {}
+            Err(e) => {
+                self.teardown(&req.volume_id, &req.target_path);
+                return Err(e);
+            }
+        }
+        state.files = prepared.payload.files.keys().cloned().collect();
+        state.rendered_at = Some(now);
+        state.next_refresh = Some(self.next_refresh_for(&prepared.token, prepared.direct.as_ref()));
+        if let Err(e) = self.state.save(&state) {
+            self.teardown(&req.volume_id, &req.target_path);
+            return Err(e.into());
+        }
+        info!(volume_id = %req.volume_id, pod = %format!("{}/{}", req.spec.pod.namespace, req.spec.pod.name),
+              files = state.files.len(), token_origin = prepared.origin, "volume published");
+        Ok(LiveVolume {
+            state,
+            spec: req.spec.clone(),
+            capability: req.capability.clone(),
+            token: prepared.token,
+            direct: prepared.direct,
+            deps: prepared.deps,
+            stale: false,
+        })
+    }
+
+    /// Is the volume's content still in place at `target`?
+    pub(super) fn volume_present(&self, target: &Path) -> Result<bool, DriverError> {
+        if self.cfg.mount {
+            Ok(mount::is_our_mount(target)?)
+        } else {
+            Ok(target.join(atomic::DATA_DIR).symlink_metadata().is_ok())
+        }
+    }
+
+    pub(super) fn mount_and_write(
+        &self,
+        req: &PublishRequest,
+        payload: &Payload,
+    ) -> Result<(), DriverError> {
+        let target = &req.target_path;
+        if target.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
+            return Err(DriverError::FailedPrecondition(format!(
+                "target_path {} exists and is not a directory; kubelet passes a directory path for inline volumes",
+                target.display()
+            )));
+        }
+        std::fs::create_dir_all(target).map_err(|e| {
+            DriverError::Internal(format!("create target directory {}: {e}", target.display()))
+        })?;
+        if self.cfg.mount && !mount::is_our_mount(target)? {
+            if mount::is_mount_point(target)? {
+                return Err(DriverError::FailedPrecondition(format!(
+                    "{} already has a mount that connectors-csi did not create; refusing to mount over it",
+                    target.display()
+                )));
+            }
+            mount::mount_tmpfs(
+                target,
+                TmpfsOptions {
+                    size_bytes: self.cfg.tmpfs_size_bytes,
+                    mode: VOLUME_ROOT_MODE,
+                    gid: req.capability.volume_mount_group,
+                },
+            )?;
+        }
+        self.write(
+            &req.volume_id,
+            target,
+            payload,
+            req.spec.file_mode,
+            req.capability.volume_mount_group,
+        )
+        .map(|_| ())
+    }
+
+    pub(super) fn write(
+        &self,
+        volume_id: &str,
+        target: &Path,
+        payload: &Payload,
+        mode: u32,
+        gid: Option<u32>,
+    ) -> Result<bool, DriverError> {
+        let files: BTreeMap<String, FileProjection> = payload
+            .files
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    FileProjection {
+                        data: v.clone(),
+                        mode,
+                    },
+                )
+            })
+            .collect();
+        let dir_mode = if mode & 0o004 != 0 {
+            0o555
+        } else if mode & 0o040 != 0 {
+            0o550
+        } else {
+            0o500
+        };
+        atomic::write_payload(target, &files, WriteOptions { gid, dir_mode })
+            .map(|o| o.swapped)
+            .map_err(|source| DriverError::Write {
+                volume: volume_id.to_string(),
+                source,
+            })
+    }
+
+    /// Removes everything a failed publish created: the mount, the target dir, the state.
+    pub(super) fn teardown(&self, volume_id: &str, target: &Path) {
+        if !self.cfg.mount {
+            let _ = std::fs::remove_dir_all(target);
+        } else {
+            if let Err(e) = mount::unmount_ours(target) {
+                warn!(volume_id, error = %e, "cleanup: unmount failed");
+            }
+            if !mount::is_mount_point(target).unwrap_or(true) {
+                let _ = std::fs::remove_dir(target);
+            }
+        }
+        if let Err(e) = self.state.remove(volume_id) {
+            warn!(volume_id, error = %e, "cleanup: removing state failed");
+        }
+    }
+
+    /// Kubelet's periodic republish: take the new token, re-render, keep the last good files on
+    /// any failure. Never fails (kubernetes#121271).
+    pub(super) async fn republish(&self, live: &mut LiveVolume, req: &PublishRequest) {
+        let result = async {
+            let prepared = self
+                .prepare(
+                    &live.spec,
+                    req.kubelet_tokens.as_deref(),
+                    Some(&live.token),
+                    live.direct.as_ref(),
+                )
+                .await?;
+            self.apply(live, prepared)
+        }
+        .await;
+        if let Err(e) = result {
+            self.metrics.republish_failures_total.inc();
+            warn!(volume_id = %req.volume_id, error = %e, "republish could not refresh the volume; keeping the last good files");
+        }
+    }
+
+    /// The earlier refresh point of the pod token and the direct-mode token.
+    pub(super) fn next_refresh_for(
+        &self,
+        token: &Token,
+        direct: Option<&DirectToken>,
+    ) -> Timestamp {
+        let pod = next_refresh(token, self.cfg.refresh_jitter);
+        match direct {
+            Some(d) => pod.min(next_refresh(&d.token, self.cfg.refresh_jitter)),
+            None => pod,
+        }
+    }
+
+    /// Writes a prepared render into a live volume and updates its state. Returns whether new
+    /// bytes were swapped in (false when the payload was unchanged).
+    pub(super) fn apply(
+        &self,
+        live: &mut LiveVolume,
+        prepared: Prepared,
+    ) -> Result<bool, DriverError> {
+        let swapped = self.write(
+            &live.state.volume_id,
+            &live.state.target_path,
+            &prepared.payload,
+            live.state.file_mode,
+            live.state.volume_mount_group,
+        )?;
+        live.token = prepared.token;
+        live.direct = prepared.direct;
+        live.deps = prepared.deps;
+        live.stale = false;
+        live.state.token = Some((&live.token).into());
+        live.state.token_origin = prepared.origin.into();
+        live.state.files = prepared.payload.files.keys().cloned().collect();
+        if swapped {
+            live.state.rendered_at = Some(Timestamp::now());
+        }
+        live.state.next_refresh = Some(self.next_refresh_for(&live.token, live.direct.as_ref()));
+        self.state.save(&live.state)?;
+        if let Some(at) = live.state.next_refresh {
+            self.scheduler.schedule(&live.state.volume_id, at);
+        }
+        Ok(swapped)
+    }
+}

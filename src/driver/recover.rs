@@ -1,0 +1,134 @@
+//! Restart recovery: re-adopt volumes whose tmpfs survived, clean up the rest and unmount
+//! orphaned tmpfs of ours.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use tracing::{info, warn};
+
+use super::{Deps, Driver, DriverError, LiveVolume};
+use crate::csi::request::MountCapability;
+use crate::token::Token;
+use crate::volume::mount;
+use crate::volume::state::VolumeState;
+
+impl Driver {
+    /// Restart recovery: re-adopt every volume in the state dir whose tmpfs is still mounted,
+    /// clean up the rest, and unmount tmpfs of ours under the kubelet dir that no state knows.
+    pub async fn recover(&self) -> Result<RecoveryReport, DriverError> {
+        let mut report = RecoveryReport::default();
+        let mut known_targets = BTreeSet::new();
+        for entry in self.state.list()? {
+            let st = match entry {
+                Ok(s) => s,
+                Err((path, e)) => {
+                    warn!(path = %path.display(), error = %e, "removing unreadable state file");
+                    self.state.remove_path(&path);
+                    report.removed += 1;
+                    continue;
+                }
+            };
+            if !self.volume_present(&st.target_path)? {
+                let _ = std::fs::remove_dir(&st.target_path);
+                self.state.remove(&st.volume_id)?;
+                report.removed += 1;
+                continue;
+            }
+            known_targets.insert(st.target_path.clone());
+            let ctx: std::collections::HashMap<String, String> =
+                st.attributes.clone().into_iter().collect();
+            let spec = match crate::csi::request::parse_attributes(&ctx, st.file_mode) {
+                Ok(mut s) => {
+                    s.file_mode = st.file_mode;
+                    s
+                }
+                Err(e) => {
+                    warn!(volume_id = %st.volume_id, error = %e, "state has invalid attributes; unmounting");
+                    self.teardown(&st.volume_id, &st.target_path);
+                    report.removed += 1;
+                    continue;
+                }
+            };
+            let token =
+                st.token.as_ref().map(Token::from).unwrap_or_else(|| {
+                    Token::new("", Timestamp::UNIX_EPOCH, Timestamp::UNIX_EPOCH)
+                });
+            let capability = parse_capability(&st);
+            let id = st.volume_id.clone();
+            // Classes and secrets are learned by the first refresh; connectors are known now.
+            let deps = Deps {
+                connectors: spec.connectors.iter().cloned().collect(),
+                ..Deps::default()
+            };
+            let live = LiveVolume {
+                spec,
+                capability,
+                token,
+                direct: None,
+                deps,
+                stale: false,
+                state: st,
+            };
+            *self.slot(&id).lock().await = Some(live);
+            // Re-render now: repairs an interrupted first write and picks up changes made while down.
+            self.scheduler.trigger(&id);
+            report.adopted += 1;
+        }
+        // Orphaned tmpfs of ours (state lost) under the kubelet dir.
+        for m in mount::mount_table()? {
+            if self.cfg.mount
+                && m.fs_type == "tmpfs"
+                && m.source == mount::MOUNT_SOURCE
+                && m.mount_point.starts_with(&self.cfg.kubelet_dir)
+                && !known_targets.contains(&m.mount_point)
+            {
+                warn!(target = %m.mount_point.display(), "unmounting an orphaned connectors-csi tmpfs with no state");
+                mount::unmount_ours(&m.mount_point)?;
+                let _ = std::fs::remove_dir(&m.mount_point);
+                report.orphans_unmounted += 1;
+            }
+        }
+        self.metrics.volumes.set(self.volume_count() as i64);
+        info!(
+            adopted = report.adopted,
+            removed = report.removed,
+            orphans = report.orphans_unmounted,
+            "restart recovery done"
+        );
+        Ok(report)
+    }
+}
+
+/// What [`Driver::recover`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RecoveryReport {
+    pub adopted: usize,
+    pub removed: usize,
+    pub orphans_unmounted: usize,
+}
+
+fn parse_capability(st: &VolumeState) -> MountCapability {
+    // canonical(): "mount;fs=<fs>;flags=<a,b>;mode=<n>"
+    let mut fs_type = String::new();
+    let mut flags = Vec::new();
+    let mut mode = 0;
+    for part in st.capability.split(';') {
+        if let Some(v) = part.strip_prefix("fs=") {
+            fs_type = v.to_string();
+        } else if let Some(v) = part.strip_prefix("flags=") {
+            flags = v
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect();
+        } else if let Some(v) = part.strip_prefix("mode=") {
+            mode = v.parse().unwrap_or(0);
+        }
+    }
+    MountCapability {
+        fs_type,
+        mount_flags: flags,
+        volume_mount_group: st.volume_mount_group,
+        access_mode: mode,
+    }
+}
