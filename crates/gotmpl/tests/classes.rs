@@ -6,7 +6,7 @@ mod corpus;
 
 use std::collections::BTreeMap;
 
-use corpus::{check, crashes, expect_of, read_json, testdata, Case};
+use corpus::{check, crashes, testdata, Case};
 use serde::Deserialize as _;
 
 /// Templates of every `spec.configurations[].data` entry, keyed FILE/CLASS/CONFIG/KEY.
@@ -50,32 +50,7 @@ fn templates_from_yaml() -> BTreeMap<String, String> {
 }
 
 fn class_cases() -> Vec<Case> {
-    let cases = read_json("classes/cases.json");
-    let expected = read_json("classes/expected.json");
-    let (cases, expected) = (cases.as_array().unwrap(), expected.as_array().unwrap());
-    assert_eq!(
-        cases.len(),
-        expected.len(),
-        "classes: run testdata/classes/regen.sh"
-    );
-    cases
-        .iter()
-        .zip(expected)
-        .map(|(c, e)| {
-            let name = c["name"].as_str().unwrap().to_string();
-            assert_eq!(
-                e["name"].as_str(),
-                Some(name.as_str()),
-                "classes: run regen.sh"
-            );
-            Case {
-                name,
-                template: c["template"].as_str().unwrap().to_string(),
-                data: c["data"].clone(),
-                expect: expect_of(e),
-            }
-        })
-        .collect()
+    corpus::go_generated_cases("classes")
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Core template behaviour checked against expectations generated with Go's
 //! `text/template` (go1.27): output or the exact error text for each case.
 
-use gotmpl::{Arity, FuncError, FuncMap, Function, Limits, Template, Ty, Value};
+mod core_support;
 
 /// (template, JSON data ("" = nil), Go's output, Go's error ("" = none)).
 const CASES: &[(&str, &str, &str, &str)] = &[
@@ -265,86 +265,7 @@ const PENDING: &[&str] = &[
     "{{3 | rep64 \"x\"}}",
 ];
 
-fn funcs() -> FuncMap {
-    let mut m = FuncMap::new();
-    m.insert(Function::new("fail", Arity::Fixed(&[Ty::String]), |a| {
-        Err(FuncError::new(a[0].as_str().unwrap_or_default()))
-    }));
-    m.insert(Function::new(
-        "rep",
-        Arity::Fixed(&[Ty::String, Ty::Int]),
-        |a| {
-            Ok(Value::from(a[0].as_str().unwrap_or_default().repeat(
-                match a[1] {
-                    Value::Int(n) => n.max(0) as usize,
-                    _ => 0,
-                },
-            )))
-        },
-    ));
-    m.insert(Function::new(
-        "rep64",
-        Arity::Fixed(&[Ty::String, Ty::Int64]),
-        |a| {
-            Ok(Value::from(a[0].as_str().unwrap_or_default().repeat(
-                match a[1] {
-                    Value::Int(n) => n.max(0) as usize,
-                    _ => 0,
-                },
-            )))
-        },
-    ));
-    m.insert(Function::new(
-        "half",
-        Arity::Fixed(&[Ty::Float64]),
-        |a| match a[0] {
-            Value::Float(f) => Ok(Value::Float(f / 2.0)),
-            _ => Err(FuncError::new("not a float")),
-        },
-    ));
-    m.insert(Function::new("upper", Arity::Fixed(&[Ty::String]), |a| {
-        Ok(Value::from(
-            a[0].as_str().unwrap_or_default().to_uppercase(),
-        ))
-    }));
-    m
-}
-
-fn run(src: &str, data: &str) -> Result<String, String> {
-    let data = if data.is_empty() {
-        Value::Nil
-    } else {
-        Value::from_json(&serde_json::from_str(data).expect("test data is JSON"))
-    };
-    let t = Template::parse("t", src, &funcs()).map_err(|e| e.to_string())?;
-    t.execute(&data, &Limits::default())
-        .map_err(|e| e.to_string())
-}
-
 #[test]
 fn core_constructs_match_go() {
-    let mut failures = Vec::new();
-    for (src, data, out, err) in CASES {
-        let got = run(src, data);
-        if PENDING.contains(src) {
-            continue;
-        }
-        let ok = match (&got, err.is_empty()) {
-            (Ok(o), true) => o == out,
-            (Err(e), false) => e == err,
-            _ => false,
-        };
-        if !ok {
-            failures.push(format!(
-                "{src:?}\n   go:   out={out:?} err={err:?}\n   rust: {got:?}"
-            ));
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases differ from Go:\n{}",
-        failures.len(),
-        CASES.len(),
-        failures.join("\n")
-    );
+    core_support::check_cases(CASES, PENDING);
 }

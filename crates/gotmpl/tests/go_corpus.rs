@@ -3,35 +3,10 @@
 
 mod corpus;
 
-use corpus::{check, crashes, expect_of, read_json, Case};
+use corpus::{check, crashes, Case};
 
 fn go_cases() -> Vec<Case> {
-    let cases = read_json("go/cases.json");
-    let expected = read_json("go/expected.json");
-    let (cases, expected) = (cases.as_array().unwrap(), expected.as_array().unwrap());
-    assert_eq!(
-        cases.len(),
-        expected.len(),
-        "cases.json and expected.json differ in length; run regen.sh"
-    );
-    cases
-        .iter()
-        .zip(expected)
-        .map(|(c, e)| {
-            let name = c["name"].as_str().unwrap().to_string();
-            assert_eq!(
-                e["name"].as_str(),
-                Some(name.as_str()),
-                "expected.json out of order; run regen.sh"
-            );
-            Case {
-                name,
-                template: c["template"].as_str().unwrap().to_string(),
-                data: c["data"].clone(),
-                expect: expect_of(e),
-            }
-        })
-        .collect()
+    corpus::go_generated_cases("go")
 }
 
 #[test]

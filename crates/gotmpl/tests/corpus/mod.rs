@@ -92,6 +92,38 @@ fn run_isolated(case: &Case, funcs: &FuncMap) -> Got {
     }
 }
 
+/// The cases of a Go-generated corpus directory (`<dir>/cases.json` with Go's results in
+/// `<dir>/expected.json`, both written by `<dir>/regen.sh`), paired by position and name.
+#[allow(dead_code)] // not every test binary that includes this module reads a Go corpus
+pub fn go_generated_cases(dir: &str) -> Vec<Case> {
+    let cases = read_json(&format!("{dir}/cases.json"));
+    let expected = read_json(&format!("{dir}/expected.json"));
+    let (cases, expected) = (cases.as_array().unwrap(), expected.as_array().unwrap());
+    assert_eq!(
+        cases.len(),
+        expected.len(),
+        "{dir}: cases.json and expected.json differ in length; run {dir}/regen.sh"
+    );
+    cases
+        .iter()
+        .zip(expected)
+        .map(|(c, e)| {
+            let name = c["name"].as_str().unwrap().to_string();
+            assert_eq!(
+                e["name"].as_str(),
+                Some(name.as_str()),
+                "{dir}: expected.json out of order; run {dir}/regen.sh"
+            );
+            Case {
+                name,
+                template: c["template"].as_str().unwrap().to_string(),
+                data: c["data"].clone(),
+                expect: expect_of(e),
+            }
+        })
+        .collect()
+}
+
 /// Runs every case's template against each of `datas` and returns the ones that panicked or
 /// hung (whatever the output or error): no input may crash the engine. Templates that never
 /// look at their data are skipped: other data cannot change what they do.
