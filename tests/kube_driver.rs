@@ -12,17 +12,9 @@ use test_support::FakeApiServer;
 use test_support::*;
 use tonic::Code;
 
+/// A Ready `k8s` connector whose target cluster is `https://api.target.example:6443`.
 fn k8s_connector(ns: &str, name: &str, proxy: &str) -> Value {
-    json!({
-        "apiVersion": "connectors.alauda.io/v1alpha1",
-        "kind": "Connector",
-        "metadata": {"name": name, "namespace": ns},
-        "spec": {"connectorClassName": "k8s", "address": "https://api.target.example:6443"},
-        "status": {
-            "conditions": [{"type": "Ready", "status": "True"}],
-            "proxy": {"httpAddress": {"url": proxy}},
-        },
-    })
+    connector_value(ns, name, "https://api.target.example:6443", proxy, None)
 }
 
 fn k8s_class_json() -> Value {

@@ -1,0 +1,442 @@
+//! `cargo bench --bench driver` (as root): end-to-end benchmarks of the driver, measured side by
+//! side in one run, printed as Markdown and written into `BENCHMARKS.md` between the
+//! `BEGIN GENERATED` / `END GENERATED` markers (text outside them is kept).
+//!
+//! Sections, in order:
+//! 1. floor: the same tmpfs mount + atomic write + unmount a publish does, with plain syscalls;
+//! 2. publish/unpublish latency over the real gRPC server on its unix socket (MemorySource,
+//!    kubelet-provided token), the same through `Driver::publish` directly, and a phase
+//!    breakdown of a copy of the publish flow;
+//! 3. 1000 concurrent publishes, then 1000 concurrent unpublishes;
+//! 4. rotation latency for the directory source and the Kubernetes source (fake API server);
+//! 5. RSS and CPU of the real `connectors-csi serve` process with 0/100/1000 refreshing volumes;
+//! 6. API requests per publish and per refresh (fake API server counters).
+//!
+//! One module per section (`floor`, `publish`, `concurrency`, `rotation`, `process`, `api`),
+//! plus `stats` and `report`; fixtures come from the test-support crate.
+//!
+//! The structure is fixed (sizes and counts are constants); the whole run takes a few minutes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{Read, Write as _};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use connectors_csi::connector::dir::DirSource;
+use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
+use connectors_csi::connector::memory::MemorySource;
+use connectors_csi::connector::types::{proxy_ca, Connector, ConnectorClass};
+use connectors_csi::connector::{ConnectorSource, ObjectKey};
+use connectors_csi::csi::proto::{self, node_client::NodeClient};
+use connectors_csi::csi::request::validate_publish;
+use connectors_csi::driver::{Driver, DriverConfig, DEFAULT_TMPFS_SIZE};
+use connectors_csi::metrics::ResultLabel;
+use connectors_csi::render::{self, RenderRequest, RenderSecrets, ResolvedConnector};
+use connectors_csi::volume::atomic::{self, FileProjection, WriteOptions};
+use connectors_csi::volume::mount::{self, TmpfsOptions};
+use connectors_csi::volume::state::{StateStore, VolumeState};
+use serde_json::Value;
+use test_support::*;
+
+/// Progress lines go to stderr so stdout carries only the final report.
+macro_rules! progress {
+    ($($t:tt)*) => { eprintln!("[bench] {}", format!($($t)*)) };
+}
+
+mod api;
+mod concurrency;
+mod floor;
+mod process;
+mod publish;
+mod report;
+mod rotation;
+mod stats;
+
+use api::*;
+use concurrency::*;
+use floor::*;
+use process::*;
+use publish::*;
+use report::*;
+use rotation::*;
+use stats::*;
+
+// ---------------------------------------------------------------------------------------------
+// Fixed structure of the run.
+
+const FLOOR_RUNS: usize = 2000;
+const PUBLISHES: usize = 2000;
+const WARMUP: usize = 20;
+const PHASE_RUNS: usize = 500;
+const CONCURRENT: usize = 1000;
+const ROTATION_VOLUMES: usize = 100;
+const ROTATION_CHANGES: usize = 200;
+const PROCESS_LEVELS: [usize; 3] = [0, 100, 1000];
+const PROCESS_WINDOW: Duration = Duration::from_secs(20);
+/// Lifetime of every token in the process benchmark: volumes refresh at 80 % of it.
+const PROCESS_TOKEN_TTL: Duration = Duration::from_secs(10);
+const API_WARM_PUBLISHES: usize = 200;
+const API_MINTED_PUBLISHES: usize = 50;
+const API_REFRESHES: usize = 200;
+
+/// `CONNECTORS_CSI_BENCH_QUICK=1`: a smoke run with every count divided by 20 and short windows;
+/// BENCHMARKS.md is not written.
+fn quick() -> bool {
+    std::env::var_os("CONNECTORS_CSI_BENCH_QUICK").is_some_and(|v| v == "1")
+}
+
+/// `n`, or `n / 20` (at least 2) in a quick run.
+fn count(n: usize) -> usize {
+    if quick() {
+        (n / 20).max(2)
+    } else {
+        n
+    }
+}
+
+fn window(d: Duration) -> Duration {
+    if quick() {
+        d / 10
+    } else {
+        d
+    }
+}
+
+const NS: &str = "team";
+const CONNECTOR: &str = "k8s-a";
+const FILE_MODE: u32 = 0o440;
+const DIR_MODE: u32 = 0o550;
+const VOLUME_ROOT_MODE: u32 = 0o750;
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures: the shared ones of the test-support crate, sized like production.
+
+const ADDRESS: &str = "https://api.prod-cluster.example.com:6443";
+const ATTRS: &[(&str, &str)] = &[
+    ("connector.name", CONNECTOR),
+    ("configuration.names", "kubeconfig"),
+];
+
+fn class_value() -> Value {
+    k8s_class_value()
+}
+
+/// Connector `team/k8s-a` at `address`, its proxy serving with a CA of realistic size.
+fn bench_connector(address: &str) -> Value {
+    connector_value(
+        NS,
+        CONNECTOR,
+        address,
+        &format!("http://c-{CONNECTOR}.{NS}.svc.cluster.local"),
+        Some(&realistic_ca_pem()),
+    )
+}
+
+fn memory_source() -> Arc<MemorySource> {
+    let src = MemorySource::new();
+    let class: ConnectorClass = serde_json::from_value(class_value()).unwrap();
+    let conn: Connector = serde_json::from_value(bench_connector(ADDRESS)).unwrap();
+    src.set(|s| {
+        s.insert_class(class);
+        s.insert_connector(conn);
+    });
+    src
+}
+
+/// A kubelet-shaped bound token of pod `pod` in the bench namespace.
+fn jwt(pod: &str, iat: i64, exp: i64) -> String {
+    kubelet_jwt(NS, pod, iat, exp)
+}
+
+fn now_s() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// The bench's publish: connector `k8s-a`'s kubeconfig; `token` = None leaves the token to the
+/// driver.
+fn publish_request(
+    vol: &str,
+    target: &Path,
+    token: Option<(&str, Duration)>,
+) -> proto::NodePublishVolumeRequest {
+    publish_request_with_token(vol, target, ATTRS, token)
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-process driver served over its unix socket (the test-support crate's TestDriver).
+
+async fn start_inproc(
+    source: Arc<dyn ConnectorSource>,
+    tweak: impl FnOnce(&mut DriverConfig),
+) -> TestDriver {
+    let root = tempfile::tempdir().unwrap();
+    let mut cfg = DriverConfig::for_root(root.path());
+    tweak(&mut cfg);
+    TestDriver::start_with(root, cfg, source).await
+}
+
+/// Stops the server and checks that nothing stayed mounted.
+async fn stop_inproc(d: TestDriver) {
+    let root = d.stop().await;
+    assert_no_mounts_under(root.path());
+}
+
+fn refreshes(d: &Driver) -> u64 {
+    ["ok", "unchanged", "error", "stale"]
+        .iter()
+        .map(|r| {
+            d.metrics
+                .refresh_total
+                .get_or_create(&ResultLabel {
+                    result: r.to_string(),
+                })
+                .get()
+        })
+        .sum()
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported (the run is one piece).
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("SKIP bench driver: needs root to mount tmpfs (run as root, e.g. sudo -E cargo bench --bench driver)");
+        return;
+    }
+    // Driver warnings (failed or stale refreshes) of the in-process runs go to stderr.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .init();
+    let started = Instant::now();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let machine = machine();
+    progress!("{machine}");
+
+    let token = jwt("pod-bench", now_s(), now_s() + 3600);
+    let reference = reference_payload(&token);
+
+    progress!("1-2/6 floor and publish latency (interleaved)");
+    let (pubr, floor) = rt.block_on(run_publish(&token, &reference));
+    progress!("3/6 concurrency");
+    let conc = rt.block_on(run_concurrency(&token));
+    progress!("4/6 rotation (dir source)");
+    let rot_dir = rt.block_on(run_rotation_dir());
+    progress!("4/6 rotation (kube source)");
+    let rot_kube = rt.block_on(run_rotation_kube());
+    progress!("5/6 driver process");
+    let procr = rt.block_on(run_process());
+    progress!("6/6 API requests");
+    let api = rt.block_on(run_api());
+    let total = started.elapsed();
+
+    // ---- Markdown.
+    let mut o = String::new();
+    let fp50 = floor.publish.p(50.0);
+    let ratio50 = pubr.publish.p(50.0) / fp50;
+    let ratio99 = pubr.publish.p(99.0) / floor.publish.p(99.0);
+    let _ = writeln!(
+        o,
+        "## Results\n\nMachine: {machine}. Whole run: {:.0} s; load average at the end {}.\n",
+        total.as_secs_f64(),
+        loadavg()
+    );
+    let _ = writeln!(o, "Payload of every publish (rendered by the real renderer, `configuration.names: kubeconfig`, kubelet token of {} bytes): {}.\n", token.len(), pubr.payload_check);
+
+    let _ = writeln!(o, "### Publish latency vs. the floor\n");
+    o.push_str(LAT_HEAD);
+    o.push_str(&lat_row(
+        "floor: mkdir + tmpfs mount + atomic write (plain syscalls)",
+        &floor.publish,
+    ));
+    o.push_str(&lat_row("floor: umount + rmdir", &floor.unpublish));
+    o.push_str(&lat_row(
+        "(not in the floor) state file write + rename, done 2× per publish",
+        &floor.state_write,
+    ));
+    o.push_str(&lat_row(
+        "**publish** over gRPC (unix socket, warm, kubelet token)",
+        &pubr.publish,
+    ));
+    o.push_str(&lat_row("**unpublish** over gRPC", &pubr.unpublish));
+    o.push_str(&lat_row(
+        "publish, `Driver::publish` called directly (no gRPC)",
+        &pubr.direct_publish,
+    ));
+    o.push_str(&lat_row(
+        "unpublish, `Driver::unpublish` called directly",
+        &pubr.direct_unpublish,
+    ));
+    o.push_str(&lat_row(
+        "no-op RPC (Identity.Probe) on the same channel",
+        &pubr.probe,
+    ));
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| target | measured | verdict |\n|---|---:|---|");
+    let _ = writeln!(
+        o,
+        "| publish p50 ≤ 2× floor p50 | {ratio50:.2}× ({} vs {}) | {} |",
+        ms(pubr.publish.p(50.0)),
+        ms(fp50),
+        verdict(ratio50 <= 2.0)
+    );
+    let _ = writeln!(
+        o,
+        "| publish p99 ≤ 5 ms | {} ({ratio99:.2}× floor p99) | {} |",
+        ms(pubr.publish.p(99.0)),
+        verdict(pubr.publish.p(99.0) <= 5.0)
+    );
+    let with_rpc = fp50 + pubr.probe.p(50.0);
+    let _ = writeln!(
+        o,
+        "| (reference) publish p50 vs. floor p50 + no-op RPC p50 | {:.2}× ({} vs {}) | – |",
+        pubr.publish.p(50.0) / with_rpc,
+        ms(pubr.publish.p(50.0)),
+        ms(with_rpc)
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "Cold start: connecting the gRPC channel took {}; the first publish on it took {}.\n",
+        ms(pubr.connect.as_secs_f64() * 1000.0),
+        ms(pubr.first_publish.as_secs_f64() * 1000.0)
+    );
+
+    let _ = writeln!(
+        o,
+        "#### Where a publish spends its time (a timed copy of the driver's flow, n = {})\n",
+        count(PHASE_RUNS)
+    );
+    let _ = writeln!(o, "| phase | p50 | p99 | mean |\n|---|---:|---:|---:|");
+    for (name, s) in &pubr.phases {
+        let _ = writeln!(
+            o,
+            "| {name} | {} | {} | {} |",
+            ms(s.p(50.0)),
+            ms(s.p(99.0)),
+            ms(s.mean())
+        );
+    }
+    let direct_overhead = pubr.publish.p(50.0) - pubr.direct_publish.p(50.0);
+    let _ = writeln!(
+        o,
+        "| gRPC + socket + tonic (publish p50 over gRPC − direct p50) | {} | | |\n",
+        ms(direct_overhead)
+    );
+
+    let _ = writeln!(
+        o,
+        "### Concurrency ({n} publishes at once, then {n} unpublishes, one gRPC channel)\n",
+        n = count(CONCURRENT)
+    );
+    let _ = writeln!(o, "| phase | wall time | failures | p50 | p95 | p99 | max |\n|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        o,
+        "| publish | {} | {} | {} | {} | {} | {} |",
+        ms(conc.publish_wall.as_secs_f64() * 1000.0),
+        conc.publish_failures,
+        ms(conc.publish.p(50.0)),
+        ms(conc.publish.p(95.0)),
+        ms(conc.publish.p(99.0)),
+        ms(conc.publish.max())
+    );
+    let _ = writeln!(
+        o,
+        "| unpublish | {} | {} | {} | {} | {} | {} |",
+        ms(conc.unpublish_wall.as_secs_f64() * 1000.0),
+        conc.unpublish_failures,
+        ms(conc.unpublish.p(50.0)),
+        ms(conc.unpublish.p(95.0)),
+        ms(conc.unpublish.p(99.0)),
+        ms(conc.unpublish.max())
+    );
+    let _ = writeln!(
+        o,
+        "\n{} tmpfs mounts were live after the publishes; none after the unpublishes.\n",
+        conc.mounted_after_publish
+    );
+
+    let _ = writeln!(
+        o,
+        "### Rotation latency ({} connector changes, each affecting {} mounted volumes)\n",
+        count(ROTATION_CHANGES),
+        count(ROTATION_VOLUMES)
+    );
+    let _ = writeln!(o, "Time from the change (file rename / object apply) until a reader polling every 0.25 ms reads the new bytes from the volume's `kubeconfig`.\n");
+    o.push_str(LAT_HEAD);
+    o.push_str(&lat_row(
+        &format!(
+            "directory source: last of the {} volumes",
+            count(ROTATION_VOLUMES)
+        ),
+        &rot_dir.last,
+    ));
+    o.push_str(&lat_row(
+        "directory source: each volume",
+        &rot_dir.per_volume,
+    ));
+    o.push_str(&lat_row(
+        &format!(
+            "API server source (fake server + KubeSource): last of the {} volumes",
+            count(ROTATION_VOLUMES)
+        ),
+        &rot_kube.last,
+    ));
+    o.push_str(&lat_row(
+        "API server source: each volume",
+        &rot_kube.per_volume,
+    ));
+    let _ = writeln!(o);
+    let _ = writeln!(o, "| target | measured | verdict |\n|---|---:|---|");
+    for (name, r) in [("directory", &rot_dir), ("API server", &rot_kube)] {
+        let _ = writeln!(o, "| {name} source: p99 (last volume) < 1 s | {} ({} volume updates missing after 10 s, in {} changes; {} refreshes for {} expected) | {} |", ms(r.last.p(99.0)), r.timeouts, r.changes_with_timeouts, r.refreshes, count(ROTATION_CHANGES) * count(ROTATION_VOLUMES), verdict(r.last.p(99.0) < 1000.0 && r.timeouts == 0));
+    }
+    let _ = writeln!(o);
+
+    let _ = writeln!(o, "### The driver process: memory and CPU\n");
+    let _ = writeln!(o, "`{} serve --source dir:… --static-token-file …` (release build). Every token lives {} s, so each volume refreshes at ~{} s (80 %) plus up to 1 s jitter; the static token file is rewritten every second, so each refresh renders new bytes and swaps `..data` (a real rewrite, state file save included). CPU is utime+stime from `/proc/<pid>/stat` over the window.\n",
+        Path::new(&procr.binary).file_name().unwrap().to_string_lossy(), PROCESS_TOKEN_TTL.as_secs(), PROCESS_TOKEN_TTL.as_secs() * 8 / 10);
+    let _ = writeln!(o, "| live volumes | window | refreshes (per s) | CPU time (% of one core) | CPU per refresh | VmRSS | VmHWM | threads |\n|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for l in &procr.levels {
+        let w = l.window.as_secs_f64();
+        let cpu_ms = l.cpu.as_secs_f64() * 1000.0;
+        let _ = writeln!(o, "| {} | {:.0} s | {} ({:.1}/s) | {:.0} ms ({:.1} %) | {} | {:.1} MiB | {:.1} MiB | {} |",
+            l.volumes, w, l.refreshes, l.refreshes as f64 / w, cpu_ms, cpu_ms / w / 10.0,
+            if l.refreshes > 0 { format!("{:.0} µs", cpu_ms * 1000.0 / l.refreshes as f64) } else { "–".into() },
+            l.rss_kib as f64 / 1024.0, l.hwm_kib as f64 / 1024.0, l.threads);
+    }
+    let rss0 = procr.levels.first().map(|l| l.rss_kib).unwrap_or(0) as f64;
+    let top = procr.levels.last().unwrap();
+    let per_vol = (top.rss_kib as f64 - rss0) / top.volumes as f64;
+    let rss_mib = top.rss_kib as f64 / 1024.0;
+    let _ = writeln!(o, "\nGrowth: {:.1} KiB of RSS per live volume (0 → {} volumes). Publishing the last {} volumes (16 in flight) took {:.1} s.\n", per_vol, top.volumes, top.volumes - procr.levels[procr.levels.len() - 2].volumes, procr.publish_1000_wall.as_secs_f64());
+    let _ = writeln!(o, "| target | measured | verdict |\n|---|---:|---|");
+    let _ = writeln!(
+        o,
+        "| RSS < 25 MiB at 1000 volumes | {rss_mib:.1} MiB | {} |\n",
+        verdict(rss_mib < 25.0)
+    );
+
+    let _ = writeln!(o, "### API server requests (fake API server counters; KubeSource over a real `kube::Client`)\n");
+    let _ = writeln!(o, "Per operation; the reflectors' initial LIST and long-running WATCH of Connectors and ConnectorClasses happen once at start and are not counted.\n");
+    let _ = writeln!(o, "| operation | n | GET | LIST | WATCH | create SubjectAccessReview | create TokenRequest | all requests |\n|---|---:|---:|---:|---:|---:|---:|---:|");
+    for r in &api {
+        o.push_str(&api_row(r));
+    }
+    let warm = &api[1];
+    let warm_get = warm.counts.verb("get") + warm.counts.verb("list");
+    let _ = writeln!(o, "\n| target | measured | verdict |\n|---|---:|---|");
+    let _ = writeln!(o, "| 0 GETs per warm publish | {} GET/LIST in {} warm publishes ({} requests in all) | {} |\n", warm_get, warm.n, warm.counts.total(), verdict(warm_get == 0));
+
+    println!("{o}");
+    if quick() {
+        progress!("quick run: BENCHMARKS.md not written");
+    } else {
+        write_benchmarks_md(&o);
+    }
+}

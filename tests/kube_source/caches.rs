@@ -1,0 +1,213 @@
+//! The KubeSource caches: initial sync, the bounded wait for late objects, watch events, and
+//! Secrets watched by name and stopped when idle.
+
+use super::*;
+
+#[tokio::test]
+async fn initial_sync_makes_the_source_ready_and_warm_reads_cost_no_requests() {
+    let server = FakeApiServer::start().await;
+    server.apply(connector("team", "k8s-a", "https://api.example.com:6443"));
+    server.apply(class("k8s", "PEM"));
+    let source = start(&server, fast_opts()).await;
+
+    let counts = server.counts();
+    assert_eq!(counts.get("list", "connectors"), 1);
+    assert_eq!(counts.get("list", "connectorclasses"), 1);
+    // Connectors are watched across all namespaces.
+    assert!(server
+        .requests()
+        .iter()
+        .any(|r| r.path == "/apis/connectors.alauda.io/v1alpha1/connectors"));
+
+    server.reset_counts();
+    let key = ObjectKey::new("team", "k8s-a");
+    for _ in 0..3 {
+        let c = source.connector(&key).await.unwrap();
+        assert_eq!(c.spec.address, "https://api.example.com:6443");
+        let cls = source.connector_class("k8s").await.unwrap();
+        assert_eq!(
+            cls.spec.proxy.as_ref().unwrap().ca_certs.as_deref(),
+            Some("PEM")
+        );
+    }
+    assert_eq!(source.list_connectors().await.unwrap().len(), 1);
+    let counts = server.counts();
+    assert_eq!(counts.verb("get") + counts.verb("list"), 0, "{counts:?}");
+}
+
+#[tokio::test]
+async fn connector_created_after_the_request_is_found_within_the_wait_window() {
+    let server = FakeApiServer::start().await;
+    let source = start(&server, fast_opts()).await;
+    let key = ObjectKey::new("team", "late");
+    let waiter = {
+        let source = source.clone();
+        let key = key.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            (source.connector(&key).await, started.elapsed())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.apply(connector("team", "late", "https://late.example.com"));
+    let (result, took) = waiter.await.unwrap();
+    assert_eq!(result.unwrap().spec.address, "https://late.example.com");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[tokio::test]
+async fn unknown_connector_is_not_found_after_the_bounded_wait() {
+    let server = FakeApiServer::start().await;
+    let source = start(
+        &server,
+        KubeSourceOptions {
+            wait_for_connector: Duration::from_millis(300),
+            ..Default::default()
+        },
+    )
+    .await;
+    let started = Instant::now();
+    let err = source
+        .connector(&ObjectKey::new("team", "missing"))
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        matches!(&err, SourceError::NotFound { kind: "connector", key } if key == "team/missing"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("team/missing"));
+    assert!(
+        took >= Duration::from_millis(290) && took < Duration::from_secs(2),
+        "took {took:?}"
+    );
+    let err = source.connector_class("nope").await.unwrap_err();
+    assert!(matches!(
+        err,
+        SourceError::NotFound {
+            kind: "connectorclass",
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn watch_events_become_source_events_and_update_the_cache() {
+    let server = FakeApiServer::start().await;
+    server.apply(connector("team", "k8s-a", "https://old.example.com"));
+    server.apply(class("k8s", "PEM-1"));
+    let source = start(&server, fast_opts()).await;
+    let mut rx = source.subscribe();
+    let key = ObjectKey::new("team", "k8s-a");
+
+    server.apply(connector("team", "k8s-a", "https://new.example.com"));
+    next_event(&mut rx, &SourceEvent::Connector(key.clone())).await;
+    assert_eq!(
+        source.connector(&key).await.unwrap().spec.address,
+        "https://new.example.com"
+    );
+
+    server.apply(class("k8s", "PEM-2"));
+    next_event(&mut rx, &SourceEvent::ConnectorClass("k8s".into())).await;
+    let cls = source.connector_class("k8s").await.unwrap();
+    assert_eq!(
+        cls.spec.proxy.as_ref().unwrap().ca_certs.as_deref(),
+        Some("PEM-2")
+    );
+
+    server.delete("Connector", "team", "k8s-a");
+    next_event(&mut rx, &SourceEvent::Connector(key.clone())).await;
+    assert!(source.list_connectors().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn referenced_secret_is_watched_by_name_and_then_served_from_cache() {
+    let server = FakeApiServer::start().await;
+    server.apply(connector("team", "k8s-a", "https://api.example.com"));
+    server.apply(secret("team", "k8s-a-secret", "tok-1"));
+    server.apply(secret("team", "unrelated", "tok-x"));
+    let source = start(&server, fast_opts()).await;
+    assert_eq!(
+        server.counts().get("list", "secrets"),
+        0,
+        "no secret read before use"
+    );
+
+    let key = ObjectKey::new("team", "k8s-a-secret");
+    let s = source.secret(&key).await.unwrap();
+    assert_eq!(s.data.as_ref().unwrap()["token"].0, b"tok-1");
+    let counts = server.counts();
+    assert_eq!(counts.get("list", "secrets"), 1, "{counts:?}");
+    let secret_requests: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("secrets"))
+        .collect();
+    assert!(!secret_requests.is_empty());
+    for r in &secret_requests {
+        assert_eq!(r.path, "/api/v1/namespaces/team/secrets", "{r:?}");
+        assert!(
+            r.query
+                .contains("fieldSelector=metadata.name%3Dk8s-a-secret"),
+            "every Secret request is restricted to the one name: {r:?}"
+        );
+    }
+
+    server.reset_counts();
+    let again = source.secret(&key).await.unwrap();
+    assert!(Arc::ptr_eq(&s, &again));
+    let counts = server.counts();
+    assert_eq!(
+        counts.total(),
+        0,
+        "warm read must not reach the API: {counts:?}"
+    );
+    assert_eq!(source.watched_secrets(), 1);
+
+    let mut rx = source.subscribe();
+    server.apply(secret("team", "k8s-a-secret", "tok-2"));
+    next_event(&mut rx, &SourceEvent::Secret(key.clone())).await;
+    let s: Arc<Secret> = source.secret(&key).await.unwrap();
+    assert_eq!(s.data.as_ref().unwrap()["token"].0, b"tok-2");
+
+    server.delete("Secret", "team", "k8s-a-secret");
+    next_event(&mut rx, &SourceEvent::Secret(key.clone())).await;
+    let err = source.secret(&key).await.unwrap_err();
+    assert!(
+        matches!(err, SourceError::NotFound { kind: "secret", .. }),
+        "{err:?}"
+    );
+
+    let err = source
+        .secret(&ObjectKey::new("team", "never-existed"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::NotFound { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn unreferenced_secret_watches_are_stopped_when_idle() {
+    let server = FakeApiServer::start().await;
+    server.apply(secret("team", "orphan", "t"));
+    let source = start(
+        &server,
+        KubeSourceOptions {
+            secret_idle_ttl: Duration::from_millis(200),
+            ..fast_opts()
+        },
+    )
+    .await;
+    source
+        .secret(&ObjectKey::new("team", "orphan"))
+        .await
+        .unwrap();
+    assert_eq!(source.watched_secrets(), 1);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while source.watched_secrets() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "idle unreferenced watch not stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
