@@ -68,12 +68,6 @@ fn parsed(file: &str, source: &str) -> Parsed {
     result
 }
 
-/// JSON → template value, as Kubernetes' unstructured decoding gives it to Go templates:
-/// integers are `int64`, other numbers `float64`, objects `map[string]interface{}`.
-pub(crate) fn json_to_value(v: &serde_json::Value) -> Value {
-    Value::from_json(v)
-}
-
 /// The connector as templates see it: the object plus `status.proxyAddress`.
 pub(crate) fn connector_json(rc: &ResolvedConnector) -> serde_json::Value {
     let mut v = serde_json::to_value(rc.connector.as_ref()).unwrap_or_default();
@@ -158,7 +152,7 @@ pub(crate) fn render_file(
     };
     // Parse errors only quote the template source, which is part of the (public) class.
     let template = parsed(site.file, source).map_err(fail)?;
-    let err = match template.execute(&json_to_value(data), &limits()) {
+    let err = match template.execute(&Value::from_json(data), &limits()) {
         Ok(out) => return Ok(out),
         Err(e) => e,
     };
@@ -168,7 +162,7 @@ pub(crate) fn render_file(
     let message = {
         let mut redacted = data.clone();
         redacted["context"]["token"] = serde_json::Value::String(TOKEN_STAND_IN.into());
-        match template.execute(&json_to_value(&redacted), &limits()) {
+        match template.execute(&Value::from_json(&redacted), &limits()) {
             Err(e) => e.to_string(),
             Ok(_) => "evaluation failed for the real token value (details withheld because they would reveal it)".to_string(),
         }
