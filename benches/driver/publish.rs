@@ -156,14 +156,14 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
         "validate request",
         "resolve connector + class (source)",
         "render",
-        "state save #1 (write + rename)",
         "mkdir target + is_our_mount + is_mount_point (statx; mount table only at a mount root)",
         "mount tmpfs",
         "atomic write (payload dir, files, ..data swap, symlinks)",
-        "state save #2",
-        "unpublish: unmount_ours (mount table read + umount + statx)",
+        "mount stamp (statx STATX_MNT_ID_UNIQUE)",
+        "state save (write + rename), once per publish",
+        "unpublish: unmount_stamped (statx + umount + statx, no mount table)",
         "unpublish: rmdir target + remove state",
-        "one /proc/self/mountinfo parse (reference)",
+        "one /proc/self/mountinfo parse (reference, not in the flow)",
     ];
     let mut samples: Vec<Samples> = vec![Samples::default(); NAMES.len()];
     let store = StateStore::open(&d.root.path().join("phase-state")).unwrap();
@@ -218,27 +218,10 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
         )
         .unwrap();
         lap(2, &mut samples);
-        let mut state = VolumeState {
-            volume_id: vol.clone(),
-            target_path: target.clone(),
-            readonly: true,
-            capability: req.capability.canonical(),
-            volume_mount_group: None,
-            attributes: req.spec.attributes.clone(),
-            pod: req.spec.pod.clone(),
-            file_mode: FILE_MODE,
-            files: vec![],
-            token: Some((&parsed).into()),
-            token_origin: "kubelet".into(),
-            rendered_at: None,
-            next_refresh: None,
-        };
-        store.save(&state).unwrap();
-        lap(3, &mut samples);
         std::fs::create_dir_all(&target).unwrap();
         assert!(!mount::is_our_mount(&target).unwrap());
         assert!(!mount::is_mount_point(&target).unwrap());
-        lap(4, &mut samples);
+        lap(3, &mut samples);
         mount::mount_tmpfs(
             &target,
             TmpfsOptions {
@@ -248,7 +231,7 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
             },
         )
         .unwrap();
-        lap(5, &mut samples);
+        lap(4, &mut samples);
         let files: BTreeMap<String, FileProjection> = payload
             .files
             .iter()
@@ -271,12 +254,28 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
             },
         )
         .unwrap();
+        lap(5, &mut samples);
+        let stamp = mount::mount_stamp(&target).expect("kernel reports mount ids");
         lap(6, &mut samples);
-        state.files = payload.files.keys().cloned().collect();
-        state.rendered_at = Some(jiff::Timestamp::now());
+        let state = VolumeState {
+            volume_id: vol.clone(),
+            target_path: target.clone(),
+            readonly: true,
+            capability: req.capability.canonical(),
+            volume_mount_group: None,
+            attributes: req.spec.attributes.clone(),
+            pod: req.spec.pod.clone(),
+            file_mode: FILE_MODE,
+            files: payload.files.keys().cloned().collect(),
+            token: Some((&parsed).into()),
+            token_origin: "kubelet".into(),
+            rendered_at: Some(jiff::Timestamp::now()),
+            next_refresh: Some(jiff::Timestamp::now()),
+            mount: Some(stamp),
+        };
         store.save(&state).unwrap();
         lap(7, &mut samples);
-        mount::unmount_ours(&target).unwrap();
+        assert!(mount::unmount_stamped(&target, &stamp).unwrap());
         lap(8, &mut samples);
         std::fs::remove_dir(&target).unwrap();
         store.remove(&vol).unwrap();

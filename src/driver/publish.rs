@@ -13,7 +13,7 @@ use crate::refresh::next_refresh;
 use crate::render::Payload;
 use crate::token::Token;
 use crate::volume::atomic::{self, FileProjection, WriteOptions};
-use crate::volume::mount::{self, TmpfsOptions};
+use crate::volume::mount::{self, MountStamp, StampCheck, TmpfsOptions};
 use crate::volume::state::VolumeState;
 
 impl Driver {
@@ -37,7 +37,7 @@ impl Driver {
                     req.target_path.display()
                 )));
             }
-            if self.volume_present(&req.target_path)? {
+            if self.volume_present(&req.target_path, live.state.mount.as_ref())? {
                 self.republish(live, &req).await;
                 return Ok(());
             }
@@ -73,8 +73,17 @@ impl Driver {
         let prepared = self
             .prepare(&req.spec, req.kubelet_tokens.as_deref(), None, None)
             .await?;
-        let now = Timestamp::now();
-        let mut state = VolumeState {
+        // Mount and write first, then save the state once, before answering OK. A crash before
+        // the save leaves a tmpfs of ours with no state: restart recovery unmounts such orphans,
+        // and kubelet retries the publish it never saw succeed.
+        let stamp = match self.mount_and_write(req, &prepared.payload) {
+            Ok(stamp) => stamp,
+            Err(e) => {
+                self.teardown(&req.volume_id, &req.target_path);
+                return Err(e);
+            }
+        };
+        let state = VolumeState {
             volume_id: req.volume_id.clone(),
             target_path: req.target_path.clone(),
             readonly: req.readonly,
@@ -83,24 +92,13 @@ impl Driver {
             attributes: req.spec.attributes.clone(),
             pod: req.spec.pod.clone(),
             file_mode: req.spec.file_mode,
-            files: vec![],
+            files: prepared.payload.files.keys().cloned().collect(),
             token: Some((&prepared.token).into()),
             token_origin: prepared.origin.into(),
-            rendered_at: None,
-            next_refresh: None,
+            rendered_at: Some(Timestamp::now()),
+            next_refresh: Some(self.next_refresh_for(&prepared.token, prepared.direct.as_ref())),
+            mount: stamp,
         };
-        // State first: a crash after this point is found and repaired (or cleaned) on restart.
-        self.state.save(&state)?;
-        match self.mount_and_write(req, &prepared.payload) {
-            Ok(()) => {}
-            Err(e) => {
-                self.teardown(&req.volume_id, &req.target_path);
-                return Err(e);
-            }
-        }
-        state.files = prepared.payload.files.keys().cloned().collect();
-        state.rendered_at = Some(now);
-        state.next_refresh = Some(self.next_refresh_for(&prepared.token, prepared.direct.as_ref()));
         if let Err(e) = self.state.save(&state) {
             self.teardown(&req.volume_id, &req.target_path);
             return Err(e.into());
@@ -118,20 +116,30 @@ impl Driver {
         })
     }
 
-    /// Is the volume's content still in place at `target`?
-    pub(super) fn volume_present(&self, target: &Path) -> Result<bool, DriverError> {
-        if self.cfg.mount {
-            Ok(mount::is_our_mount(target)?)
-        } else {
-            Ok(target.join(atomic::DATA_DIR).symlink_metadata().is_ok())
+    /// Is the volume's content still in place at `target`? With a recorded mount stamp this is
+    /// one statx(2); without one (older state, old kernel) the mount table is read.
+    pub(super) fn volume_present(
+        &self,
+        target: &Path,
+        stamp: Option<&MountStamp>,
+    ) -> Result<bool, DriverError> {
+        if !self.cfg.mount {
+            return Ok(target.join(atomic::DATA_DIR).symlink_metadata().is_ok());
+        }
+        match stamp.map(|s| mount::check_stamp(target, s)) {
+            Some(StampCheck::Ours) => Ok(true),
+            Some(StampCheck::NotMounted) => Ok(false),
+            Some(StampCheck::Unknown) | None => Ok(mount::is_our_mount(target)?),
         }
     }
 
+    /// Creates the target, mounts the volume's tmpfs (unless ours is already there) and writes
+    /// the payload. Returns the stamp of the tmpfs (`None` without mounts or mount ids).
     pub(super) fn mount_and_write(
         &self,
         req: &PublishRequest,
         payload: &Payload,
-    ) -> Result<(), DriverError> {
+    ) -> Result<Option<MountStamp>, DriverError> {
         let target = &req.target_path;
         if target.symlink_metadata().is_ok_and(|m| !m.is_dir()) {
             return Err(DriverError::FailedPrecondition(format!(
@@ -164,8 +172,12 @@ impl Driver {
             payload,
             req.spec.file_mode,
             req.capability.volume_mount_group,
-        )
-        .map(|_| ())
+        )?;
+        Ok(if self.cfg.mount {
+            mount::mount_stamp(target)
+        } else {
+            None
+        })
     }
 
     pub(super) fn write(

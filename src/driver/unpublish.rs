@@ -13,16 +13,20 @@ impl Driver {
     pub async fn unpublish(&self, volume_id: &str, target: &Path) -> Result<(), DriverError> {
         let slot = self.slot(volume_id);
         let mut guard = slot.lock().await;
-        let known_target = guard
+        let known = guard
             .as_ref()
-            .map(|l| l.state.target_path.clone())
+            .map(|l| (l.state.target_path.clone(), l.state.mount))
             .or_else(|| {
                 self.state
                     .load(volume_id)
                     .ok()
                     .flatten()
-                    .map(|s| s.target_path)
+                    .map(|s| (s.target_path, s.mount))
             });
+        let (known_target, stamp) = match known {
+            Some((t, m)) => (Some(t), m),
+            None => (None, None),
+        };
         if let Some(t) = &known_target {
             if t != target {
                 // Not the target this volume is published at: leave the real one alone.
@@ -34,7 +38,11 @@ impl Driver {
         if !self.cfg.mount && known_target.is_some() {
             let _ = std::fs::remove_dir_all(target);
         }
-        mount::unmount_ours(target)?;
+        // With the stamp recorded at publish: statx + umount + statx, no mount-table read.
+        match &stamp {
+            Some(stamp) if self.cfg.mount => mount::unmount_stamped(target, stamp)?,
+            _ => mount::unmount_ours(target)?,
+        };
         match std::fs::remove_dir(target) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -144,6 +144,127 @@ fn statx_mount_root(path: &Path) -> Option<bool> {
         .then_some(st.stx_attributes.contains(root))
 }
 
+/// `STATX_MNT_ID_UNIQUE` (Linux ≥ 6.8): a 64-bit mount id that is never reused.
+const STATX_MNT_ID_UNIQUE: u32 = 0x4000;
+
+/// The identity of one mount, recorded when the driver mounts a volume's tmpfs so that later
+/// calls recognise it with one statx(2) instead of reading the mount table.
+///
+/// With `unique` (Linux ≥ 6.8) the id is never reused, so a match proves it is the very mount
+/// the driver created. Older kernels (≥ 5.8) give a reusable id; then the device number must
+/// match too, and the mount must still be a tmpfs, before it counts as ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MountStamp {
+    pub id: u64,
+    #[serde(default)]
+    pub unique: bool,
+    /// `st_dev` of the mount root (major << 32 | minor).
+    pub dev: u64,
+}
+
+/// What statx(2) says about `path` when read against a recorded [`MountStamp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StampCheck {
+    /// `path` is the root of the recorded mount.
+    Ours,
+    /// `path` is not a mount root at all (nothing mounted there).
+    NotMounted,
+    /// Something is mounted at `path`, but not (only) the recorded mount; or the kernel could not
+    /// tell. Callers fall back to the mount table.
+    Unknown,
+}
+
+fn statx_mount(path: &Path) -> Option<rustix::fs::Statx> {
+    use rustix::fs::{statx, AtFlags, StatxFlags, CWD};
+    let mask = StatxFlags::MNT_ID | StatxFlags::from_bits_retain(STATX_MNT_ID_UNIQUE);
+    statx(CWD, path, AtFlags::SYMLINK_NOFOLLOW, mask).ok()
+}
+
+fn stamp_of(st: &rustix::fs::Statx) -> Option<MountStamp> {
+    use rustix::fs::StatxFlags;
+    let unique = st.stx_mask & STATX_MNT_ID_UNIQUE != 0;
+    if !unique && st.stx_mask & StatxFlags::MNT_ID.bits() == 0 {
+        return None;
+    }
+    Some(MountStamp {
+        id: st.stx_mnt_id,
+        unique,
+        dev: (u64::from(st.stx_dev_major) << 32) | u64::from(st.stx_dev_minor),
+    })
+}
+
+/// The stamp of the mount whose root is `target`; `None` when `target` is not a mount root or
+/// the kernel does not report mount ids (< 5.8).
+pub fn mount_stamp(target: &Path) -> Option<MountStamp> {
+    let st = statx_mount(target)?;
+    let root = rustix::fs::StatxAttributes::MOUNT_ROOT;
+    if !st.stx_attributes_mask.contains(root) || !st.stx_attributes.contains(root) {
+        return None;
+    }
+    stamp_of(&st)
+}
+
+/// Compares what is mounted at `target` with a recorded stamp, with one statx(2) (plus a
+/// statfs(2) on kernels without unique mount ids).
+pub fn check_stamp(target: &Path, stamp: &MountStamp) -> StampCheck {
+    let Some(st) = statx_mount(target) else {
+        return StampCheck::Unknown;
+    };
+    let root = rustix::fs::StatxAttributes::MOUNT_ROOT;
+    if !st.stx_attributes_mask.contains(root) {
+        return StampCheck::Unknown;
+    }
+    if !st.stx_attributes.contains(root) {
+        return StampCheck::NotMounted;
+    }
+    match stamp_of(&st) {
+        Some(now) if now.unique == stamp.unique && now.id == stamp.id && now.dev == stamp.dev => {
+            if stamp.unique || is_tmpfs(target) {
+                StampCheck::Ours
+            } else {
+                StampCheck::Unknown
+            }
+        }
+        _ => StampCheck::Unknown,
+    }
+}
+
+fn is_tmpfs(path: &Path) -> bool {
+    nix::sys::statfs::statfs(path)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC)
+}
+
+/// Unmounts the recorded tmpfs at `target` without reading the mount table when the kernel can
+/// confirm the stamp (the common case); otherwise (a mount stacked on top, a kernel without
+/// mount ids) falls back to [`unmount_ours`]. Returns whether anything was unmounted.
+pub fn unmount_stamped(target: &Path, stamp: &MountStamp) -> Result<bool, MountError> {
+    match check_stamp(target, stamp) {
+        StampCheck::NotMounted => Ok(false),
+        StampCheck::Unknown => unmount_ours(target),
+        StampCheck::Ours => {
+            detach_one(target)?;
+            // Normally nothing is left; a crash-era stacked mount of ours is handled by the table.
+            match check_stamp(target, stamp) {
+                StampCheck::NotMounted => Ok(true),
+                _ => unmount_ours(target).map(|_| true),
+            }
+        }
+    }
+}
+
+/// One unmount at `target`: normal first, lazy if busy; "not mounted" counts as done.
+fn detach_one(target: &Path) -> Result<(), MountError> {
+    let err = |e: nix::errno::Errno| MountError::Unmount {
+        path: target.to_path_buf(),
+        source: e.into(),
+    };
+    match umount2(target, MntFlags::empty()) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => Ok(()),
+        Err(nix::errno::Errno::EBUSY) => umount2(target, MntFlags::MNT_DETACH).map_err(err),
+        Err(e) => Err(err(e)),
+    }
+}
+
 /// Is there a tmpfs of ours mounted exactly at `target`?
 pub fn is_our_mount(target: &Path) -> Result<bool, MountError> {
     if statx_mount_root(target) == Some(false) {
@@ -208,5 +329,46 @@ mod tests {
             assert_eq!(statx_mount_root(dir.path()), Some(false));
             assert!(!is_our_mount(dir.path()).unwrap());
         }
+    }
+
+    #[test]
+    fn a_stamp_recognises_only_the_mount_it_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(mount_stamp(dir.path()), None, "a plain directory has no stamp");
+        if !can_mount() {
+            eprintln!("SKIP a_stamp_recognises_only_the_mount_it_recorded: needs root");
+            return;
+        }
+        let opts = TmpfsOptions {
+            size_bytes: 1 << 20,
+            mode: 0o750,
+            gid: None,
+        };
+        mount_tmpfs(dir.path(), opts).unwrap();
+        let Some(stamp) = mount_stamp(dir.path()) else {
+            eprintln!("SKIP: this kernel reports no mount ids (< 5.8)");
+            umount2(dir.path(), MntFlags::MNT_DETACH).unwrap();
+            return;
+        };
+        assert_eq!(check_stamp(dir.path(), &stamp), StampCheck::Ours);
+        // A subdirectory of the mount is not its root.
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert_eq!(
+            check_stamp(&dir.path().join("sub"), &stamp),
+            StampCheck::NotMounted
+        );
+        assert!(unmount_stamped(dir.path(), &stamp).unwrap());
+        assert_eq!(check_stamp(dir.path(), &stamp), StampCheck::NotMounted);
+        assert!(!unmount_stamped(dir.path(), &stamp).unwrap());
+        // A new tmpfs at the same path is a different mount: not recognised by the old stamp.
+        mount_tmpfs(dir.path(), opts).unwrap();
+        let again = mount_stamp(dir.path()).unwrap();
+        if stamp.unique {
+            assert_ne!(again.id, stamp.id, "unique mount ids are never reused");
+            assert_eq!(check_stamp(dir.path(), &stamp), StampCheck::Unknown);
+        }
+        // Unknown falls back to the mount table, which still finds our tmpfs.
+        assert!(unmount_stamped(dir.path(), &stamp).unwrap());
+        assert!(!is_mount_point(dir.path()).unwrap());
     }
 }
