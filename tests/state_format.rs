@@ -147,7 +147,11 @@ async fn unpublish_leaves_a_foreign_mount_that_replaced_ours_alone() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::FailedPrecondition, "{err:?}");
-    assert!(err.message().contains("did not create"), "{}", err.message());
+    assert!(
+        err.message().contains("did not create"),
+        "{}",
+        err.message()
+    );
     assert_eq!(
         std::fs::read_to_string(target.join("theirs")).unwrap(),
         "keep me",
@@ -202,6 +206,62 @@ async fn a_publish_saves_its_state_once_after_the_files_are_in_place() {
     t.node
         .clone()
         .node_unpublish_volume(unpublish_request("vol-once", &target))
+        .await
+        .unwrap();
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_state_is_rewritten_for_a_new_token_but_not_for_a_re_render() {
+    if !require_root("the_state_is_rewritten_for_a_new_token_but_not_for_a_re_render") {
+        return;
+    }
+    let src = default_source();
+    let t = start(src.clone()).await;
+    let _cleanup = UnmountOnDrop(t.driver.cfg.kubelet_dir.clone());
+    let target = t.target("vol-s");
+    let attrs = &[("connector.name", "k8s-a")];
+    t.node
+        .clone()
+        .node_publish_volume(publish_request("vol-s", &target, attrs, "tok-1"))
+        .await
+        .unwrap();
+    let (path, first) = state_json(&t.driver.cfg.state_dir).remove(0);
+    let before = std::fs::read(&path).unwrap();
+    assert_eq!(first["token"]["value"], "tok-1");
+
+    // A connector change re-renders the files with the same token: no state write.
+    src.set(|s| {
+        s.insert_connector(connector(
+            "team",
+            "k8s-a",
+            "https://api.example.com",
+            "http://c-new.team.svc",
+        ))
+    });
+    let t0 = std::time::Instant::now();
+    while !std::fs::read_to_string(target.join("http.proxy"))
+        .unwrap()
+        .contains("c-new")
+    {
+        assert!(t0.elapsed() < Duration::from_secs(10), "not re-rendered");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(std::fs::read(&path).unwrap(), before, "state untouched");
+
+    // Kubelet's republish brings a new token: saved, so a restarted driver renders with it.
+    t.node
+        .clone()
+        .node_publish_volume(publish_request("vol-s", &target, attrs, "tok-2"))
+        .await
+        .unwrap();
+    let (_, after) = state_json(&t.driver.cfg.state_dir).remove(0);
+    assert_eq!(after["token"]["value"], "tok-2");
+    assert_eq!(after["mount"], first["mount"]);
+    t.node
+        .clone()
+        .node_unpublish_volume(unpublish_request("vol-s", &target))
         .await
         .unwrap();
     t.stop().await;

@@ -382,7 +382,10 @@ fn main() {
             r.mounts,
             count(CONCURRENT),
             ms(r.conc.unpublish_wall.as_secs_f64() * 1000.0),
-            verdict(r.conc.unpublish_wall <= Duration::from_millis(1500) && r.conc.unpublish_failures == 0)
+            verdict(
+                r.conc.unpublish_wall <= Duration::from_millis(1500)
+                    && r.conc.unpublish_failures == 0
+            )
         );
     }
     let _ = writeln!(
@@ -422,7 +425,10 @@ fn main() {
         &rot_kube.per_volume,
     ));
     let _ = writeln!(o);
-    let _ = writeln!(o, "| source | CPU per change p50 | p99 | per volume (p50) |\n|---|---:|---:|---:|");
+    let _ = writeln!(
+        o,
+        "| source | CPU per change p50 | p99 | per volume (p50) |\n|---|---:|---:|---:|"
+    );
     for (name, r) in [("directory", &rot_dir), ("API server", &rot_kube)] {
         let _ = writeln!(
             o,

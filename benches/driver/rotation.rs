@@ -75,7 +75,9 @@ impl SwapWatcher {
             content.clear();
             if let Ok(mut f) = std::fs::File::open(&files[i]) {
                 if f.read_to_end(&mut content).is_ok()
-                    && content.windows(marker.len()).any(|w| w == marker.as_bytes())
+                    && content
+                        .windows(marker.len())
+                        .any(|w| w == marker.as_bytes())
                 {
                     seen[i] = Some(t0.elapsed());
                     *left -= 1;

@@ -285,14 +285,30 @@ impl Driver {
         live.direct = prepared.direct;
         live.deps = prepared.deps;
         live.stale = false;
-        live.state.token = Some((&live.token).into());
-        live.state.token_origin = prepared.origin.into();
-        live.state.files = prepared.payload.files.keys().cloned().collect();
+        let token = Some((&live.token).into());
+        let files: Vec<String> = prepared.payload.files.keys().cloned().collect();
+        // Only what restart recovery needs forces a save: the token (a restarted driver renders
+        // with it) and the origin and file list. A connector change that only re-renders the
+        // same files with the same token (rotation of a shared connector: every volume at once)
+        // skips the state file write; the timestamps below are then as of the last save.
+        // "current" means the held token was reused: it keeps the origin it came with.
+        let origin = match prepared.origin {
+            "current" => live.state.token_origin.clone(),
+            o => o.to_string(),
+        };
+        let must_save = live.state.token != token
+            || live.state.token_origin != origin
+            || live.state.files != files;
+        live.state.token = token;
+        live.state.token_origin = origin;
+        live.state.files = files;
         if swapped {
             live.state.rendered_at = Some(Timestamp::now());
         }
         live.state.next_refresh = Some(self.next_refresh_for(&live.token, live.direct.as_ref()));
-        self.state.save(&live.state)?;
+        if must_save {
+            self.state.save(&live.state)?;
+        }
         if let Some(at) = live.state.next_refresh {
             self.scheduler.schedule(&live.state.volume_id, at);
         }

@@ -43,7 +43,11 @@ impl Driver {
             let present = if !self.cfg.mount {
                 self.volume_present(&st.target_path, None)?
             } else {
-                match st.mount.as_ref().map(|m| mount::check_stamp(&st.target_path, m)) {
+                match st
+                    .mount
+                    .as_ref()
+                    .map(|m| mount::check_stamp(&st.target_path, m))
+                {
                     Some(StampCheck::Ours) => true,
                     Some(StampCheck::NotMounted) => false,
                     Some(StampCheck::Unknown) | None => ours_in_table(&st.target_path),

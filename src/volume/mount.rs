@@ -334,7 +334,11 @@ mod tests {
     #[test]
     fn a_stamp_recognises_only_the_mount_it_recorded() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(mount_stamp(dir.path()), None, "a plain directory has no stamp");
+        assert_eq!(
+            mount_stamp(dir.path()),
+            None,
+            "a plain directory has no stamp"
+        );
         if !can_mount() {
             eprintln!("SKIP a_stamp_recognises_only_the_mount_it_recorded: needs root");
             return;
