@@ -11,6 +11,7 @@ pub mod connector;
 pub mod credprovider;
 pub mod csi;
 pub mod driver;
+pub mod events;
 pub mod metrics;
 pub mod refresh;
 pub mod render;

@@ -75,6 +75,10 @@ fn assert_least_privilege(what: &str, objects: &[Value]) {
         ("create", "serviceaccounts", "team-a"),
         ("update", "connectors.connectors.alauda.io", "team-a"),
         ("list", "pods", ""),
+        // Pod events are written, never read back or deleted.
+        ("list", "events", ""),
+        ("get", "events", "team-a"),
+        ("delete", "events", "team-a"),
     ] {
         assert!(
             !r.can_i(&me, verb, resource, ns),
@@ -94,6 +98,8 @@ fn assert_least_privilege(what: &str, objects: &[Value]) {
         ("watch", "connectorclasses.connectors.alauda.io", ""),
         ("get", "namespaces", ""),
         ("create", "subjectaccessreviews.authorization.k8s.io", ""),
+        ("create", "events", "team-a"),
+        ("patch", "events", "team-a"),
     ] {
         assert!(
             r.can_i(&me, verb, resource, ns),

@@ -3,7 +3,8 @@
 //! rendered with default values, as the node plugin's ServiceAccount (not an admin), on real
 //! tmpfs: proxy mode works; direct mode without the opt-in Secret grant fails naming it, mounts
 //! nothing and breaks nothing else, and works once granted; a ServiceAccount outside the
-//! Connector owner's list is denied and nothing is minted; every minted token is audit-logged.
+//! Connector owner's list is denied and nothing is minted; every minted token is audit-logged;
+//! pod events can be created and patched.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -11,7 +12,10 @@ use std::time::{Duration, Instant};
 
 use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
 use connectors_csi::connector::ConnectorSource;
+use connectors_csi::connector::PodInfo;
 use connectors_csi::driver::DriverConfig;
+use connectors_csi::events::kube::KubeEventSink;
+use connectors_csi::events::{EventSink, Reason, VolumeEvent};
 use connectors_csi::token::TokenSourceMode;
 use serde_json::{json, Value};
 use test_support::helm::{default_chart_dir, render_chart_objects};
@@ -293,6 +297,30 @@ async fn proxy_mode_works_with_the_least_privilege_rbac() {
             err.message()
         );
         assert!(!mounted(&env.t.target("vol-other")));
+        // Pod events (create, then a patch bumping the count) are allowed by the base.
+        let sink = KubeEventSink::new(env.api.client_with_token(DRIVER_TOKEN).await, "node-1");
+        let ev = VolumeEvent {
+            volume_id: "vol-proxy".into(),
+            pod: PodInfo {
+                namespace: "team".into(),
+                name: "pod-vol-proxy".into(),
+                uid: "uid-vol-proxy".into(),
+                service_account: "builder".into(),
+            },
+            reason: Reason::RefreshFailed,
+            message: "refresh failed: test".into(),
+            key: "test".into(),
+        };
+        sink.publish(&ev)
+            .await
+            .unwrap_or_else(|e| panic!("{which:?}: {e}"));
+        sink.publish(&ev)
+            .await
+            .unwrap_or_else(|e| panic!("{which:?}: {e}"));
+        let events = env.api.list("Event");
+        assert_eq!(events.len(), 1, "{which:?}");
+        assert_eq!(events[0]["count"], json!(2), "{which:?}");
+        assert_eq!(env.api.denied_requests(), vec![], "{which:?}");
         // Kubelet's periodic republish with a fresh token.
         publish(&mut env, "vol-proxy", PROXY, "kubelet-tok-2")
             .await

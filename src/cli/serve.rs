@@ -14,6 +14,8 @@ use crate::connector::dir::DirSource;
 use crate::connector::kube::{client_from_config, KubeSource, KubeSourceOptions};
 use crate::connector::{ConnectorSource, SourceError};
 use crate::driver::{Driver, DriverConfig, DEFAULT_TMPFS_SIZE};
+use crate::events::kube::KubeEventSink;
+use crate::events::{EventSink, LogSink};
 use crate::metrics::Metrics;
 use crate::token::TokenSourceMode;
 
@@ -79,13 +81,19 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     crate::token::parse_go_duration(s)
 }
 
+/// A connector source and, for the Kubernetes source, its client (for pod events).
+pub struct BuiltSource {
+    pub source: Arc<dyn ConnectorSource>,
+    pub client: Option<kube::Client>,
+}
+
 /// Builds the connector source named by `spec`.
 pub async fn build_source(
     spec: &str,
     kubeconfig: Option<PathBuf>,
     static_token_file: Option<PathBuf>,
     connector_wait: Duration,
-) -> Result<Arc<dyn ConnectorSource>, SourceError> {
+) -> Result<BuiltSource, SourceError> {
     let spec = if spec == "auto" {
         if kubeconfig.is_some() || std::env::var_os("KUBERNETES_SERVICE_HOST").is_some() {
             "kube".to_string()
@@ -101,13 +109,19 @@ pub async fn build_source(
             wait_for_connector: connector_wait,
             ..Default::default()
         };
-        let src: Arc<dyn ConnectorSource> = KubeSource::start(client, opts).await;
-        return Ok(src);
+        let source: Arc<dyn ConnectorSource> = KubeSource::start(client.clone(), opts).await;
+        return Ok(BuiltSource {
+            source,
+            client: Some(client),
+        });
     }
     if let Some(dir) = spec.strip_prefix("dir:") {
-        let src: Arc<dyn ConnectorSource> =
+        let source: Arc<dyn ConnectorSource> =
             DirSource::open(PathBuf::from(dir), static_token_file).await?;
-        return Ok(src);
+        return Ok(BuiltSource {
+            source,
+            client: None,
+        });
     }
     Err(SourceError::Invalid(format!(
         "unknown source {spec:?}: use kube, dir:<path> or auto"
@@ -131,7 +145,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         return Err("--node-id (or NODE_NAME) must not be empty".into());
     }
     let path = crate::csi::server::parse_endpoint(&args.endpoint).map_err(|e| e.to_string())?;
-    let source = build_source(
+    let BuiltSource { source, client } = build_source(
         &args.source,
         args.kubeconfig.clone(),
         args.static_token_file.clone(),
@@ -139,6 +153,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     )
     .await
     .map_err(|e| format!("connector source: {e}"))?;
+    // Pod events: Kubernetes Events with the kube source, log lines without a cluster.
+    let events: Arc<dyn EventSink> = match client {
+        Some(c) => Arc::new(KubeEventSink::new(c, args.node_id.clone())),
+        None => Arc::new(LogSink),
+    };
     let cfg = DriverConfig {
         driver_name: args.driver_name.clone(),
         node_id: args.node_id.clone(),
@@ -153,7 +172,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         mount: true,
     };
     let metrics = Arc::new(Metrics::new());
-    let driver = Driver::new(cfg, source.clone(), metrics.clone()).map_err(|e| e.to_string())?;
+    let driver = Driver::new_with_events(cfg, source.clone(), metrics.clone(), events)
+        .map_err(|e| e.to_string())?;
     let report = driver
         .recover()
         .await

@@ -9,6 +9,7 @@
 //! different volumes proceed in parallel.
 
 pub mod error;
+mod health;
 mod prepare;
 mod publish;
 mod recover;
@@ -25,10 +26,12 @@ use jiff::Timestamp;
 use tokio::sync::Mutex;
 
 pub use error::DriverError;
+pub use health::{report_from_state, Condition, LiveFields, VolumeReport};
 pub use recover::RecoveryReport;
 
 use crate::connector::{ConnectorSource, ObjectKey, SourceEvent};
 use crate::csi::request::{MountCapability, VolumeSpec};
+use crate::events::{EventSink, LogSink, Recorder};
 use crate::metrics::Metrics;
 use crate::refresh::Scheduler;
 use crate::render::{self, Payload};
@@ -153,25 +156,50 @@ pub struct Driver {
     /// When a source change affecting a volume was seen (for the rotation-latency metric).
     changes: StdMutex<HashMap<String, Instant>>,
     scheduler: Scheduler,
+    /// Condition, last/next refresh and last error of each live volume (in memory only).
+    health: StdMutex<HashMap<String, health::Health>>,
+    /// Pod events about volumes after their mount.
+    events: Recorder,
 }
 
 impl Driver {
     /// Creates the driver, opens the state directory, starts the refresh scheduler and the
-    /// source-event listener. Call [`Driver::recover`] before serving.
+    /// source-event listener. Pod events go to the log. Call [`Driver::recover`] before serving.
     pub fn new(
         cfg: DriverConfig,
         source: Arc<dyn ConnectorSource>,
         metrics: Arc<Metrics>,
     ) -> Result<Arc<Self>, DriverError> {
+        Self::new_with_events(cfg, source, metrics, Arc::new(LogSink))
+    }
+
+    /// [`Driver::new`] with pod events sent to `events` (Kubernetes Events in a cluster).
+    pub fn new_with_events(
+        cfg: DriverConfig,
+        source: Arc<dyn ConnectorSource>,
+        metrics: Arc<Metrics>,
+        events: Arc<dyn EventSink>,
+    ) -> Result<Arc<Self>, DriverError> {
         let state = StateStore::open(&cfg.state_dir)?;
+        let events = Recorder::start(events);
         let driver = Arc::new_cyclic(|weak: &Weak<Driver>| {
             // The scheduler only sees a refresh function; it stops once the driver is gone.
             let weak = weak.clone();
-            let scheduler = Scheduler::start(move |id: String| {
-                let d = weak.upgrade()?;
-                Some(async move { d.refresh(&id).await })
-            });
+            let observer = weak.clone();
+            let scheduler = Scheduler::start_observed(
+                move |id: String| {
+                    let d = weak.upgrade()?;
+                    Some(async move { d.refresh(&id).await })
+                },
+                move |id: &str, retry| {
+                    if let Some(d) = observer.upgrade() {
+                        d.health_retry(id, retry);
+                    }
+                },
+            );
             Driver {
+                health: StdMutex::new(HashMap::new()),
+                events,
                 scheduler,
                 cfg,
                 source,
@@ -206,6 +234,7 @@ impl Driver {
         let mut map = self.volumes.lock().expect("volume map poisoned");
         if map.get(volume_id).is_some_and(|s| Arc::ptr_eq(s, slot)) {
             map.remove(volume_id);
+            self.health_forget(volume_id);
         }
         self.metrics.volumes.set(map.len() as i64);
     }

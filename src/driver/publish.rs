@@ -49,6 +49,7 @@ impl Driver {
         match result {
             Ok(live) => {
                 let next = live.state.next_refresh;
+                self.health_published(&live.state, false);
                 *guard = Some(live);
                 drop(guard);
                 self.metrics.volumes.set(self.volume_count() as i64);
@@ -245,12 +246,25 @@ impl Driver {
                     live.direct.as_ref(),
                 )
                 .await?;
-            self.apply(live, prepared)
+            self.apply(live, prepared).map(|_| ())
         }
         .await;
-        if let Err(e) = result {
-            self.metrics.republish_failures_total.inc();
-            warn!(volume_id = %req.volume_id, error = %e, "republish could not refresh the volume; keeping the last good files");
+        match result {
+            // Kubelet republishes about once a minute: this is where a revoked access shows.
+            Err(DriverError::Source(
+                e @ (crate::connector::SourceError::NotFound { .. }
+                | crate::connector::SourceError::PermissionDenied(_)),
+            )) => {
+                self.metrics.republish_failures_total.inc();
+                if !live.stale {
+                    self.mark_stale(live, &e);
+                }
+            }
+            Err(e) => {
+                self.metrics.republish_failures_total.inc();
+                warn!(volume_id = %req.volume_id, error = %e, "republish could not refresh the volume; keeping the last good files");
+            }
+            Ok(()) => {}
         }
     }
 
@@ -312,6 +326,7 @@ impl Driver {
         if let Some(at) = live.state.next_refresh {
             self.scheduler.schedule(&live.state.volume_id, at);
         }
+        self.health_refreshed(live, swapped);
         Ok(swapped)
     }
 }

@@ -96,6 +96,7 @@ impl Driver {
                 connectors: spec.connectors.iter().cloned().collect(),
                 ..Deps::default()
             };
+            self.health_published(&st, true);
             let live = LiveVolume {
                 spec,
                 capability,

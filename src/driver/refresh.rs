@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tracing::warn;
 
-use super::{Driver, DriverError, Slot};
+use super::{Driver, DriverError, LiveVolume, Slot};
 use crate::connector::{SourceError, SourceEvent};
 use crate::refresh::RefreshOutcome;
 
@@ -52,25 +52,33 @@ impl Driver {
                     .refresh(if swapped { "ok" } else { "unchanged" });
                 RefreshOutcome::Done
             }
-            Err(DriverError::Source(SourceError::NotFound { .. }))
-            | Err(DriverError::Source(SourceError::PermissionDenied(_))) => {
-                live.stale = true;
-                self.metrics.refresh("stale");
-                self.metrics
-                    .stale_volumes_total
-                    .get_or_create(&crate::metrics::ReasonLabel {
-                        reason: "connector-gone-or-denied".into(),
-                    })
-                    .inc();
-                warn!(volume_id, "connector deleted or access revoked: refresh stopped; the last files stay until their token expires");
+            Err(DriverError::Source(
+                e @ (SourceError::NotFound { .. } | SourceError::PermissionDenied(_)),
+            )) => {
+                self.mark_stale(live, &e);
                 RefreshOutcome::Stale
             }
             Err(e) => {
                 self.metrics.refresh("error");
                 warn!(volume_id, error = %e, "refresh failed; keeping the last good files");
+                self.health_failed(live, &e);
                 RefreshOutcome::Failed
             }
         }
+    }
+
+    /// Stops refreshing a volume whose connector is gone or whose pod lost access to it.
+    pub(super) fn mark_stale(&self, live: &mut LiveVolume, e: &SourceError) {
+        live.stale = true;
+        self.metrics.refresh("stale");
+        self.metrics
+            .stale_volumes_total
+            .get_or_create(&crate::metrics::ReasonLabel {
+                reason: "connector-gone-or-denied".into(),
+            })
+            .inc();
+        warn!(volume_id = %live.state.volume_id, error = %e, "connector deleted or access revoked: refresh stopped; the last files stay until their token expires");
+        self.health_stale(live, e);
     }
 
     /// Schedules an immediate refresh of every volume rendered from the changed object. Refreshes

@@ -74,6 +74,19 @@ pub fn next_refresh(token: &Token, jitter: Duration) -> Timestamp {
 /// (the scheduler then stops).
 type RefreshFn = Arc<dyn Fn(String) -> Option<BoxFuture<'static, RefreshOutcome>> + Send + Sync>;
 
+/// A retry the scheduler set after a failed refresh (told to the owner's observer).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    /// Consecutive failures so far (the backoff step).
+    pub failures: u32,
+    pub delay: Duration,
+    /// When the next attempt starts.
+    pub at: Timestamp,
+}
+
+/// Told about each retry the scheduler sets; must not block (it runs on the scheduler task).
+type RetryObserver = Arc<dyn Fn(&str, Retry) + Send + Sync>;
+
 enum Command {
     Schedule(String, Timestamp),
     Trigger(String),
@@ -105,9 +118,20 @@ impl Scheduler {
         F: Fn(String) -> Option<Fut> + Send + Sync + 'static,
         Fut: Future<Output = RefreshOutcome> + Send + 'static,
     {
+        Self::start_observed(refresh, |_: &str, _: Retry| {})
+    }
+
+    /// [`Scheduler::start`], and `on_retry` is told about every retry set after a failure
+    /// (the volume, its backoff step and when it runs next).
+    pub fn start_observed<F, Fut, O>(refresh: F, on_retry: O) -> Self
+    where
+        F: Fn(String) -> Option<Fut> + Send + Sync + 'static,
+        Fut: Future<Output = RefreshOutcome> + Send + 'static,
+        O: Fn(&str, Retry) + Send + Sync + 'static,
+    {
         let refresh: RefreshFn = Arc::new(move |id| refresh(id).map(FutureExt::boxed));
         let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(run(refresh, rx, tx.downgrade()));
+        tokio::spawn(run(refresh, Arc::new(on_retry), rx, tx.downgrade()));
         Scheduler { tx }
     }
 
@@ -129,6 +153,7 @@ impl Scheduler {
 
 async fn run(
     refresh: RefreshFn,
+    on_retry: RetryObserver,
     mut rx: mpsc::UnboundedReceiver<Command>,
     tx: mpsc::WeakUnboundedSender<Command>,
 ) {
@@ -178,7 +203,11 @@ async fn run(
                             RefreshOutcome::Failed => {
                                 let n = failures.entry(id.clone()).or_insert(0);
                                 *n += 1;
-                                let delay = backoff(*n);
+                                let failures = *n;
+                                let delay = backoff(failures);
+                                let at = Timestamp::now()
+                                    + jiff::SignedDuration::try_from(delay).unwrap_or_default();
+                                on_retry(&id, Retry { failures, delay, at });
                                 set_delay(&mut queue, &mut keys, id, delay);
                             }
                             RefreshOutcome::Stale | RefreshOutcome::Gone => {

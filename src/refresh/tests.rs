@@ -282,3 +282,26 @@ async fn the_scheduler_stops_when_its_owner_is_gone() {
     h.none_within(DAY).await;
     assert!(h.scheduler.tx.is_closed());
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_observer_is_told_each_retry_with_its_step_and_time() {
+    let (tx, mut seen) = mpsc::unbounded_channel();
+    let scheduler = Scheduler::start_observed(
+        |_id: String| Some(async { RefreshOutcome::Failed }),
+        move |id: &str, r: Retry| {
+            let _ = tx.send((id.to_string(), r, Timestamp::now()));
+        },
+    );
+    scheduler.trigger("v");
+    for step in 1..=3u32 {
+        let (id, r, told_at) = seen.recv().await.unwrap();
+        assert_eq!((id.as_str(), r.failures), ("v", step));
+        let base = f64::from(1u32 << (step - 1));
+        let d = secs(r.delay);
+        assert!(d >= base * 0.8 - 0.01 && d <= base * 1.2 + 0.01, "{d}");
+        // `at` is the wall-clock time of the next attempt.
+        let ahead = secs((r.at - told_at).try_into().unwrap());
+        assert!((ahead - d).abs() < 0.5, "{ahead} vs {d}");
+    }
+    drop(scheduler);
+}

@@ -301,6 +301,8 @@ pub(crate) const DRIVER_PERMISSIONS: &[(&str, &str, &str)] = &[
     ("connectors.alauda.io", "connectorclasses", "watch"),
     ("authorization.k8s.io", "subjectaccessreviews", "create"),
     ("", "namespaces", "get"),
+    ("", "events", "create"),
+    ("", "events", "patch"),
 ];
 
 pub(crate) fn rule_allows(rule: &Value, group: &str, resource: &str, verb: &str) -> bool {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use connectors_csi::connector::ConnectorSource;
 use connectors_csi::csi::proto::{self, identity_client::IdentityClient, node_client::NodeClient};
 use connectors_csi::driver::{Driver, DriverConfig};
+use connectors_csi::events::{EventSink, LogSink};
 use connectors_csi::metrics::Metrics;
 use tokio::sync::oneshot;
 use tonic::transport::Channel;
@@ -44,8 +45,19 @@ impl TestDriver {
         cfg: DriverConfig,
         source: Arc<dyn ConnectorSource>,
     ) -> TestDriver {
+        Self::start_with_events(root, cfg, source, Arc::new(LogSink)).await
+    }
+
+    /// [`TestDriver::start_with`], with pod events sent to `events`.
+    pub async fn start_with_events(
+        root: tempfile::TempDir,
+        cfg: DriverConfig,
+        source: Arc<dyn ConnectorSource>,
+        events: Arc<dyn EventSink>,
+    ) -> TestDriver {
         std::fs::create_dir_all(&cfg.kubelet_dir).unwrap();
-        let driver = Driver::new(cfg, source, Arc::new(Metrics::new())).unwrap();
+        let driver =
+            Driver::new_with_events(cfg, source, Arc::new(Metrics::new()), events).unwrap();
         driver.recover().await.unwrap();
         let socket = root.path().join("csi.sock");
         let listener = connectors_csi::csi::server::bind(&socket).unwrap();

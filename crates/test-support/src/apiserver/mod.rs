@@ -13,6 +13,8 @@
 //! * `POST …/serviceaccounts/{name}/token` (TokenRequest) answering a unique token per call and
 //!   recording each request body;
 //! * `POST /apis/authorization.k8s.io/v1/subjectaccessreviews` answered by a configurable policy;
+//! * core/v1 Events: `create` and merge `patch` (the driver's pod events), listed with
+//!   [`FakeApiServer::list`];
 //! * request counters per (verb, resource), recorded `Authorization` headers, an optional set of
 //!   accepted bearer tokens (401 otherwise) and an outage switch ([`FakeApiServer::set_down`]);
 //! * an opt-in RBAC mode ([`FakeApiServer::enforce_rbac`]): bearer tokens map to identities and
@@ -20,7 +22,7 @@
 //!   like the real API server's; SubjectAccessReviews are answered by the same objects.
 //!
 //! Objects are set with [`FakeApiServer::apply`] / [`FakeApiServer::delete`]; the HTTP surface is
-//! read-only apart from the two `create` endpoints above.
+//! read-only apart from the `create` endpoints and the Event patch above.
 
 mod auth;
 mod listener;
@@ -28,6 +30,7 @@ mod rbac_mode;
 mod routes;
 mod store;
 mod watches;
+mod writes;
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::SocketAddr;
@@ -249,6 +252,20 @@ impl FakeApiServer {
         st.log.push(ev.clone());
         let _ = self.inner.events.send(ev);
         true
+    }
+
+    /// Every stored object of `kind`, in (namespace, name) order.
+    pub fn list(&self, kind: &str) -> Vec<Value> {
+        let Some(info) = resource_by_kind(kind) else {
+            return vec![];
+        };
+        self.inner
+            .lock()
+            .objects
+            .iter()
+            .filter(|(k, _)| k.plural == info.plural)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// The stored object, if any.

@@ -15,6 +15,7 @@ use super::auth::{subject_access_review, token_request};
 use super::rbac_mode::attributes as rbac_attributes;
 use super::store::{resource_by_path, Inner, ObjKey, RecordedRequest, ResourceInfo};
 use super::watches::watch_objects;
+use super::writes::{create_object, patch_object};
 pub(crate) fn json_response(code: StatusCode, body: &Value) -> Response {
     Response::builder()
         .status(code)
@@ -179,6 +180,7 @@ pub(crate) async fn handle(
             (&Method::GET, false, true) => "watch",
             (&Method::GET, false, false) => "list",
             (&Method::POST, _, _) => "create",
+            (&Method::PATCH, _, _) => "patch",
             (&Method::DELETE, _, _) => "delete",
             _ => "other",
         };
@@ -267,6 +269,12 @@ pub(crate) async fn handle(
                 &body,
                 authorization,
             )
+        }
+        (&Method::POST, None, None) if t.info.plural == "events" => {
+            create_object(&inner, &t, &body)
+        }
+        (&Method::PATCH, Some(name), None) if t.info.plural == "events" => {
+            patch_object(&inner, &t, name, &body)
         }
         (&Method::GET, Some(name), None) => get_object(&inner, &t, name),
         (&Method::GET, None, None) => {

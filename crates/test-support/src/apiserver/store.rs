@@ -54,6 +54,14 @@ pub(crate) const RESOURCES: &[ResourceInfo] = &[
         kind: "ServiceAccount",
         namespaced: true,
     },
+    // Written by the driver (pod events): create and merge-patch, see `writes.rs`.
+    ResourceInfo {
+        plural: "events",
+        prefix: "/api/v1",
+        api_version: "v1",
+        kind: "Event",
+        namespaced: true,
+    },
 ];
 
 pub(crate) fn resource_by_kind(kind: &str) -> Option<&'static ResourceInfo> {
