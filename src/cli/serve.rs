@@ -13,7 +13,7 @@ use super::LogFormat;
 use crate::connector::dir::DirSource;
 use crate::connector::kube::{client_from_config, KubeSource, KubeSourceOptions};
 use crate::connector::{ConnectorSource, SourceError};
-use crate::driver::{Driver, DriverConfig, DEFAULT_TMPFS_SIZE};
+use crate::driver::{ApprovalFlags, Driver, DriverConfig, DEFAULT_TMPFS_SIZE};
 use crate::events::kube::KubeEventSink;
 use crate::events::{EventSink, LogSink};
 use crate::metrics::Metrics;
@@ -68,6 +68,15 @@ pub struct ServeArgs {
     /// Upper bound of the random delay added to each scheduled refresh.
     #[arg(long, env = "REFRESH_JITTER", default_value = "10s", value_parser = parse_duration)]
     pub refresh_jitter: Duration,
+    /// Alauda feature flag enable-connector-proxy-permissions: every mounted Connector also
+    /// needs the `connectors/proxy` capability for the pod (a SubjectAccessReview); kube source only.
+    #[arg(long, env = "ENABLE_CONNECTOR_PROXY_PERMISSIONS")]
+    pub enable_connector_proxy_permissions: bool,
+    /// Alauda feature flag enable-connectors-approval: a denied `connectors/proxy` capability is
+    /// requested through an AccessRequest and the mount waits for its approval (needs
+    /// --enable-connector-proxy-permissions too; see docs/approval.md).
+    #[arg(long, env = "ENABLE_CONNECTORS_APPROVAL")]
+    pub enable_connectors_approval: bool,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -128,6 +137,29 @@ pub async fn build_source(
     )))
 }
 
+/// The Connectors Approval flags in force; they need the Kubernetes source.
+fn approval_flags(args: &ServeArgs, source_kind: &str) -> Result<ApprovalFlags, String> {
+    let flags = ApprovalFlags {
+        proxy_permissions: args.enable_connector_proxy_permissions,
+        connectors_approval: args.enable_connectors_approval,
+    };
+    if (flags.proxy_permissions || flags.connectors_approval) && source_kind != "kube" {
+        return Err(format!(
+            "--enable-connector-proxy-permissions and --enable-connectors-approval need --source kube (the {source_kind} source has no RBAC or AccessRequests)"
+        ));
+    }
+    if flags.connectors_approval && !flags.proxy_permissions {
+        tracing::warn!("--enable-connectors-approval has no effect without --enable-connector-proxy-permissions (Alauda Connectors needs both flags for approval gating)");
+    }
+    if flags.proxy_permissions {
+        info!(
+            connectors_approval = flags.connectors_approval,
+            "connectors/proxy capability check enabled"
+        );
+    }
+    Ok(flags)
+}
+
 pub async fn run(args: ServeArgs) -> ExitCode {
     super::init_logging(args.log_format, &args.log_level);
     match serve(args).await {
@@ -153,6 +185,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     )
     .await
     .map_err(|e| format!("connector source: {e}"))?;
+    let approval = approval_flags(&args, source.kind())?;
     // Pod events: Kubernetes Events with the kube source, log lines without a cluster.
     let events: Arc<dyn EventSink> = match client {
         Some(c) => Arc::new(KubeEventSink::new(c, args.node_id.clone())),
@@ -170,6 +203,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         default_file_mode: 0o440,
         refresh_jitter: args.refresh_jitter,
         mount: true,
+        approval,
     };
     let metrics = Arc::new(Metrics::new());
     let driver = Driver::new_with_events(cfg, source.clone(), metrics.clone(), events)

@@ -1,5 +1,6 @@
 //! Connector, ConnectorClass and Secret types and the sources that supply them.
 
+pub mod approval;
 pub mod dir;
 pub mod kube;
 pub mod memory;

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Secret;
 use tokio::sync::broadcast;
 
+use super::approval::ApprovalState;
 use super::types::{Connector, ConnectorClass};
 use crate::token::Token;
 
@@ -127,11 +128,42 @@ pub trait ConnectorSource: Send + Sync + 'static {
     /// Whether the pod's ServiceAccount may `get` the Connector (SubjectAccessReview in a cluster).
     async fn authorize(&self, pod: &PodInfo, connector: &ObjectKey) -> Result<(), SourceError>;
 
+    /// Whether the pod's ServiceAccount holds the `connectors/proxy` capability on the Connector,
+    /// bound to this pod (`--enable-connector-proxy-permissions`; a SubjectAccessReview in a
+    /// cluster). Denied is `PermissionDenied`. Only the Kubernetes source answers it.
+    async fn authorize_proxy(
+        &self,
+        pod: &PodInfo,
+        connector: &ObjectKey,
+    ) -> Result<(), SourceError> {
+        let _ = (pod, connector);
+        Err(unsupported_approval(self.kind()))
+    }
+
+    /// The AccessRequest for (`pod`, `connector`) and what it says: found by its labels, or,
+    /// when `create` is set and none exists, created (`--enable-connectors-approval`). Only the
+    /// Kubernetes source answers it.
+    async fn access_request(
+        &self,
+        pod: &PodInfo,
+        connector: &ObjectKey,
+        create: bool,
+    ) -> Result<Option<(String, ApprovalState)>, SourceError> {
+        let _ = (pod, connector, create);
+        Err(unsupported_approval(self.kind()))
+    }
+
     /// Mints a pod-bound token when kubelet did not supply one.
     async fn request_token(&self, spec: &TokenRequestSpec) -> Result<Token, SourceError>;
 
     /// Change notifications.
     fn subscribe(&self) -> broadcast::Receiver<SourceEvent>;
+}
+
+fn unsupported_approval(kind: &str) -> SourceError {
+    SourceError::Unsupported(format!(
+        "the connectors/proxy capability check and Connectors Approval need the Kubernetes source (--source kube); the {kind} source cannot answer them"
+    ))
 }
 
 /// Namespace scope rule of the connectors platform: a pod may use a Connector in its own

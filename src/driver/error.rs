@@ -23,6 +23,13 @@ pub enum DriverError {
     ConnectorNotReady { connector: String, reason: String },
     #[error("connector {connector} uses connector class {class:?}, which does not exist; create the ConnectorClass or fix spec.connectorClassName")]
     ClassMissing { connector: String, class: String },
+    /// Connectors Approval has not decided yet: kubelet retries the mount.
+    #[error("connector {connector} waits for approval: AccessRequest {access_request} is {state}; the pod starts once it is approved (kubelet retries the mount)")]
+    ApprovalPending {
+        connector: String,
+        access_request: String,
+        state: String,
+    },
     #[error(transparent)]
     Source(#[from] SourceError),
     #[error(transparent)]

@@ -3,11 +3,13 @@
 //!
 //! The gRPC layer validates requests and hands them here. Each step of a volume's life lives
 //! in its own file: `publish` (first publish and republish), `prepare`
-//! (resolve connectors, check access, render — no IO), `token` (which token a volume gets),
+//! (resolve connectors, check access, render — no IO), `approval` (the
+//! `connectors/proxy` capability and AccessRequest decision), `token` (which token a volume gets),
 //! `refresh` (scheduled and event-driven refresh), `unpublish` and `recover` (restart
 //! recovery). Calls on one volume are serialised by a per-volume async mutex (its slot);
 //! different volumes proceed in parallel.
 
+mod approval;
 pub mod error;
 mod health;
 mod prepare;
@@ -25,6 +27,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use tokio::sync::Mutex;
 
+pub use approval::ApprovalFlags;
 pub use error::DriverError;
 pub use health::{report_from_state, Condition, LiveFields, VolumeReport};
 pub use recover::RecoveryReport;
@@ -55,6 +58,8 @@ pub struct DriverConfig {
     /// Mount a tmpfs per volume (production). `false` writes into the plain target directory:
     /// only for the non-root demo.
     pub mount: bool,
+    /// Connectors Approval feature flags (off: only the `get` check, as before).
+    pub approval: ApprovalFlags,
 }
 
 impl DriverConfig {
@@ -72,6 +77,7 @@ impl DriverConfig {
             default_file_mode: 0o440,
             refresh_jitter: DEFAULT_REFRESH_JITTER,
             mount: true,
+            approval: ApprovalFlags::default(),
         }
     }
 

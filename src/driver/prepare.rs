@@ -1,6 +1,8 @@
-//! Preparing a render: resolve the volume's connectors and classes, check the pod's access,
-//! obtain the tokens and render the payload, all before any filesystem IO.
+//! Preparing a render: resolve the volume's connectors and classes, check the pod's access
+//! (and, with Connectors Approval, gate each connector), obtain the tokens and render the
+//! payload, all before any filesystem IO.
 
+use super::approval::Gate;
 use super::{Deps, DirectToken, Driver, DriverError, Prepared};
 use crate::connector::source::check_namespace_scope;
 use crate::connector::types::proxy_ca;
@@ -22,6 +24,8 @@ impl Driver {
     ) -> Result<Prepared, DriverError> {
         let mut deps = Deps::default();
         let mut resolved = Vec::with_capacity(spec.connectors.len());
+        let mut rejected = Vec::new();
+        let mut pending = None;
         for key in &spec.connectors {
             check_namespace_scope(self.source.as_ref(), &spec.pod.namespace, key).await?;
             let connector = self.source.connector(key).await.map_err(|e| match e {
@@ -38,6 +42,20 @@ impl Driver {
                 .into());
             }
             self.source.authorize(&spec.pod, key).await?;
+            match self.gate(&spec.pod, key, current.is_some()).await {
+                Ok(Gate::Open) => {}
+                Ok(Gate::Rejected(r)) => {
+                    deps.connectors.insert(key.clone());
+                    rejected.push(r);
+                    continue;
+                }
+                // A rejection of another connector is final and wins over waiting.
+                Err(e @ DriverError::ApprovalPending { .. }) => {
+                    pending.get_or_insert(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
             match connector.ready_condition() {
                 Some(c) if c.status == "True" => {}
                 Some(c) => {
@@ -80,6 +98,20 @@ impl Driver {
                 proxy_ca,
                 target_ca: None,
             });
+        }
+        if !rejected.is_empty() {
+            // Only `.error.json`: no configurations, no built-ins, no direct-mode token.
+            let (token, origin) = self.obtain_token(spec, kubelet_tokens, current).await?;
+            return Ok(Prepared {
+                payload: render::error_json::error_payload(&rejected),
+                token,
+                direct: None,
+                origin,
+                deps,
+            });
+        }
+        if let Some(e) = pending {
+            return Err(e);
         }
         let (token, origin) = self.obtain_token(spec, kubelet_tokens, current).await?;
         let mut req = spec.render.clone();

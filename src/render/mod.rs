@@ -10,6 +10,7 @@ use crate::connector::{Connector, ConnectorClass};
 #[cfg(test)]
 mod builtin_tests;
 pub mod direct;
+pub mod error_json;
 #[cfg(test)]
 mod golden_tests;
 pub mod kubeconfig;

@@ -17,7 +17,7 @@ pub mod yaml;
 
 pub use apiserver::{
     DeniedRequest, FakeApiServer, RecordedRequest, RecordedTokenRequest, RequestCounts,
-    SarDecision, SarRequest,
+    SarDecision, SarGrants, SarRequest,
 };
 pub use csi::*;
 pub use driver::*;

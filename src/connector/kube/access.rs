@@ -8,7 +8,7 @@ use k8s_openapi::api::authentication::v1::{
     BoundObjectReference, TokenRequest, TokenRequestSpec as K8sTokenRequestSpec,
 };
 use k8s_openapi::api::authorization::v1::{
-    ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec,
+    ResourceAttributes, SubjectAccessReview, SubjectAccessReviewSpec, SubjectAccessReviewStatus,
 };
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Api, PostParams};
@@ -75,44 +75,17 @@ impl KubeSource {
                 return answer.clone();
             }
         }
-        let review = SubjectAccessReview {
-            spec: SubjectAccessReviewSpec {
-                user: Some(user.clone()),
-                groups: Some(vec![
-                    "system:serviceaccounts".into(),
-                    format!("system:serviceaccounts:{}", pod.namespace),
-                    "system:authenticated".into(),
-                ]),
-                resource_attributes: Some(ResourceAttributes {
-                    group: Some(CONNECTORS_GROUP.into()),
-                    resource: Some("connectors".into()),
-                    verb: Some("get".into()),
-                    namespace: Some(connector.namespace.clone()),
-                    name: Some(connector.name.clone()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
+        let attributes = ResourceAttributes {
+            group: Some(CONNECTORS_GROUP.into()),
+            resource: Some("connectors".into()),
+            verb: Some("get".into()),
+            namespace: Some(connector.namespace.clone()),
+            name: Some(connector.name.clone()),
             ..Default::default()
         };
-        let call = ApiCall {
-            verb: "create",
-            resource: "subjectaccessreviews.authorization.k8s.io".into(),
-            kind: "subjectaccessreview",
-            key: format!("{user} get connector {connector}"),
-        };
-        let api = Api::<SubjectAccessReview>::all(self.client.clone());
-        let reviewed = match tokio::time::timeout(
-            self.opts.api_timeout,
-            api.create(&PostParams::default(), &review),
-        )
-        .await
-        {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => return Err(map_kube_error(e, &call)),
-            Err(_) => return Err(timeout_error(&call, self.opts.api_timeout)),
-        };
-        let status = reviewed.status.unwrap_or_default();
+        let status = self
+            .subject_access_review(pod, attributes, format!("{user} get connector {connector}"))
+            .await?;
         let answer = if status.allowed {
             Ok(())
         } else {
@@ -132,6 +105,45 @@ impl KubeSource {
         };
         lock(&self.sar_cache).insert(cache_key, (Instant::now(), answer.clone()));
         answer
+    }
+
+    /// Asks whether the pod's ServiceAccount (with its groups) may do `attributes`.
+    pub(super) async fn subject_access_review(
+        &self,
+        pod: &PodInfo,
+        attributes: ResourceAttributes,
+        what: String,
+    ) -> Result<SubjectAccessReviewStatus, SourceError> {
+        let review = SubjectAccessReview {
+            spec: SubjectAccessReviewSpec {
+                user: Some(pod.sa_username()),
+                groups: Some(vec![
+                    "system:serviceaccounts".into(),
+                    format!("system:serviceaccounts:{}", pod.namespace),
+                    "system:authenticated".into(),
+                ]),
+                resource_attributes: Some(attributes),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let call = ApiCall {
+            verb: "create",
+            resource: "subjectaccessreviews.authorization.k8s.io".into(),
+            kind: "subjectaccessreview",
+            key: what,
+        };
+        let api = Api::<SubjectAccessReview>::all(self.client.clone());
+        match tokio::time::timeout(
+            self.opts.api_timeout,
+            api.create(&PostParams::default(), &review),
+        )
+        .await
+        {
+            Ok(Ok(r)) => Ok(r.status.unwrap_or_default()),
+            Ok(Err(e)) => Err(map_kube_error(e, &call)),
+            Err(_) => Err(timeout_error(&call, self.opts.api_timeout)),
+        }
     }
 
     pub(super) async fn mint_pod_token(

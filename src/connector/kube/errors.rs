@@ -82,6 +82,9 @@ pub(super) fn grant_hint(call: &ApiCall) -> String {
         "serviceaccounts/token" => format!(
             "minting pod tokens is an opt-in grant of the connectors-csi node plugin: run it with --token-source kubelet (the default install; kubelet hands over the pod's token through the CSIDriver's tokenRequests), or enable minting for namespace {ns:?} with the kustomize component deploy/components/driver-minted-tokens or the Helm value tokenMinting.namespaces; see docs/security.md"
         ),
+        "accessrequests.connectors.alauda.io" => format!(
+            "Connectors Approval lets the connectors-csi node plugin create, get, list and watch AccessRequests (namespace {ns:?}): apply the kustomize component deploy/components/connectors-approval or set the Helm value approval.connectorsApproval; see docs/approval.md"
+        ),
         _ => format!(
             "the connectors-csi DaemonSet's ServiceAccount needs `{}` on `{}` (apply deploy/rbac.yaml)",
             call.verb, call.resource

@@ -15,10 +15,16 @@
 //!   (ServiceAccount, Connector) for `sar_cache_ttl`; `request_token` creates a pod-bound
 //!   TokenRequest.
 //!
+//! * With Connectors Approval on, `authorize_proxy` asks the `connectors/proxy` capability
+//!   SubjectAccessReview (allow answers cached, denials never) and `access_request` reads
+//!   AccessRequests from one label-selector watch per (pod, Connector), creating one when none
+//!   exists (`approval.rs`).
+//!
 //! A warm publish therefore costs no API read: only the SubjectAccessReview (when its cache
 //! entry expired) and the TokenRequest (when kubelet did not supply a token) reach the server.
 
 mod access;
+mod approval;
 mod errors;
 mod reflectors;
 mod secrets;
@@ -37,6 +43,7 @@ use kube::Client;
 use tokio::sync::{broadcast, watch};
 use tokio::task::AbortHandle;
 
+use super::approval::ApprovalState;
 use super::source::{
     ConnectorSource, ObjectKey, PodInfo, SourceError, SourceEvent, TokenRequestSpec,
 };
@@ -97,6 +104,8 @@ pub struct KubeSource {
     secrets: Mutex<HashMap<ObjectKey, SecretWatch>>,
     namespaces: Mutex<HashMap<String, Cached<BTreeMap<String, String>>>>,
     sar_cache: Mutex<HashMap<SarKey, Cached<Result<(), SourceError>>>>,
+    /// Connectors Approval: capability answers and AccessRequest watches.
+    approval: approval::ApprovalCache,
     tasks: Vec<AbortHandle>,
 }
 
@@ -156,6 +165,7 @@ impl KubeSource {
                 secrets: Mutex::new(HashMap::new()),
                 namespaces: Mutex::new(HashMap::new()),
                 sar_cache: Mutex::new(HashMap::new()),
+                approval: Default::default(),
                 tasks: vec![
                     connector_task.abort_handle(),
                     class_task.abort_handle(),
@@ -272,6 +282,24 @@ impl ConnectorSource for KubeSource {
 
     async fn authorize(&self, pod: &PodInfo, connector: &ObjectKey) -> Result<(), SourceError> {
         self.review_access(pod, connector).await
+    }
+
+    async fn authorize_proxy(
+        &self,
+        pod: &PodInfo,
+        connector: &ObjectKey,
+    ) -> Result<(), SourceError> {
+        self.review_proxy(pod, connector).await
+    }
+
+    async fn access_request(
+        &self,
+        pod: &PodInfo,
+        connector: &ObjectKey,
+        create: bool,
+    ) -> Result<Option<(String, ApprovalState)>, SourceError> {
+        self.find_or_create_access_request(pod, connector, create)
+            .await
     }
 
     async fn request_token(&self, spec: &TokenRequestSpec) -> Result<Token, SourceError> {

@@ -104,6 +104,7 @@ impl KubeSource {
         lock(&self.sar_cache).retain(|_, (at, _)| at.elapsed() < ttl);
         let ttl = self.opts.namespace_cache_ttl;
         lock(&self.namespaces).retain(|_, (at, _)| at.elapsed() < ttl);
+        self.sweep_approval();
     }
 
     pub(super) async fn watched_secret(&self, key: &ObjectKey) -> Result<Arc<Secret>, SourceError> {

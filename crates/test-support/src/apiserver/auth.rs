@@ -1,7 +1,8 @@
 //! The fake API server's two `create` endpoints: TokenRequest and SubjectAccessReview, and the
 //! policy type that decides the latter.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -38,6 +39,55 @@ impl SarDecision {
         SarDecision {
             allowed: false,
             reason: reason.into(),
+        }
+    }
+}
+
+/// A mutable set of allowed (user, verb, resource, namespace, name) for SubjectAccessReviews;
+/// clones share the set. `name` `"*"` stands for every name.
+#[derive(Clone, Default)]
+pub struct SarGrants(Arc<Mutex<HashSet<(String, String, String, String, String)>>>);
+
+impl SarGrants {
+    /// Allows `user` to `verb` `resource` named `name` in `namespace`.
+    pub fn grant(&self, user: &str, verb: &str, resource: &str, namespace: &str, name: &str) {
+        self.0.lock().unwrap().insert((
+            user.into(),
+            verb.into(),
+            resource.into(),
+            namespace.into(),
+            name.into(),
+        ));
+    }
+
+    /// Withdraws a grant made with the same arguments.
+    pub fn revoke(&self, user: &str, verb: &str, resource: &str, namespace: &str, name: &str) {
+        self.0.lock().unwrap().remove(&(
+            user.into(),
+            verb.into(),
+            resource.into(),
+            namespace.into(),
+            name.into(),
+        ));
+    }
+
+    /// The answer for `r` (only group `connectors.alauda.io` is granted).
+    pub fn decide(&self, r: &SarRequest) -> SarDecision {
+        let set = self.0.lock().unwrap();
+        let ok = r.group == "connectors.alauda.io"
+            && [r.name.as_str(), "*"].iter().any(|n| {
+                set.contains(&(
+                    r.user.clone(),
+                    r.verb.clone(),
+                    r.resource.clone(),
+                    r.namespace.clone(),
+                    n.to_string(),
+                ))
+            });
+        if ok {
+            SarDecision::allow("RBAC: allowed by RoleBinding")
+        } else {
+            SarDecision::deny("")
         }
     }
 }

@@ -12,7 +12,10 @@
 //!   changes after the requested version and then stream live ones;
 //! * `POST …/serviceaccounts/{name}/token` (TokenRequest) answering a unique token per call and
 //!   recording each request body;
-//! * `POST /apis/authorization.k8s.io/v1/subjectaccessreviews` answered by a configurable policy;
+//! * `POST /apis/authorization.k8s.io/v1/subjectaccessreviews` answered by a configurable policy
+//!   (a closure, or [`SarGrants`]: a mutable set of (user, verb, resource, namespace, name));
+//! * AccessRequests: stored, listed and watched like the other kinds (label selectors included)
+//!   and created over HTTP (`POST`, 409 when the name exists);
 //! * core/v1 Events: `create` and merge `patch` (the driver's pod events), listed with
 //!   [`FakeApiServer::list`];
 //! * request counters per (verb, resource), recorded `Authorization` headers, an optional set of
@@ -43,7 +46,7 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 
-pub use auth::{SarDecision, SarRequest};
+pub use auth::{SarDecision, SarGrants, SarRequest};
 use listener::KillableListener;
 pub use rbac_mode::DeniedRequest;
 use routes::handle;
@@ -288,6 +291,15 @@ impl FakeApiServer {
         policy: impl Fn(&SarRequest) -> SarDecision + Send + Sync + 'static,
     ) {
         self.inner.lock().sar_policy = Arc::new(policy);
+    }
+
+    /// Answers SubjectAccessReviews from a set of grants the test changes as it goes (empty:
+    /// everything denied). Replaces any earlier policy.
+    pub fn use_sar_grants(&self) -> SarGrants {
+        let grants = SarGrants::default();
+        let g = grants.clone();
+        self.set_sar_policy(move |r| g.decide(r));
+        grants
     }
 
     /// Allows `get connectors` only for the listed (user, namespace, connector name) triples.

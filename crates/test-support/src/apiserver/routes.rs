@@ -270,7 +270,9 @@ pub(crate) async fn handle(
                 authorization,
             )
         }
-        (&Method::POST, None, None) if t.info.plural == "events" => {
+        (&Method::POST, None, None)
+            if t.info.plural == "events" || t.info.plural == "accessrequests" =>
+        {
             create_object(&inner, &t, &body)
         }
         (&Method::PATCH, Some(name), None) if t.info.plural == "events" => {

@@ -27,6 +27,13 @@ pub(crate) const RESOURCES: &[ResourceInfo] = &[
         namespaced: true,
     },
     ResourceInfo {
+        plural: "accessrequests",
+        prefix: "/apis/connectors.alauda.io/v1alpha1",
+        api_version: "connectors.alauda.io/v1alpha1",
+        kind: "AccessRequest",
+        namespaced: true,
+    },
+    ResourceInfo {
         plural: "connectorclasses",
         prefix: "/apis/connectors.alauda.io/v1alpha1",
         api_version: "connectors.alauda.io/v1alpha1",

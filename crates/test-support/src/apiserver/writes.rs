@@ -1,4 +1,4 @@
-//! Writes the fake API server accepts over HTTP for Events: `create` (POST to the collection)
+//! Writes the fake API server accepts over HTTP for Events and AccessRequests: `create` (POST to the collection)
 //! and `patch` (JSON merge patch, which for the fields the driver sends is also what a
 //! strategic merge patch does), with resourceVersion, uid and watch notifications like
 //! [`super::FakeApiServer::apply`].
