@@ -74,32 +74,9 @@ fn grant_proxy(grants: &SarGrants, vol: &str, connector: &str) {
     );
 }
 
-/// The AccessRequests stored in `team` for the pods of these tests.
+/// Every AccessRequest stored.
 fn access_requests(api: &FakeApiServer) -> Vec<Value> {
-    created_names()
-        .iter()
-        .filter_map(|name| api.object("AccessRequest", "team", name))
-        .collect()
-}
-
-/// Names the driver can have created: one stable name per (pod, connector).
-fn created_names() -> Vec<String> {
-    let mut names = Vec::new();
-    for vol in ["vol-p", "vol-g", "vol-r", "vol-m", "vol-m2", "vol-l"] {
-        for c in ["k8s-a", "k8s-b"] {
-            let pod = connectors_csi::connector::PodInfo {
-                namespace: "team".into(),
-                name: format!("pod-{vol}"),
-                uid: String::new(),
-                service_account: "builder".into(),
-            };
-            names.push(connectors_csi::connector::approval::access_request_name(
-                &pod,
-                &connectors_csi::connector::ObjectKey::new("team", c),
-            ));
-        }
-    }
-    names
+    api.list("AccessRequest")
 }
 
 /// Sets the AccessRequest's status conditions, as the Alauda controller would.

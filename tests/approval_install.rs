@@ -377,3 +377,49 @@ async fn the_shipped_rbac_is_exactly_enough_for_the_flow() {
         t.stop().await;
     }
 }
+
+/// The flags exist with their env vars, and asking for them without the Kubernetes source stops
+/// the driver at start with a message that says why.
+#[test]
+fn flags_have_env_vars_and_need_the_kube_source() {
+    let bin = env!("CARGO_BIN_EXE_connectors-csi");
+    let help = std::process::Command::new(bin)
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for (flag, env) in [
+        (
+            "--enable-connector-proxy-permissions",
+            "ENABLE_CONNECTOR_PROXY_PERMISSIONS",
+        ),
+        ("--enable-connectors-approval", "ENABLE_CONNECTORS_APPROVAL"),
+    ] {
+        assert!(help.contains(flag) && help.contains(env), "{flag}: {help}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let examples = repo_root().join("deploy/examples");
+    for (args, env) in [
+        (vec!["--enable-connectors-approval"], None),
+        (vec![], Some(("ENABLE_CONNECTOR_PROXY_PERMISSIONS", "true"))),
+    ] {
+        let mut cmd = std::process::Command::new(bin);
+        cmd.args(["serve", "--node-id", "n1", "--metrics-address", ""])
+            .arg("--source")
+            .arg(format!("dir:{}", examples.display()))
+            .arg("--endpoint")
+            .arg(dir.path().join("csi.sock"))
+            .arg("--state-dir")
+            .arg(dir.path().join("state"))
+            .args(&args)
+            .env_remove("ENABLE_CONNECTOR_PROXY_PERMISSIONS")
+            .env_remove("ENABLE_CONNECTORS_APPROVAL");
+        if let Some((k, v)) = env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} {env:?}: {stderr}");
+        assert!(stderr.contains("need --source kube"), "{stderr}");
+    }
+}
