@@ -17,7 +17,7 @@ use super::{connector_path, find, load, render, TOKEN};
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// True when `program args…` runs successfully; otherwise SKIP, or panic when tools are required.
-fn have(program: &str, args: &[&str]) -> bool {
+pub fn have(program: &str, args: &[&str]) -> bool {
     let ok = Command::new(program)
         .args(args)
         .output()
