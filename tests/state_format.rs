@@ -1,6 +1,6 @@
-//! The per-volume state across versions and crashes: volumes published by the previous state
-//! format (no mount stamp) are re-adopted and migrated, unpublish trusts the recorded mount
-//! stamp only for the very mount it recorded, and a publish saves its state exactly once.
+//! The per-volume state across versions and crashes: volumes published by the previous version
+//! are re-adopted from its state files, unpublish trusts the mount stamp only for the very mount
+//! it took, a publish saves its state exactly once, and a re-render writes no state.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,22 +11,9 @@ use connectors_csi::metrics::Metrics;
 use connectors_csi::volume::mount;
 use test_support::*;
 
-/// The keys of a state file as written before mount stamps existed (the previous format).
-const PREVIOUS_FORMAT_KEYS: &[&str] = &[
-    "attributes",
-    "capability",
-    "file_mode",
-    "files",
-    "next_refresh",
-    "pod",
-    "readonly",
-    "rendered_at",
-    "target_path",
-    "token",
-    "token_origin",
-    "volume_id",
-    "volume_mount_group",
-];
+/// A state file exactly as the previous release wrote it (before mount stamps were taken),
+/// with `@TARGET@`, `@TOKEN@` and `@EXP@` filled in by the test.
+const PREVIOUS_VERSION_STATE: &str = r#"{"volume_id":"vol-old","target_path":"@TARGET@","readonly":true,"capability":"mount;fs=;flags=;mode=1","volume_mount_group":null,"attributes":{"connector.name":"k8s-a","csi.storage.k8s.io/ephemeral":"true","csi.storage.k8s.io/pod.name":"pod-vol-old","csi.storage.k8s.io/pod.namespace":"team","csi.storage.k8s.io/pod.uid":"uid-vol-old","csi.storage.k8s.io/serviceAccount.name":"builder"},"pod":{"namespace":"team","name":"pod-vol-old","uid":"uid-vol-old","service_account":"builder"},"file_mode":288,"files":[".env","ca.crt","connector.status.proxyAddress","context.proxy.caCert","context.token","http.proxy","https.proxy"],"token":{"value":"@TOKEN@","issued_at":"2026-11-30T11:12:26.984439824Z","expires_at":"@EXP@"},"token_origin":"kubelet","rendered_at":"2026-11-30T11:12:26.990440961Z","next_refresh":"2026-11-30T12:00:26.982852847Z"}"#;
 
 fn state_json(state_dir: &Path) -> Vec<(std::path::PathBuf, serde_json::Value)> {
     let mut v: Vec<_> = state_files(state_dir)
@@ -48,65 +35,61 @@ async fn start(src: Arc<connectors_csi::connector::memory::MemorySource>) -> Tes
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn volumes_of_the_previous_state_format_are_readopted_and_migrated() {
-    if !require_root("volumes_of_the_previous_state_format_are_readopted_and_migrated") {
+async fn a_volume_published_by_the_previous_version_is_readopted() {
+    if !require_root("a_volume_published_by_the_previous_version_is_readopted") {
         return;
     }
     let src = default_source();
     let t = start(src.clone()).await;
-    let mut vols = Vec::new();
-    for i in 0..3 {
-        let vol = format!("vol-old{i}");
-        let target = t.target(&vol);
-        t.node
-            .clone()
-            .node_publish_volume(publish_request(
-                &vol,
-                &target,
-                &[("connector.name", "k8s-a")],
-                &format!("tok-{i}"),
-            ))
-            .await
-            .unwrap();
-        vols.push((vol, target));
-    }
+    let target = t.target("vol-old");
+    // A real tmpfs of ours at the target, as the previous version left it.
+    t.node
+        .clone()
+        .node_publish_volume(publish_request(
+            "vol-old",
+            &target,
+            &[("connector.name", "k8s-a")],
+            "tok-new-version",
+        ))
+        .await
+        .unwrap();
     let cfg = t.driver.cfg.clone();
     let root = t.stop().await;
     let _cleanup = UnmountOnDrop(cfg.kubelet_dir.clone());
-
-    // Rewrite every state file as the previous version wrote it: the same fields, no stamp.
-    for (path, mut j) in state_json(&cfg.state_dir) {
-        let obj = j.as_object_mut().unwrap();
-        assert!(obj.contains_key("mount"), "this version records the stamp");
-        obj.remove("mount");
-        let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-        keys.sort();
-        assert_eq!(keys, PREVIOUS_FORMAT_KEYS);
-        std::fs::write(&path, serde_json::to_vec(&j).unwrap()).unwrap();
-    }
+    // Its state file is the previous version's, holding the previous version's token.
+    let (path, current) = state_json(&cfg.state_dir).remove(0);
+    let previous: serde_json::Value = serde_json::from_str(PREVIOUS_VERSION_STATE).unwrap();
+    let keys = |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        keys(&current),
+        keys(&previous),
+        "the state format is unchanged"
+    );
+    let exp = (jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1)).to_string();
+    std::fs::write(
+        &path,
+        PREVIOUS_VERSION_STATE
+            .replace("@TARGET@", target.to_str().unwrap())
+            .replace("@TOKEN@", "tok-from-previous-version")
+            .replace("@EXP@", &exp),
+    )
+    .unwrap();
 
     let d2 = Driver::new(cfg.clone(), src.clone(), Arc::new(Metrics::new())).unwrap();
     let report = d2.recover().await.unwrap();
-    assert_eq!(report.adopted, 3, "{report:?}");
-    assert_eq!(report.migrated, 3, "{report:?}");
+    assert_eq!(report.adopted, 1, "{report:?}");
     assert_eq!(report.orphans_unmounted, 0, "{report:?}");
-    // The migrated states carry the stamp of the very tmpfs at each target.
-    for (_, j) in state_json(&cfg.state_dir) {
-        let target = Path::new(j["target_path"].as_str().unwrap()).to_path_buf();
-        let stamp: mount::MountStamp = serde_json::from_value(j["mount"].clone()).unwrap();
-        assert_eq!(mount::mount_stamp(&target), Some(stamp));
-        assert_eq!(mount::check_stamp(&target, &stamp), mount::StampCheck::Ours);
+    // Recovery re-renders the volume with the token the previous version stored.
+    let t0 = std::time::Instant::now();
+    while std::fs::read_to_string(target.join("context.token")).unwrap()
+        != "tok-from-previous-version"
+    {
+        assert!(t0.elapsed() < Duration::from_secs(10), "not re-rendered");
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    // The adopted volumes keep their tokens and are unpublished cleanly.
-    assert_eq!(
-        std::fs::read_to_string(vols[1].1.join("context.token")).unwrap(),
-        "tok-1"
-    );
-    for (vol, target) in &vols {
-        d2.unpublish(vol, target).await.unwrap();
-        assert!(!mounted(target));
-        assert!(!target.exists());
-    }
+    d2.unpublish("vol-old", &target).await.unwrap();
+    assert!(!mounted(&target));
+    assert!(!target.exists());
     assert!(state_files(&cfg.state_dir).is_empty());
     drop(root);
 }
@@ -169,8 +152,8 @@ async fn unpublish_leaves_a_foreign_mount_that_replaced_ours_alone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_publish_saves_its_state_once_after_the_files_are_in_place() {
-    if !require_root("a_publish_saves_its_state_once_after_the_files_are_in_place") {
+async fn a_publish_saves_its_state_once() {
+    if !require_root("a_publish_saves_its_state_once") {
         return;
     }
     let t = start(default_source()).await;
@@ -197,12 +180,10 @@ async fn a_publish_saves_its_state_once_after_the_files_are_in_place() {
         .map(|evs| evs.count())
         .unwrap_or(0);
     assert_eq!(saves, 1, "one state save per publish");
-    // The one save already describes the finished volume: files, token and the tmpfs stamp.
+    // The one save already describes the finished volume: its files and token.
     let (_, j) = state_json(&t.driver.cfg.state_dir).remove(0);
     assert!(!j["files"].as_array().unwrap().is_empty());
     assert!(j["token"].is_object());
-    let stamp: mount::MountStamp = serde_json::from_value(j["mount"].clone()).unwrap();
-    assert_eq!(mount::check_stamp(&target, &stamp), mount::StampCheck::Ours);
     t.node
         .clone()
         .node_unpublish_volume(unpublish_request("vol-once", &target))
@@ -258,7 +239,6 @@ async fn the_state_is_rewritten_for_a_new_token_but_not_for_a_re_render() {
         .unwrap();
     let (_, after) = state_json(&t.driver.cfg.state_dir).remove(0);
     assert_eq!(after["token"]["value"], "tok-2");
-    assert_eq!(after["mount"], first["mount"]);
     t.node
         .clone()
         .node_unpublish_volume(unpublish_request("vol-s", &target))

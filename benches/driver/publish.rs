@@ -156,11 +156,11 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
         "validate request",
         "resolve connector + class (source)",
         "render",
+        "state save (write + rename), once per publish",
         "mkdir target + is_our_mount + is_mount_point (statx; mount table only at a mount root)",
         "mount tmpfs",
-        "atomic write (payload dir, files, ..data swap, symlinks)",
         "mount stamp (statx STATX_MNT_ID_UNIQUE)",
-        "state save (write + rename), once per publish",
+        "atomic write (payload dir, files, ..data swap, symlinks)",
         "unpublish: unmount_stamped (statx + umount + statx, no mount table)",
         "unpublish: rmdir target + remove state",
         "one /proc/self/mountinfo parse (reference, not in the flow)",
@@ -218,10 +218,27 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
         )
         .unwrap();
         lap(2, &mut samples);
+        let state = VolumeState {
+            volume_id: vol.clone(),
+            target_path: target.clone(),
+            readonly: true,
+            capability: req.capability.canonical(),
+            volume_mount_group: None,
+            attributes: req.spec.attributes.clone(),
+            pod: req.spec.pod.clone(),
+            file_mode: FILE_MODE,
+            files: payload.files.keys().cloned().collect(),
+            token: Some((&parsed).into()),
+            token_origin: "kubelet".into(),
+            rendered_at: Some(jiff::Timestamp::now()),
+            next_refresh: Some(jiff::Timestamp::now()),
+        };
+        store.save(&state).unwrap();
+        lap(3, &mut samples);
         std::fs::create_dir_all(&target).unwrap();
         assert!(!mount::is_our_mount(&target).unwrap());
         assert!(!mount::is_mount_point(&target).unwrap());
-        lap(3, &mut samples);
+        lap(4, &mut samples);
         mount::mount_tmpfs(
             &target,
             TmpfsOptions {
@@ -231,7 +248,9 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
             },
         )
         .unwrap();
-        lap(4, &mut samples);
+        lap(5, &mut samples);
+        let stamp = mount::mount_stamp(&target).expect("kernel reports mount ids");
+        lap(6, &mut samples);
         let files: BTreeMap<String, FileProjection> = payload
             .files
             .iter()
@@ -254,26 +273,6 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
             },
         )
         .unwrap();
-        lap(5, &mut samples);
-        let stamp = mount::mount_stamp(&target).expect("kernel reports mount ids");
-        lap(6, &mut samples);
-        let state = VolumeState {
-            volume_id: vol.clone(),
-            target_path: target.clone(),
-            readonly: true,
-            capability: req.capability.canonical(),
-            volume_mount_group: None,
-            attributes: req.spec.attributes.clone(),
-            pod: req.spec.pod.clone(),
-            file_mode: FILE_MODE,
-            files: payload.files.keys().cloned().collect(),
-            token: Some((&parsed).into()),
-            token_origin: "kubelet".into(),
-            rendered_at: Some(jiff::Timestamp::now()),
-            next_refresh: Some(jiff::Timestamp::now()),
-            mount: Some(stamp),
-        };
-        store.save(&state).unwrap();
         lap(7, &mut samples);
         assert!(mount::unmount_stamped(&target, &stamp).unwrap());
         lap(8, &mut samples);

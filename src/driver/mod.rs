@@ -39,6 +39,7 @@ use crate::metrics::Metrics;
 use crate::refresh::Scheduler;
 use crate::render::{self, Payload};
 use crate::token::{Token, TokenSourceMode};
+use crate::volume::mount::MountStamp;
 use crate::volume::state::{StateStore, VolumeState};
 
 /// Driver settings (from the CLI).
@@ -111,6 +112,11 @@ struct LiveVolume {
     deps: Deps,
     /// Refresh stopped because the connector went away or access was revoked.
     stale: bool,
+    /// Identity of the volume's tmpfs (statx mount id), taken right after mounting or, after a
+    /// restart, at recovery: unpublish and republish recognise the mount with one statx(2)
+    /// instead of reading the mount table. Kept in memory only (recovery reads the table once
+    /// anyway), so the state file format is unchanged.
+    mount: Option<MountStamp>,
 }
 
 #[derive(Default, Clone)]

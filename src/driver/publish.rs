@@ -37,7 +37,7 @@ impl Driver {
                     req.target_path.display()
                 )));
             }
-            if self.volume_present(&req.target_path, live.state.mount.as_ref())? {
+            if self.volume_present(&req.target_path, live.mount.as_ref())? {
                 self.republish(live, &req).await;
                 return Ok(());
             }
@@ -74,16 +74,9 @@ impl Driver {
         let prepared = self
             .prepare(&req.spec, req.kubelet_tokens.as_deref(), None, None)
             .await?;
-        // Mount and write first, then save the state once, before answering OK. A crash before
-        // the save leaves a tmpfs of ours with no state: restart recovery unmounts such orphans,
-        // and kubelet retries the publish it never saw succeed.
-        let stamp = match self.mount_and_write(req, &prepared.payload) {
-            Ok(stamp) => stamp,
-            Err(e) => {
-                self.teardown(&req.volume_id, &req.target_path);
-                return Err(e);
-            }
-        };
+        // The state is saved once, complete, before anything is created on the node: a crash
+        // at any later point is found by restart recovery, which re-adopts the volume if its
+        // tmpfs is mounted (and re-renders it) or removes the state and the target directory.
         let state = VolumeState {
             volume_id: req.volume_id.clone(),
             target_path: req.target_path.clone(),
@@ -98,12 +91,15 @@ impl Driver {
             token_origin: prepared.origin.into(),
             rendered_at: Some(Timestamp::now()),
             next_refresh: Some(self.next_refresh_for(&prepared.token, prepared.direct.as_ref())),
-            mount: stamp,
         };
-        if let Err(e) = self.state.save(&state) {
-            self.teardown(&req.volume_id, &req.target_path);
-            return Err(e.into());
-        }
+        self.state.save(&state)?;
+        let mount = match self.mount_and_write(req, &prepared.payload) {
+            Ok(stamp) => stamp,
+            Err(e) => {
+                self.teardown(&req.volume_id, &req.target_path);
+                return Err(e);
+            }
+        };
         info!(volume_id = %req.volume_id, pod = %format!("{}/{}", req.spec.pod.namespace, req.spec.pod.name),
               files = state.files.len(), token_origin = prepared.origin, "volume published");
         Ok(LiveVolume {
@@ -114,11 +110,13 @@ impl Driver {
             direct: prepared.direct,
             deps: prepared.deps,
             stale: false,
+            mount,
         })
     }
 
-    /// Is the volume's content still in place at `target`? With a recorded mount stamp this is
-    /// one statx(2); without one (older state, old kernel) the mount table is read.
+    /// Is the volume's content still in place at `target`? With the mount stamp taken at publish
+    /// (or at recovery) this is one statx(2); without one (a kernel without mount ids) or when
+    /// the stamp does not match, the mount table decides.
     pub(super) fn volume_present(
         &self,
         target: &Path,

@@ -9,7 +9,7 @@ use tracing::{info, warn};
 use super::{Deps, Driver, DriverError, LiveVolume};
 use crate::csi::request::MountCapability;
 use crate::token::Token;
-use crate::volume::mount::{self, StampCheck};
+use crate::volume::mount;
 use crate::volume::state::VolumeState;
 
 impl Driver {
@@ -18,8 +18,7 @@ impl Driver {
     pub async fn recover(&self) -> Result<RecoveryReport, DriverError> {
         let mut report = RecoveryReport::default();
         let mut known_targets = BTreeSet::new();
-        // One read of the mount table serves every state without a mount stamp (written by an
-        // older version) and the orphan sweep below.
+        // One read of the mount table serves every state and the orphan sweep below.
         let table = if self.cfg.mount {
             mount::mount_table()?
         } else {
@@ -31,7 +30,7 @@ impl Driver {
             })
         };
         for entry in self.state.list()? {
-            let mut st = match entry {
+            let st = match entry {
                 Ok(s) => s,
                 Err((path, e)) => {
                     warn!(path = %path.display(), error = %e, "removing unreadable state file");
@@ -40,18 +39,10 @@ impl Driver {
                     continue;
                 }
             };
-            let present = if !self.cfg.mount {
-                self.volume_present(&st.target_path, None)?
+            let present = if self.cfg.mount {
+                ours_in_table(&st.target_path)
             } else {
-                match st
-                    .mount
-                    .as_ref()
-                    .map(|m| mount::check_stamp(&st.target_path, m))
-                {
-                    Some(StampCheck::Ours) => true,
-                    Some(StampCheck::NotMounted) => false,
-                    Some(StampCheck::Unknown) | None => ours_in_table(&st.target_path),
-                }
+                self.volume_present(&st.target_path, None)?
             };
             if !present {
                 let _ = std::fs::remove_dir(&st.target_path);
@@ -60,17 +51,6 @@ impl Driver {
                 continue;
             }
             known_targets.insert(st.target_path.clone());
-            if self.cfg.mount && st.mount.is_none() {
-                // State of an older version: record the stamp so unpublish needs no table read.
-                st.mount = mount::mount_stamp(&st.target_path);
-                if st.mount.is_some() {
-                    if let Err(e) = self.state.save(&st) {
-                        warn!(volume_id = %st.volume_id, error = %e, "could not record the mount stamp; the mount table will be read for this volume");
-                    } else {
-                        report.migrated += 1;
-                    }
-                }
-            }
             let ctx: std::collections::HashMap<String, String> =
                 st.attributes.clone().into_iter().collect();
             let spec = match crate::csi::request::parse_attributes(&ctx, st.file_mode) {
@@ -104,6 +84,12 @@ impl Driver {
                 direct: None,
                 deps,
                 stale: false,
+                // Taken now, so that unpublish needs no mount-table read after a restart either.
+                mount: if self.cfg.mount {
+                    mount::mount_stamp(&st.target_path)
+                } else {
+                    None
+                },
                 state: st,
             };
             *self.slot(&id).lock().await = Some(live);
@@ -127,7 +113,6 @@ impl Driver {
         self.metrics.volumes.set(self.volume_count() as i64);
         info!(
             adopted = report.adopted,
-            migrated = report.migrated,
             removed = report.removed,
             orphans = report.orphans_unmounted,
             "restart recovery done"
@@ -140,8 +125,6 @@ impl Driver {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RecoveryReport {
     pub adopted: usize,
-    /// Adopted volumes whose state predates mount stamps and now has one.
-    pub migrated: usize,
     pub removed: usize,
     pub orphans_unmounted: usize,
 }

@@ -13,20 +13,17 @@ impl Driver {
     pub async fn unpublish(&self, volume_id: &str, target: &Path) -> Result<(), DriverError> {
         let slot = self.slot(volume_id);
         let mut guard = slot.lock().await;
-        let known = guard
+        let known_target = guard
             .as_ref()
-            .map(|l| (l.state.target_path.clone(), l.state.mount))
+            .map(|l| l.state.target_path.clone())
             .or_else(|| {
                 self.state
                     .load(volume_id)
                     .ok()
                     .flatten()
-                    .map(|s| (s.target_path, s.mount))
+                    .map(|s| s.target_path)
             });
-        let (known_target, stamp) = match known {
-            Some((t, m)) => (Some(t), m),
-            None => (None, None),
-        };
+        let stamp = guard.as_ref().and_then(|l| l.mount);
         if let Some(t) = &known_target {
             if t != target {
                 // Not the target this volume is published at: leave the real one alone.
@@ -38,7 +35,7 @@ impl Driver {
         if !self.cfg.mount && known_target.is_some() {
             let _ = std::fs::remove_dir_all(target);
         }
-        // With the stamp recorded at publish: statx + umount + statx, no mount-table read.
+        // With the stamp taken at publish: statx + umount + statx, no mount-table read.
         match &stamp {
             Some(stamp) if self.cfg.mount => mount::unmount_stamped(target, stamp)?,
             _ => mount::unmount_ours(target)?,

@@ -147,16 +147,16 @@ fn statx_mount_root(path: &Path) -> Option<bool> {
 /// `STATX_MNT_ID_UNIQUE` (Linux ≥ 6.8): a 64-bit mount id that is never reused.
 const STATX_MNT_ID_UNIQUE: u32 = 0x4000;
 
-/// The identity of one mount, recorded when the driver mounts a volume's tmpfs so that later
-/// calls recognise it with one statx(2) instead of reading the mount table.
+/// The identity of one mount, taken when the driver mounts a volume's tmpfs (or re-adopts it
+/// after a restart) so that later calls recognise it with one statx(2) instead of reading the
+/// mount table.
 ///
 /// With `unique` (Linux ≥ 6.8) the id is never reused, so a match proves it is the very mount
 /// the driver created. Older kernels (≥ 5.8) give a reusable id; then the device number must
 /// match too, and the mount must still be a tmpfs, before it counts as ours.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MountStamp {
     pub id: u64,
-    #[serde(default)]
     pub unique: bool,
     /// `st_dev` of the mount root (major << 32 | minor).
     pub dev: u64,

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::connector::PodInfo;
-use crate::volume::mount::MountStamp;
 
 /// Everything needed to refresh, compare and clean up a published volume.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
@@ -41,11 +40,6 @@ pub struct VolumeState {
     /// Next scheduled refresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_refresh: Option<jiff::Timestamp>,
-    /// Identity of the volume's tmpfs, recorded at publish. Absent in states written before it
-    /// existed (and on kernels without statx mount ids): the mount table is read instead, and
-    /// restart recovery records the stamp of every volume it adopts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mount: Option<MountStamp>,
 }
 
 impl std::fmt::Debug for VolumeState {
@@ -232,11 +226,6 @@ mod tests {
             token_origin: "kubelet".into(),
             rendered_at: None,
             next_refresh: None,
-            mount: Some(MountStamp {
-                id: 7,
-                unique: true,
-                dev: 42,
-            }),
         }
     }
 
