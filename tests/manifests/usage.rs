@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::checks::*;
-use crate::kustomize::*;
 
 // ---------------------------------------------------------------------------------------------
 // Usage examples (deploy/usage/)
