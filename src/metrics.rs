@@ -1,5 +1,8 @@
 //! Prometheus metrics. Labels have bounded cardinality: gRPC codes, results and source kinds,
-//! never volume ids or pod names.
+//! never volume ids or pod names. Also the HTTP server of `/metrics`, `/healthz`, `/readyz` and
+//! the read-only `/debug/volumes`.
+
+pub mod process;
 
 use std::sync::atomic::AtomicU64;
 
@@ -56,7 +59,8 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn new() -> Self {
-        let mut registry = Registry::with_prefix("connectors_csi");
+        let mut root = Registry::default();
+        let registry = root.sub_registry_with_prefix("connectors_csi");
         let publish_total = Family::<CodeLabel, Counter>::default();
         let publish_seconds =
             Family::<CodeLabel, Histogram>::new_with_constructor(latency as fn() -> Histogram);
@@ -129,9 +133,10 @@ impl Metrics {
             "tokenfile direct-mode tokens minted on target clusters (see the audit log lines)",
             direct_tokens_minted_total.clone(),
         );
+        root.register_collector(Box::new(process::ProcessCollector));
         Metrics {
             direct_tokens_minted_total,
-            registry,
+            registry: root,
             publish_total,
             publish_seconds,
             unpublish_total,
@@ -164,12 +169,17 @@ impl Metrics {
     }
 }
 
-/// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until `shutdown` resolves.
-/// `/readyz` answers 200 only when `ready()` is true (the connector source has synced).
+/// Builds the `/debug/volumes` body (JSON, nothing secret).
+pub type DebugVolumes = std::sync::Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
+
+/// Serves `/metrics`, `/healthz`, `/readyz` and (when given) the read-only `/debug/volumes` on
+/// `listener` until `shutdown` resolves. `/readyz` answers 200 only when `ready()` is true (the
+/// connector source has synced).
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
     metrics: std::sync::Arc<Metrics>,
     ready: std::sync::Arc<dyn Fn() -> bool + Send + Sync>,
+    volumes: Option<DebugVolumes>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use axum::http::{header, StatusCode};
@@ -211,6 +221,21 @@ pub async fn serve_http(
                 }
             }),
         );
+    let app = match volumes {
+        Some(v) => app.route(
+            "/debug/volumes",
+            get(move || {
+                let v = v.clone();
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        serde_json::to_string_pretty(&v()).unwrap_or_default(),
+                    )
+                }
+            }),
+        ),
+        None => app,
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

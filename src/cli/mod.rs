@@ -1,9 +1,11 @@
-//! The `connectors-csi` command line: `serve`, `demo`, `csi`, `render`, `credential-provider`.
+//! The `connectors-csi` command line: `serve`, `demo`, `csi`, `render`, `volumes`,
+//! `credential-provider`.
 
 pub mod client;
 pub mod demo;
 pub mod render_cmd;
 pub mod serve;
+pub mod volumes;
 
 use std::process::ExitCode;
 
@@ -28,6 +30,9 @@ pub enum Command {
     Csi(client::CsiArgs),
     /// Render a connector's files to stdout or a directory without mounting (for class authors).
     Render(render_cmd::RenderArgs),
+    /// List the volumes a node's driver holds: pod, connectors, token, refresh times, condition
+    /// (reads the state directory and asks the running driver; run on the node as root).
+    Volumes(volumes::VolumesArgs),
     /// Kubelet image credential provider serving registry credentials from OCI connectors.
     CredentialProvider(crate::credprovider::CredentialProviderArgs),
 }
@@ -60,6 +65,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Demo(args) => demo::run(args).await,
         Command::Csi(args) => client::run(args).await,
         Command::Render(args) => render_cmd::run(args),
+        Command::Volumes(args) => volumes::run(args).await,
         Command::CredentialProvider(args) => crate::credprovider::main_entry(args).await,
     }
 }

@@ -228,13 +228,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("metrics address {addr}: {e}"))?;
-        info!(%addr, "serving /metrics, /healthz, /readyz");
+        info!(%addr, "serving /metrics, /healthz, /readyz, /debug/volumes");
         let src = source.clone();
         let mut rx = stop_rx.clone();
+        let d = Arc::downgrade(&driver);
+        let node = args.node_id.clone();
+        let volumes: crate::metrics::DebugVolumes = Arc::new(move || {
+            let volumes = d.upgrade().map(|d| d.volume_reports()).unwrap_or_default();
+            serde_json::json!({ "node": node, "volumes": volumes })
+        });
         Some(tokio::spawn(crate::metrics::serve_http(
             listener,
             metrics,
             Arc::new(move || src.is_synced()),
+            Some(volumes),
             async move {
                 let _ = rx.wait_for(|s| *s).await;
             },

@@ -162,7 +162,7 @@ impl Driver {
             }
         };
         if let Some(before) = recovered {
-            let expires = live.token.expires_at;
+            let expires = secs(live.token.expires_at);
             let message = format!(
                 "connector(s) {} usable again: the volume was refreshed and keeps refreshing (it was {}); its token is valid until {expires}",
                 connectors(&live.spec.connectors),
@@ -232,7 +232,7 @@ impl Driver {
                 reason: Reason::RefreshFailed,
                 message: format!(
                     "refresh failed: {error}; keeping the last good files; next retry at {} (failure {} in a row)",
-                    retry.at.round(jiff::Unit::Second).unwrap_or(retry.at),
+                    secs(retry.at),
                     retry.failures
                 ),
                 key: error,
@@ -276,6 +276,7 @@ impl Driver {
                 "grant the pod's ServiceAccount get on the Connector again to resume (picked up at kubelet's next republish)",
             ),
         };
+        let expires = secs(expires);
         let message = format!(
             "{what}. Refresh stopped: the files stay as they are and their token expires at {expires}; after that, requests through the connectors proxy fail with 401. To fix: {fix}"
         );
@@ -301,9 +302,9 @@ impl Driver {
         let condition = format!("{condition:?}");
         let volume_id = &live.state.volume_id;
         if reason == Reason::VolumeRecovered {
-            info!(target: EVENTS_TARGET, %volume_id, %pod, %condition, reason = reason.as_str(), message, "volume condition changed");
+            info!(target: EVENTS_TARGET, %volume_id, %pod, %condition, reason = reason.as_str(), note = message, "volume condition changed");
         } else {
-            warn!(target: EVENTS_TARGET, %volume_id, %pod, %condition, reason = reason.as_str(), message, "volume condition changed");
+            warn!(target: EVENTS_TARGET, %volume_id, %pod, %condition, reason = reason.as_str(), note = message, "volume condition changed");
         }
     }
 }
@@ -313,4 +314,9 @@ fn connectors(keys: &[crate::connector::ObjectKey]) -> String {
         .map(|k| k.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A time in messages: whole seconds.
+fn secs(t: Timestamp) -> Timestamp {
+    t.round(jiff::Unit::Second).unwrap_or(t)
 }

@@ -110,11 +110,11 @@ impl EventSink for LogSink {
         match ev.reason.event_type() {
             EventType::Normal => {
                 info!(target: EVENTS_TARGET, reason = ev.reason.as_str(), event_type = "Normal",
-                pod = %pod, pod_uid = %ev.pod.uid, volume_id = %ev.volume_id, message = %ev.message, "pod event")
+                pod = %pod, pod_uid = %ev.pod.uid, volume_id = %ev.volume_id, note = %ev.message, "pod event")
             }
             EventType::Warning => {
                 warn!(target: EVENTS_TARGET, reason = ev.reason.as_str(), event_type = "Warning",
-                pod = %pod, pod_uid = %ev.pod.uid, volume_id = %ev.volume_id, message = %ev.message, "pod event")
+                pod = %pod, pod_uid = %ev.pod.uid, volume_id = %ev.volume_id, note = %ev.message, "pod event")
             }
         }
         Ok(())
