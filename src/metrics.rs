@@ -28,6 +28,10 @@ pub struct ReasonLabel {
     pub reason: String,
 }
 
+/// The `reason` of `connectors_csi_stale_volumes_total`: the connector was deleted or the pod's
+/// access to it revoked.
+pub const STALE_REASON: &str = "connector-gone-or-denied";
+
 /// All driver metrics.
 pub struct Metrics {
     pub registry: Registry,
@@ -134,6 +138,22 @@ impl Metrics {
             direct_tokens_minted_total.clone(),
         );
         root.register_collector(Box::new(process::ProcessCollector));
+        // Series at 0 from the start, so rate() and alerts see them before the first event.
+        for code in ["OK"] {
+            let l = CodeLabel { code: code.into() };
+            drop(publish_total.get_or_create(&l));
+            drop(publish_seconds.get_or_create(&l));
+            drop(unpublish_total.get_or_create(&l));
+            drop(unpublish_seconds.get_or_create(&l));
+        }
+        for result in ["ok", "unchanged", "error", "stale"] {
+            drop(refresh_total.get_or_create(&ResultLabel {
+                result: result.into(),
+            }));
+        }
+        drop(stale_volumes_total.get_or_create(&ReasonLabel {
+            reason: STALE_REASON.into(),
+        }));
         Metrics {
             direct_tokens_minted_total,
             registry: root,

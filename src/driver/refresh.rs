@@ -74,7 +74,7 @@ impl Driver {
         self.metrics
             .stale_volumes_total
             .get_or_create(&crate::metrics::ReasonLabel {
-                reason: "connector-gone-or-denied".into(),
+                reason: crate::metrics::STALE_REASON.into(),
             })
             .inc();
         warn!(volume_id = %live.state.volume_id, error = %e, "connector deleted or access revoked: refresh stopped; the last files stay until their token expires");

@@ -32,7 +32,7 @@ fn chart_templates_stay_within_the_rendered_subset() {
                 if let Some(field) = word.strip_prefix("$.").or_else(|| word.strip_prefix('.')) {
                     let root = field.split('.').next().unwrap_or_default();
                     assert!(
-                        ["Values", "Release", "Chart"].contains(&root),
+                        ["Values", "Release", "Chart", "Files"].contains(&root),
                         "{file}: {{{{ {a} }}}} uses .{root}, outside the subset test_support::helm renders"
                     );
                     continue;

@@ -33,6 +33,7 @@ mod chart;
 mod checks;
 mod crds;
 mod kustomize;
+mod monitoring;
 mod usage;
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 //! A test-only renderer of the project's Helm chart: Go `text/template` semantics from
 //! crates/gotmpl with sprig, plus Helm's `include`, `tpl`, `toYaml` and `required`, over
-//! `.Values` (values.yaml deep-merged with overrides), `.Release` and `.Chart`.
+//! `.Values` (values.yaml deep-merged with overrides), `.Release`, `.Chart` and `.Files.Get`.
 //!
 //! It renders like `helm template` for release `connectors-csi` in namespace
 //! `connectors-system`; [`TEMPLATE_WORDS`] lists the words the chart is allowed to use (kept
@@ -20,7 +20,7 @@ use crate::yaml::parse_docs;
 /// Words allowed inside `{{ }}` in the chart (the subset this renderer implements).
 pub const TEMPLATE_WORDS: &[&str] = &[
     "if", "else", "end", "range", "$", "define", "include", "default", "quote", "int", "printf",
-    "toYaml", "nindent", "indent", "not", "and", "or", "eq", "ne",
+    "toYaml", "nindent", "indent", "not", "and", "or", "eq", "ne", "with",
 ];
 
 /// The project's chart, `charts/connectors-csi`.
@@ -155,6 +155,35 @@ fn to_yaml_value(v: &TValue) -> Value {
     }
 }
 
+/// Helm's `.Files`: `Get NAME` is the text of a file of the chart (empty when missing, as in
+/// Helm).
+#[derive(Debug)]
+struct ChartFiles(PathBuf);
+
+impl gotmpl::Object for ChartFiles {
+    fn type_name(&self) -> &str {
+        "chart.Files"
+    }
+    fn field(&self, _name: &str) -> Option<TValue> {
+        None
+    }
+    fn method(&self, name: &str, args: &[TValue]) -> Option<Result<TValue, FuncError>> {
+        if name != "Get" {
+            return None;
+        }
+        let file = args.first().and_then(|a| a.as_str()).unwrap_or_default();
+        Some(Ok(TValue::from(
+            std::fs::read_to_string(self.0.join(file)).unwrap_or_default(),
+        )))
+    }
+    fn fmt_v(&self) -> String {
+        "map[]".into()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// The functions a chart sees: sprig, plus Helm's `toYaml` and `required` (Helm's `include`
 /// and `tpl` execute templates, see [`ctx_funcs`]).
 fn helm_funcs() -> FuncMap {
@@ -228,7 +257,17 @@ pub fn render_chart(chart_dir: &Path, overrides: &str) -> BTreeMap<String, Strin
     chart_ctx.insert("Version".into(), chart["version"].clone());
     chart_ctx.insert("AppVersion".into(), chart["appVersion"].clone());
     ctx.insert("Chart".into(), Value::Mapping(chart_ctx));
-    let ctx = to_tvalue(&Value::Mapping(ctx));
+    let ctx = match to_tvalue(&Value::Mapping(ctx)) {
+        TValue::Map(m) => {
+            let mut m = (*m).clone();
+            m.insert(
+                "Files".into(),
+                TValue::Object(std::sync::Arc::new(ChartFiles(chart_dir.to_path_buf()))),
+            );
+            TValue::map(m)
+        }
+        _ => unreachable!("the context is a map"),
+    };
 
     let ctx_funcs = ctx_funcs();
     let mut parse_funcs = helm_funcs();

@@ -1,5 +1,6 @@
 //! A test-only `kustomize build` for the features `deploy/` uses: `resources` (files and
-//! directories), `components` (their resources and patches), `namespace`, `images` and
+//! directories), `components` (their resources, patches and `configMapGenerator`s with `files`
+//! and `options.labels`, names without hash suffix), `namespace`, `images` and
 //! strategic-merge `patches` (maps merge, lists of named items merge by `name`, the rest
 //! replaces). It is not kustomize; `kubectl kustomize` was compared by hand (docs/install.md).
 
@@ -191,7 +192,40 @@ fn add_component(cdir: &Path, objects: &mut Vec<Value>) {
     for r in entries(&ck, "resources") {
         objects.extend(docs(&cdir.join(r.as_str().expect("resources are paths"))));
     }
+    objects.extend(generated_config_maps(cdir, &ck));
     apply_patches(cdir, &ck, objects);
+}
+
+/// The ConfigMaps of `configMapGenerator` (`files: [key=path | path]`, `options.labels`).
+fn generated_config_maps(dir: &Path, k: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    for g in entries(k, "configMapGenerator") {
+        let mut data = serde_yaml::Mapping::new();
+        for f in entries(g, "files") {
+            let f = f.as_str().expect("files are strings");
+            let (key, path) = f
+                .split_once('=')
+                .unwrap_or((f.rsplit('/').next().unwrap(), f));
+            let text = std::fs::read_to_string(dir.join(path))
+                .unwrap_or_else(|e| panic!("configMapGenerator file {path}: {e}"));
+            data.insert(key.into(), text.into());
+        }
+        let mut meta = serde_yaml::Mapping::new();
+        meta.insert("name".into(), Value::from(str_of(g, "name")));
+        if let Some(ns) = g.get("namespace") {
+            meta.insert("namespace".into(), ns.clone());
+        }
+        if let Some(l) = g.get("options").and_then(|o| o.get("labels")) {
+            meta.insert("labels".into(), l.clone());
+        }
+        let mut cm = serde_yaml::Mapping::new();
+        cm.insert("apiVersion".into(), "v1".into());
+        cm.insert("kind".into(), "ConfigMap".into());
+        cm.insert("metadata".into(), Value::Mapping(meta));
+        cm.insert("data".into(), Value::Mapping(data));
+        out.push(Value::Mapping(cm));
+    }
+    out
 }
 
 /// Builds `base` with `components` added, as an overlay without `namespace` would
