@@ -1,6 +1,6 @@
 //! The monitoring assets: the kustomize component `deploy/components/monitoring` and the chart's
 //! `monitoring.*` values render the same PodMonitor/PrometheusRule/dashboard, off by default;
-//! every alert says what to check. (That every metric they use is exported: tests/operations.rs,
+//! every alert says what to check. (That every metric they use is exported: tests/operations/,
 //! against a scrape of a running driver.)
 
 use serde_yaml::Value;
