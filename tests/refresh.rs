@@ -150,7 +150,7 @@ async fn connector_changes_are_rendered_quickly() {
         latencies.push(changed.elapsed());
     }
     // Proxy CA change reaches ca.crt too.
-    let new_ca = "-----BEGIN CERTIFICATE-----\nROTATEDCA\n-----END CERTIFICATE-----\n";
+    let new_ca = test_support::objects::TEST_CA_2;
     src.set(|s| {
         let mut c = connector(
             "team",

@@ -89,6 +89,7 @@ fn builtin_kubeconfig_is_offered_to_k8s_connectors_only_and_omits_an_unknown_ca(
         Some(format!("http://team%2Fprod:{TOKEN}@c-prod.team.svc:8080").as_str())
     );
     assert!(!p.files.contains_key("ca.crt"), "no proxy CA, no ca.crt");
+    assert!(!p.files.contains_key("ca.cert"), "no proxy CA, no ca.cert");
 
     let mut req = request(&["kubeconfig"]);
     req.params.insert(
@@ -129,6 +130,7 @@ fn tokenfile_proxy_mode_layout_and_stable_kubeconfig() {
     assert_eq!(p1.files["TOKEN_FILE"], p1.files["token"]);
     assert_eq!(text(&p1, "ca.crt"), rc.proxy_ca.clone().unwrap());
     assert_eq!(p1.files["KUBERNETES_CA_DATA"], p1.files["ca.crt"]);
+    assert_eq!(p1.files["ca.cert"], p1.files["ca.crt"]);
     assert_eq!(text(&p1, "namespace"), "apps");
     assert_eq!(
         text(&p1, "KUBERNETES_SERVICE_HOST"),
@@ -194,6 +196,8 @@ fn tokenfile_direct_mode_uses_the_target_server_ca_and_minted_token() {
     let p = render(std::slice::from_ref(&rc), &req, &with_direct).unwrap();
     assert_eq!(text(&p, "token"), DIRECT_TOKEN);
     assert_eq!(text(&p, "ca.crt"), rc.target_ca.clone().unwrap());
+    // The deprecated alias follows ca.crt: the target cluster's CA in direct mode.
+    assert_eq!(p.files["ca.cert"], p.files["ca.crt"]);
     assert_eq!(text(&p, "namespace"), "ci");
     assert_eq!(
         text(&p, "KUBERNETES_SERVICE_HOST"),
@@ -221,6 +225,7 @@ fn tokenfile_direct_mode_uses_the_target_server_ca_and_minted_token() {
     no_ca.target_ca = None;
     let p = render(&[no_ca], &req, &with_direct).unwrap();
     assert!(!p.files.contains_key("ca.crt"));
+    assert!(!p.files.contains_key("ca.cert"));
     assert!(!p.files.contains_key("KUBERNETES_CA_DATA"));
     assert!(p.files.contains_key("context.proxy.caCert"));
     let kc = parse_kubeconfig(&p.files["kubeconfig"]);

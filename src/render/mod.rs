@@ -48,8 +48,13 @@ pub const BUILTIN_FILES: &[&str] = &[
     "context.token",
     "context.proxy.caCert",
     "ca.crt",
+    CA_CERT_ALIAS,
     "connector.status.proxyAddress",
 ];
+
+/// The deprecated alias of `ca.crt` that the original driver writes (and Alauda's docs still
+/// use, e.g. `keytool -importcert -file <mount>/ca.cert`): always the same bytes as `ca.crt`.
+pub const CA_CERT_ALIAS: &str = "ca.cert";
 
 /// A connector with everything resolved that rendering needs.
 #[derive(Clone, Debug)]
@@ -297,7 +302,7 @@ fn builtin_file(
             }
             secrets.token.as_bytes().to_vec()
         }
-        "context.proxy.caCert" | "ca.crt" => match last.proxy_ca.as_deref() {
+        "context.proxy.caCert" | "ca.crt" | CA_CERT_ALIAS => match last.proxy_ca.as_deref() {
             Some(pem) if !pem.trim().is_empty() => pem.as_bytes().to_vec(),
             _ => return Ok(None),
         },
@@ -536,6 +541,14 @@ pub fn render(
         seen.push(name);
         for (file, content) in render_configuration(name, connectors, req, secrets)? {
             merged.insert(file, Some(content));
+        }
+    }
+    // `ca.cert` mirrors `ca.crt` after the merge (e.g. the target cluster's CA, or no file, in
+    // `tokenfile` direct mode) unless a configuration writes `ca.cert` itself; exclusions then
+    // apply to each name separately.
+    if matches!(merged.get(CA_CERT_ALIAS), Some(None)) {
+        if let Some(ca_crt) = merged.get("ca.crt").cloned() {
+            merged.insert(CA_CERT_ALIAS.to_string(), ca_crt);
         }
     }
     for ex in &req.exclusions {

@@ -246,6 +246,7 @@ fn later_configurations_win_and_exclusions_apply_after_the_merge() {
         "class-ca",
         "configurations override built-ins"
     );
+    assert_eq!(text(&p, "ca.cert"), "class-ca", "ca.cert mirrors ca.crt");
     assert_eq!(text(&p, "context.proxy.caCert"), "PEM-a\n");
 
     let p = render(&rcs, &request(&["second", "first"]), &secrets()).unwrap();
@@ -263,6 +264,7 @@ fn later_configurations_win_and_exclusions_apply_after_the_merge() {
     assert_eq!(
         names,
         vec![
+            "ca.cert",
             "connector.status.proxyAddress",
             "context.proxy.caCert",
             "context.token",
@@ -271,6 +273,18 @@ fn later_configurations_win_and_exclusions_apply_after_the_merge() {
             "only-first"
         ]
     );
+    assert_eq!(
+        text(&p, "ca.cert"),
+        "class-ca",
+        "excluding ca.crt keeps its alias"
+    );
+
+    // `!ca.cert` removes only the alias.
+    let mut req = request(&[]);
+    req.exclusions = vec!["ca.cert".into()];
+    let p = render(&rcs, &req, &secrets()).unwrap();
+    assert!(!p.files.contains_key("ca.cert"));
+    assert_eq!(text(&p, "ca.crt"), "PEM-a\n");
 
     // No configurations: exactly the built-ins.
     let p = render(&rcs, &request(&[]), &secrets()).unwrap();

@@ -32,6 +32,8 @@ use test_support::helm;
 mod chart;
 mod checks;
 mod crds;
+mod doc_links;
+mod example_ca;
 mod kustomize;
 mod monitoring;
 mod usage;

@@ -101,6 +101,7 @@ pub const DEMO_FILES: &[&str] = &[
     "context.token",
     "context.proxy.caCert",
     "ca.crt",
+    "ca.cert",
     "connector.status.proxyAddress",
     "kubeconfig",
 ];

@@ -11,8 +11,39 @@ use serde_json::{json, Value};
 
 /// The token audience of the connectors proxy (the CSIDriver's `tokenRequests` audience).
 pub const AUDIENCE: &str = "connectors-proxy";
-/// A short stand-in for a proxy CA bundle.
-pub const TEST_CA: &str = "-----BEGIN CERTIFICATE-----\nTESTPROXYCA\n-----END CERTIFICATE-----\n";
+/// The proxy CA of the fixtures: the real self-signed CA certificate of `deploy/examples`
+/// (EC P-256, valid 2020-2119, key discarded), so rendered kubeconfigs load in real clients.
+pub const TEST_CA: &str = concat!(
+    "-----BEGIN CERTIFICATE-----\n",
+    "MIIByzCCAXGgAwIBAgIBATAKBggqhkjOPQQDAjBMMSAwHgYDVQQKDBdjb25uZWN0\n",
+    "b3JzLWNzaSBleGFtcGxlczEoMCYGA1UEAwwfY29ubmVjdG9ycy1jc2kgZXhhbXBs\n",
+    "ZSBwcm94eSBDQTAgFw0yMDAxMDEwMDAwMDBaGA8yMTE5MTIzMTIzNTk1OVowTDEg\n",
+    "MB4GA1UECgwXY29ubmVjdG9ycy1jc2kgZXhhbXBsZXMxKDAmBgNVBAMMH2Nvbm5l\n",
+    "Y3RvcnMtY3NpIGV4YW1wbGUgcHJveHkgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMB\n",
+    "BwNCAAQMFR831fY2GbdS3ggaUTBJUmprlvgV19qIjd1I1w/CWZpz5DLEZW2QBcn4\n",
+    "Kb8tUAkZjE4vD7TiA870YvHaYJlPo0IwQDAPBgNVHRMBAf8EBTADAQH/MA4GA1Ud\n",
+    "DwEB/wQEAwIBBjAdBgNVHQ4EFgQUry9JaQqvRDU/HrglYC0+4U307i0wCgYIKoZI\n",
+    "zj0EAwIDSAAwRQIgN3WqkjvFgDFIDs5+J/4DL8bBD1Bflexfaf1gBgOmicQCIQDu\n",
+    "NjcI3PXf2br0YI4XoALlfq8EIVYflfQoVKSrE5hsyg==\n",
+    "-----END CERTIFICATE-----\n",
+);
+
+/// A second real CA certificate (the examples' target-cluster CA), e.g. for a rotated proxy CA.
+pub const TEST_CA_2: &str = concat!(
+    "-----BEGIN CERTIFICATE-----\n",
+    "MIIB3jCCAYOgAwIBAgIBATAKBggqhkjOPQQDAjBVMSAwHgYDVQQKDBdjb25uZWN0\n",
+    "b3JzLWNzaSBleGFtcGxlczExMC8GA1UEAwwoY29ubmVjdG9ycy1jc2kgZXhhbXBs\n",
+    "ZSB0YXJnZXQgY2x1c3RlciBDQTAgFw0yMDAxMDEwMDAwMDBaGA8yMTE5MTIzMTIz\n",
+    "NTk1OVowVTEgMB4GA1UECgwXY29ubmVjdG9ycy1jc2kgZXhhbXBsZXMxMTAvBgNV\n",
+    "BAMMKGNvbm5lY3RvcnMtY3NpIGV4YW1wbGUgdGFyZ2V0IGNsdXN0ZXIgQ0EwWTAT\n",
+    "BgcqhkjOPQIBBggqhkjOPQMBBwNCAARV0qiwL294x6H6IjkB20EtQbsQXyhBzz51\n",
+    "q7L9xwFzbZcuipc8G24BrsmmikwzbyNnwbBzMmaCZRzgwDZYc17Ho0IwQDAPBgNV\n",
+    "HRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwIBBjAdBgNVHQ4EFgQUUGpCfR3V7Jlj\n",
+    "1BUQ0v2bT5g5lJQwCgYIKoZIzj0EAwIDSQAwRgIhAM3/GCVHhqAJbAZFkA4MJyDm\n",
+    "h1f0PCt/FgOn+fL504ptAiEAzPbtPjdDi4ModOCiSXiVJv75uINLd4WAbrwX5BeZ\n",
+    "Vs8=\n",
+    "-----END CERTIFICATE-----\n",
+);
 
 /// The `k8s` ConnectorClass (address + bearer-token auth) as an API object.
 pub fn k8s_class_value() -> Value {
