@@ -22,12 +22,16 @@ async fn publish_republish_unpublish_lifecycle() {
     let token_file = target.join("context.token");
     assert_eq!(std::fs::read_to_string(&token_file).unwrap(), "tok-1");
     let meta = std::fs::metadata(&token_file).unwrap();
-    assert_eq!(meta.mode() & 0o777, 0o440, "files default to 0440");
+    assert_eq!(
+        meta.mode() & 0o777,
+        0o444,
+        "files default to 0444 without an fsGroup"
+    );
     assert_eq!(meta.uid(), 0);
     assert_eq!(
         std::fs::metadata(&target).unwrap().mode() & 0o777,
-        0o750,
-        "volume root 0750"
+        0o755,
+        "volume root 0755 when the files are world-readable"
     );
     assert!(
         std::fs::read_link(target.join("..data")).is_ok(),

@@ -195,7 +195,10 @@ pub fn validate_publish(
         .get(KUBELET_TOKENS_KEY)
         .or_else(|| req.volume_context.get(KUBELET_TOKENS_KEY))
         .cloned();
-    let spec = parse_attributes(&req.volume_context, cfg.default_file_mode)?;
+    let mut spec = parse_attributes(&req.volume_context, cfg.default_file_mode)?;
+    if capability.volume_mount_group.is_none() && !req.volume_context.contains_key(ATTR_FILE_MODE) {
+        spec.file_mode = mode_without_fs_group(spec.file_mode);
+    }
     Ok(PublishRequest {
         volume_id: req.volume_id.clone(),
         target_path,
@@ -204,6 +207,19 @@ pub fn validate_publish(
         spec,
         kubelet_tokens,
     })
+}
+
+/// The default file mode of a volume whose pod has no `fsGroup` (no `volume_mount_group`): the
+/// files stay owned by root, and no group lets a non-root container in, so read access granted
+/// to the group is granted to everyone instead (`0440` → `0444`, like the original driver). A
+/// default without group access (`0400`) stays as it is. An explicit `file.mode` is never
+/// changed.
+pub fn mode_without_fs_group(mode: u32) -> u32 {
+    if mode & 0o040 != 0 {
+        mode | 0o004
+    } else {
+        mode
+    }
 }
 
 /// Validates a NodeUnpublishVolume request.

@@ -97,8 +97,16 @@ pub const DEFAULT_TMPFS_SIZE: u64 = 2 * render::MAX_PAYLOAD_BYTES as u64 + 1024 
 /// Default upper bound of refresh jitter (kubelet uses 0–10 s too).
 pub const DEFAULT_REFRESH_JITTER: Duration = Duration::from_secs(10);
 
-/// Mode of the volume root (the tmpfs).
-const VOLUME_ROOT_MODE: u32 = 0o750;
+/// Mode of the volume root (the tmpfs) for files of `file_mode`: `0750` (root and the pod's
+/// fsGroup), or `0755` when the files are readable by everyone (`0444`, the default without an
+/// fsGroup), so that a container running as any user can reach them.
+fn volume_root_mode(file_mode: u32) -> u32 {
+    if file_mode & 0o004 != 0 {
+        0o755
+    } else {
+        0o750
+    }
+}
 
 /// A published volume in memory.
 struct LiveVolume {

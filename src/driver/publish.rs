@@ -7,7 +7,7 @@ use std::path::Path;
 use jiff::Timestamp;
 use tracing::{info, warn};
 
-use super::{DirectToken, Driver, DriverError, LiveVolume, Prepared, VOLUME_ROOT_MODE};
+use super::{DirectToken, Driver, DriverError, LiveVolume, Prepared};
 use crate::csi::request::PublishRequest;
 use crate::refresh::next_refresh;
 use crate::render::Payload;
@@ -160,7 +160,7 @@ impl Driver {
                 target,
                 TmpfsOptions {
                     size_bytes: self.cfg.tmpfs_size_bytes,
-                    mode: VOLUME_ROOT_MODE,
+                    mode: super::volume_root_mode(req.spec.file_mode),
                     gid: req.capability.volume_mount_group,
                 },
             )?;

@@ -178,7 +178,11 @@ async fn driver_process_logs_at_trace_carry_no_token_or_secret() {
     }
     let (vol0, target0) = targets[0].clone();
     let kube = std::fs::metadata(target0.join("kubeconfig")).unwrap();
-    assert_eq!(kube.mode() & 0o777, 0o440, "files are 0440 by default");
+    assert_eq!(
+        kube.mode() & 0o777,
+        0o444,
+        "files are 0444 by default without an fsGroup"
+    );
     assert!(std::fs::read_to_string(target0.join("kubeconfig"))
         .unwrap()
         .contains(&issued[1]));

@@ -170,3 +170,45 @@ fn target_path_rules() {
         .0
         .contains("symbolic link"));
 }
+
+#[test]
+fn file_mode_defaults_follow_the_fs_group() {
+    let publish = |group: &str, mode: Option<&str>| {
+        let mut attrs = vec![
+            ("connector.name", "a"),
+            ("csi.storage.k8s.io/pod.namespace", "team"),
+            ("csi.storage.k8s.io/ephemeral", "true"),
+        ];
+        if let Some(m) = mode {
+            attrs.push(("file.mode", m));
+        }
+        let req = proto::NodePublishVolumeRequest {
+            volume_id: "v".into(),
+            target_path: "/var/lib/kubelet/pods/u/volumes/kubernetes.io~csi/v/mount".into(),
+            readonly: true,
+            volume_capability: Some(proto::VolumeCapability {
+                access_type: Some(proto::volume_capability::AccessType::Mount(
+                    proto::volume_capability::MountVolume {
+                        volume_mount_group: group.into(),
+                        ..Default::default()
+                    },
+                )),
+                access_mode: None,
+            }),
+            volume_context: ctx(&attrs),
+            ..Default::default()
+        };
+        validate_publish(&req, &cfg()).unwrap().spec.file_mode
+    };
+    // With an fsGroup the group reads; without one, everyone (no group could let the pod in).
+    assert_eq!(publish("2000", None), 0o440);
+    assert_eq!(publish("", None), 0o444);
+    // An explicit file.mode is kept as given, with or without an fsGroup.
+    for m in ["0400", "0440", "0444"] {
+        let want = u32::from_str_radix(m, 8).unwrap();
+        assert_eq!(publish("", Some(m)), want, "{m} without fsGroup");
+        assert_eq!(publish("2000", Some(m)), want, "{m} with fsGroup");
+    }
+    assert_eq!(mode_without_fs_group(0o400), 0o400);
+    assert_eq!(mode_without_fs_group(0o440), 0o444);
+}
