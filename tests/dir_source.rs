@@ -282,7 +282,7 @@ async fn a_broken_file_keeps_its_last_good_objects() {
     // A schema error (wrong type) is handled the same way.
     std::fs::write(
         &file,
-        "kind: Connector\nmetadata: {name: k8s-a, namespace: team}\nspec: {params: \"not-a-list\"}\n",
+        "kind: Connector\nmetadata: {name: k8s-a, namespace: team}\nspec: {address: [not, a, string]}\n",
     )
     .unwrap();
     source.reload();
@@ -410,4 +410,42 @@ async fn tokens_come_from_the_static_token_file_only() {
     let err = source.request_token(&spec()).await.unwrap_err();
     assert!(matches!(err, SourceError::Unavailable(_)), "{err:?}");
     assert!(!err.to_string().contains(&expired));
+}
+
+/// Objects the CRDs accept with free-form values and without `spec` load from files, keep their
+/// values, and render with lists and maps visible to the templates.
+#[tokio::test]
+async fn free_form_values_and_missing_spec_load_and_render() {
+    use test_support::crd_shapes;
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for (_, obj) in crd_shapes::connectors()
+        .into_iter()
+        .chain(crd_shapes::classes())
+    {
+        text.push_str("---\n");
+        text.push_str(&serde_yaml::to_string(&obj).unwrap());
+    }
+    std::fs::write(dir.path().join("free-form.yaml"), text).unwrap();
+    let source = open(dir.path()).await;
+    for (name, written) in crd_shapes::connectors() {
+        let c = source
+            .connector(&ObjectKey::new(crd_shapes::NAMESPACE, name))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        crd_shapes::assert_free_form_kept(&written, &serde_json::to_value(&*c).unwrap(), name);
+    }
+    for (name, written) in crd_shapes::classes() {
+        let c = source.connector_class(name).await.unwrap();
+        crd_shapes::assert_free_form_kept(&written, &serde_json::to_value(&*c).unwrap(), name);
+    }
+    let c = source
+        .connector(&ObjectKey::new(crd_shapes::NAMESPACE, "ff-params"))
+        .await
+        .unwrap();
+    let class = source.connector_class(crd_shapes::CLASS).await.unwrap();
+    assert_eq!(
+        crd_shapes::render_show(c, class).unwrap(),
+        crd_shapes::SHOW_EXPECTED
+    );
 }

@@ -282,6 +282,39 @@ fn build_snapshot(files: &BTreeMap<PathBuf, Vec<FileObject>>) -> Snapshot {
     snap
 }
 
+/// Connectors, ConnectorClasses and Secrets read once from YAML outside a running source (the
+/// `render` command), in the order they were found.
+#[derive(Debug, Default)]
+pub struct LoadedObjects {
+    pub connectors: Vec<Connector>,
+    pub classes: Vec<ConnectorClass>,
+    pub secrets: Vec<Secret>,
+}
+
+/// Reads `path` as the directory source would: a file (every document, `kind: List` included),
+/// or a folder (its `*.yaml`, `*.yml` and `*.json` files in name order, hidden files skipped).
+/// Connectors without a namespace get `default`. Errors name the file and document.
+pub fn load_path(path: &Path) -> Result<LoadedObjects, String> {
+    let files = if path.is_dir() {
+        list_files(path).map_err(|e| format!("read {}: {e}", path.display()))?
+    } else {
+        vec![path.to_path_buf()]
+    };
+    let mut out = LoadedObjects::default();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("read {}: {e}", f.display()))?;
+        for obj in parse_documents(&text).map_err(|e| format!("{}: {e}", f.display()))? {
+            match obj {
+                FileObject::Connector(c) => out.connectors.push(c),
+                FileObject::Class(c) => out.classes.push(c),
+                FileObject::Secret(s) => out.secrets.push(s),
+                FileObject::Namespace(..) => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Parses every document of a file. Errors name the document and position, never the content.
 fn parse_documents(text: &str) -> Result<Vec<FileObject>, String> {
     let mut out = Vec::new();

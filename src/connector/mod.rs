@@ -4,6 +4,7 @@ pub mod approval;
 pub mod dir;
 pub mod kube;
 pub mod memory;
+mod resource;
 pub mod source;
 pub mod store;
 pub mod types;

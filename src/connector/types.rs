@@ -7,17 +7,48 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::CustomResource;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// `{name, value}` pairs used by `spec.params` and `spec.addressExtensions`.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-pub struct NameValue {
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub value: String,
+pub use super::resource::{Connector, ConnectorClass};
+
+/// Entries of a `{name, value}` list such as `spec.params`, `spec.addressExtensions` or
+/// `spec.auth.params`: the entries whose `name` is a string, in order, with their free-form value
+/// (`Null` when absent). The lists are kept untyped in `extra`, because the CRDs leave them
+/// free-form (a value may be a string, number, list or map), and anything else there is ignored
+/// here rather than rejected.
+pub fn name_values(list: Option<&Value>) -> impl Iterator<Item = (&str, &Value)> {
+    list.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.get("name")?.as_str()?;
+            Some((name, entry.get("value").unwrap_or(&Value::Null)))
+        })
+}
+
+/// A free-form value the driver needs as a string: its text, or an error naming `field` and
+/// what it holds instead.
+pub fn value_as_str<'a>(value: &'a Value, field: &str) -> Result<&'a str, String> {
+    match value {
+        Value::String(s) => Ok(s),
+        other => Err(format!(
+            "{field} must be a string here, but it is {}",
+            json_kind(other)
+        )),
+    }
+}
+
+/// `a list`, `a map`, `the number 3`, ... for messages about free-form values.
+pub fn json_kind(v: &Value) -> String {
+    match v {
+        Value::Null => "null (missing)".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(_) => "a string".into(),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "a map".into(),
+    }
 }
 
 /// A reference to an object by name (namespace optional, defaults to the referrer's).
@@ -39,37 +70,25 @@ pub struct ConnectorAuth {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<ObjectRef>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub params: Vec<NameValue>,
+    /// Everything else, including `params` (free-form; see [`name_values`]).
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
 
-/// The Connector spec.
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-#[kube(
-    group = "connectors.alauda.io",
-    version = "v1alpha1",
-    kind = "Connector",
-    plural = "connectors",
-    namespaced,
-    status = "ConnectorStatus",
-    schema = "disabled"
-)]
+/// The Connector spec (see [`Connector`]).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectorSpec {
     #[serde(default)]
     pub connector_class_name: String,
     #[serde(default)]
     pub address: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub address_extensions: Vec<NameValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<ConnectorAuth>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub params: Vec<NameValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_cert_secret_ref: Option<ObjectRef>,
+    /// Everything else, including the free-form `params` and `addressExtensions` lists (see
+    /// [`name_values`]); templates see them as they are.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -145,8 +164,9 @@ pub struct ParamSpec {
     pub name: String,
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
+    /// Free-form (any JSON value); `null` counts as no default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
+    pub default: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(flatten)]
@@ -161,8 +181,8 @@ pub struct AuthType {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_type: Option<String>,
-    #[serde(default)]
-    pub optional: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -200,30 +220,20 @@ pub struct ClassConfiguration {
     pub extra: BTreeMap<String, Value>,
 }
 
-/// The ConnectorClass spec (cluster scoped).
-#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
-#[kube(
-    group = "connectors.alauda.io",
-    version = "v1alpha1",
-    kind = "ConnectorClass",
-    plural = "connectorclasses",
-    status = "ConnectorClassStatus",
-    schema = "disabled"
-)]
+/// The ConnectorClass spec (see [`ConnectorClass`]).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectorClassSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<ParamSpec>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub address_extensions: Vec<ParamSpec>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub params: Vec<ParamSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<ClassAuth>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proxy: Option<ClassProxy>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub configurations: Vec<ClassConfiguration>,
+    /// Everything else, including the class-level `params` and `addressExtensions`
+    /// declarations, which the driver does not interpret.
     #[serde(flatten)]
     pub extra: BTreeMap<String, Value>,
 }
@@ -258,13 +268,25 @@ impl Connector {
             .filter(|u| !u.is_empty())
     }
 
-    /// Value of a `spec.params[]` entry.
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.spec
-            .params
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.value.as_str())
+    /// Value of a `spec.params[]` entry (free-form: a string, number, list, map, ...).
+    pub fn param(&self, name: &str) -> Option<&Value> {
+        name_values(self.spec.extra.get("params"))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
+    }
+
+    /// A `spec.params[]` entry the driver needs as a string; the error names the connector and
+    /// the field when it holds something else (a list, a map, ...).
+    pub fn param_str(&self, name: &str) -> Result<Option<&str>, String> {
+        let Some(v) = self.param(name) else {
+            return Ok(None);
+        };
+        let field = format!(
+            "connector {}/{} spec.params[{name:?}].value",
+            self.metadata.namespace.as_deref().unwrap_or_default(),
+            self.metadata.name.as_deref().unwrap_or_default()
+        );
+        value_as_str(v, &field).map(Some)
     }
 }
 
@@ -339,12 +361,53 @@ status:
 "#;
         let c: Connector = serde_yaml::from_str(yaml).unwrap();
         assert_eq!(c.spec.connector_class_name, "k8s");
-        assert_eq!(c.param("p"), Some("v"));
+        assert_eq!(c.param("p"), Some(&Value::String("v".into())));
+        assert_eq!(c.param_str("p"), Ok(Some("v")));
+        assert_eq!(c.param_str("absent"), Ok(None));
         assert_eq!(c.proxy_url(), Some("http://c-k8s-a.team.svc.cluster.local"));
         assert_eq!(c.ready_condition().unwrap().status, "True");
         let back = serde_json::to_value(&c).unwrap();
         assert_eq!(back["spec"]["futureField"]["x"], 1);
         assert_eq!(back["status"]["proxy"]["httpAddress"]["CACerts"], "PEM");
+    }
+
+    #[test]
+    fn free_form_values_are_kept_and_string_uses_name_the_field() {
+        let c: Connector = serde_yaml::from_str(
+            r#"
+metadata: {name: a, namespace: team}
+spec:
+  params: [{name: url, value: [x, y]}, {name: port, value: 8080}, {name: s, value: text}, {value: nameless}]
+  addressExtensions: [{name: http, value: {url: "http://x"}}]
+  auth: {name: basic, params: {repository: group/app}}
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.param("port"), Some(&serde_json::json!(8080)));
+        assert_eq!(c.param_str("s"), Ok(Some("text")));
+        assert_eq!(
+            c.param_str("url").unwrap_err(),
+            "connector team/a spec.params[\"url\"].value must be a string here, but it is a list"
+        );
+        assert!(c.param_str("port").unwrap_err().contains("the number 8080"));
+        let names: Vec<&str> = name_values(c.spec.extra.get("params"))
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            names,
+            ["url", "port", "s"],
+            "entries without a name are skipped"
+        );
+        let back = serde_json::to_value(&c).unwrap();
+        assert_eq!(back["spec"]["auth"]["params"]["repository"], "group/app");
+        assert_eq!(
+            back["spec"]["addressExtensions"][0]["value"]["url"],
+            "http://x"
+        );
+        assert_eq!(
+            value_as_str(&serde_json::json!({"a": 1}), "f").unwrap_err(),
+            "f must be a string here, but it is a map"
+        );
     }
 
     #[test]

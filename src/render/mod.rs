@@ -319,18 +319,23 @@ fn builtin_file(
     Ok(Some(bytes))
 }
 
-/// Declared params with class defaults applied, plus any extra params the volume passed.
+/// Declared params with class defaults applied, plus any extra params the volume passed. Values
+/// from the volume are strings; class defaults are free-form JSON (a `null` default is none).
 fn resolve_params(
     configuration: &str,
     declared: &[crate::connector::types::ParamSpec],
     given: Option<&BTreeMap<String, String>>,
-) -> Result<BTreeMap<String, String>, RenderError> {
-    let mut out = given.cloned().unwrap_or_default();
+) -> Result<BTreeMap<String, serde_json::Value>, RenderError> {
+    let mut out: BTreeMap<String, serde_json::Value> = given
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
     for p in declared {
         if out.contains_key(&p.name) {
             continue;
         }
-        match &p.default {
+        match p.default.as_ref().filter(|d| !d.is_null()) {
             Some(d) => {
                 out.insert(p.name.clone(), d.clone());
             }

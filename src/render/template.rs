@@ -109,7 +109,7 @@ pub(crate) fn template_data(
     rc: &ResolvedConnector,
     all: &[ResolvedConnector],
     token: &str,
-    params: &BTreeMap<String, String>,
+    params: &BTreeMap<String, serde_json::Value>,
 ) -> serde_json::Value {
     serde_json::json!({
         "connector": connector_json(rc),

@@ -172,7 +172,7 @@ pub(super) fn cfg(
 pub(super) fn param(name: &str, default: Option<&str>) -> ParamSpec {
     ParamSpec {
         name: name.into(),
-        default: default.map(String::from),
+        default: default.map(|d| serde_json::Value::String(d.into())),
         ..Default::default()
     }
 }

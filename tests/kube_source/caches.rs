@@ -211,3 +211,46 @@ async fn unreferenced_secret_watches_are_stopped_when_idle() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Objects the CRDs accept with free-form values and without `spec` come through the API
+/// server's list and watch, keep their values, and render with lists and maps visible.
+#[tokio::test]
+async fn free_form_values_and_missing_spec_come_through_list_and_watch() {
+    use test_support::crd_shapes;
+    let server = FakeApiServer::start().await;
+    let (listed, watched): (Vec<_>, Vec<_>) = crd_shapes::connectors()
+        .into_iter()
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 0);
+    for (_, (_, obj)) in &listed {
+        server.apply(obj.clone());
+    }
+    for (_, obj) in crd_shapes::classes() {
+        server.apply(obj);
+    }
+    let source = start(&server, fast_opts()).await;
+    // The rest arrive as watch events after the initial list.
+    for (_, (_, obj)) in &watched {
+        server.apply(obj.clone());
+    }
+    for (name, written) in crd_shapes::connectors() {
+        let c = source
+            .connector(&ObjectKey::new(crd_shapes::NAMESPACE, name))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        crd_shapes::assert_free_form_kept(&written, &serde_json::to_value(&*c).unwrap(), name);
+    }
+    for (name, written) in crd_shapes::classes() {
+        let c = source.connector_class(name).await.unwrap();
+        crd_shapes::assert_free_form_kept(&written, &serde_json::to_value(&*c).unwrap(), name);
+    }
+    let c = source
+        .connector(&ObjectKey::new(crd_shapes::NAMESPACE, "ff-params"))
+        .await
+        .unwrap();
+    let class = source.connector_class(crd_shapes::CLASS).await.unwrap();
+    assert_eq!(
+        crd_shapes::render_show(c, class).unwrap(),
+        crd_shapes::SHOW_EXPECTED
+    );
+}

@@ -159,3 +159,51 @@ status:
         .remove("status");
     assert!(!validate_against(&connector_crd, &bad_condition).is_empty());
 }
+
+/// The free-form table of `test_support::crd_shapes` follows the CRD schemas (so the driver's
+/// acceptance of it is acceptance of what the CRDs accept), and the driver's types load every
+/// object, keep its free-form parts unchanged and give objects without `spec` an empty one.
+#[test]
+fn free_form_table_follows_the_crds_and_loads_into_the_driver_types() {
+    use connectors_csi::connector::{Connector, ConnectorClass};
+    use test_support::crd_shapes;
+    let connector_crd = load("deploy/crds/connectors.alauda.io_connectors.yaml").remove(0);
+    let class_crd = load("deploy/crds/connectors.alauda.io_connectorclasses.yaml").remove(0);
+    for (name, json) in crd_shapes::connectors() {
+        let yaml: Value = serde_yaml::to_value(&json).unwrap();
+        assert_eq!(
+            validate_against(&connector_crd, &yaml),
+            Vec::<String>::new(),
+            "{name}"
+        );
+        let c: Connector = serde_json::from_value(json.clone())
+            .unwrap_or_else(|e| panic!("Connector {name} rejected: {e}"));
+        let back = serde_json::to_value(&c).unwrap();
+        crd_shapes::assert_free_form_kept(&json, &back, name);
+        if json.get("spec").is_none() {
+            assert_eq!(c.spec, Default::default(), "{name}");
+        }
+        // The YAML route (directory source, render CLI) agrees with the JSON route (API server).
+        let from_yaml: Connector = serde_yaml::from_value(yaml).unwrap();
+        assert_eq!(from_yaml, c, "{name}");
+    }
+    for (name, json) in crd_shapes::classes() {
+        let yaml: Value = serde_yaml::to_value(&json).unwrap();
+        assert_eq!(
+            validate_against(&class_crd, &yaml),
+            Vec::<String>::new(),
+            "{name}"
+        );
+        let c: ConnectorClass = serde_json::from_value(json.clone())
+            .unwrap_or_else(|e| panic!("ConnectorClass {name} rejected: {e}"));
+        crd_shapes::assert_free_form_kept(&json, &serde_json::to_value(&c).unwrap(), name);
+        if json.get("spec").is_none() {
+            assert_eq!(c.spec, Default::default(), "{name}");
+        }
+        assert_eq!(
+            serde_yaml::from_value::<ConnectorClass>(yaml).unwrap(),
+            c,
+            "{name}"
+        );
+    }
+}

@@ -6,6 +6,7 @@
 //! `use test_support::*;` brings the fixtures into scope the way the old `tests/common` did.
 
 pub mod apiserver;
+pub mod crd_shapes;
 pub mod csi;
 pub mod driver;
 pub mod helm;
