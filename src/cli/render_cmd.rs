@@ -1,4 +1,4 @@
-//! `connectors-csi render`: render a connector's files without mounting, for class authors.
+//! `connectors-csi render`: render connectors' files without mounting, for class authors.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -7,18 +7,23 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use crate::connector::dir::load_path;
 use crate::connector::types::proxy_ca;
 use crate::connector::{Connector, ConnectorClass};
 use crate::render::{self, RenderRequest, RenderSecrets, ResolvedConnector};
 
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    /// YAML file with the Connector.
-    #[arg(long)]
-    pub connector: PathBuf,
-    /// YAML file with its ConnectorClass.
-    #[arg(long)]
-    pub class: PathBuf,
+    /// YAML file or folder with the Connector(s), repeatable: every Connector found, in order,
+    /// is one of the volume's connectors (templates see them all in `.connectors`). Classes in
+    /// these files are used too.
+    #[arg(long = "connector", required = true, value_name = "FILE|DIR")]
+    pub connectors: Vec<PathBuf>,
+    /// YAML file or folder with ConnectorClass(es), repeatable. Each connector uses the class
+    /// its `spec.connectorClassName` names; a single class given for a single connector is used
+    /// whatever its name.
+    #[arg(long = "class", value_name = "FILE|DIR")]
+    pub classes: Vec<PathBuf>,
     /// Configuration names, as in the `configuration.names` attribute (comma list, `!file` excludes).
     #[arg(long, default_value = "")]
     pub configuration: String,
@@ -32,7 +37,7 @@ pub struct RenderArgs {
         default_value = "<pod-serviceaccount-token>"
     )]
     pub token: String,
-    /// Namespace of the pod (default: the connector's).
+    /// Namespace of the pod (default: the first connector's).
     #[arg(long)]
     pub pod_namespace: Option<String>,
     /// Write the files into this directory instead of printing them.
@@ -70,29 +75,102 @@ pub fn run(args: RenderArgs) -> ExitCode {
     }
 }
 
-/// Renders the files named by `args` (pure apart from reading the two YAML files).
+/// The connectors and classes named by `args`, each connector paired with its class.
+fn load(args: &RenderArgs) -> Result<Vec<(Connector, ConnectorClass)>, String> {
+    let mut connectors = Vec::new();
+    let mut classes: Vec<ConnectorClass> = Vec::new();
+    for p in &args.connectors {
+        let loaded = load_path(p)?;
+        if loaded.connectors.is_empty() {
+            return Err(format!("{}: no Connector found", p.display()));
+        }
+        connectors.extend(loaded.connectors);
+        classes.extend(loaded.classes);
+    }
+    let mut given: Vec<ConnectorClass> = Vec::new();
+    for p in &args.classes {
+        let loaded = load_path(p)?;
+        if loaded.classes.is_empty() {
+            return Err(format!("{}: no ConnectorClass found", p.display()));
+        }
+        given.extend(loaded.classes);
+    }
+    // One class for one connector: used whatever its name (how the command always worked).
+    if connectors.len() == 1 && given.len() == 1 {
+        let class = given.remove(0);
+        return Ok(vec![(connectors.remove(0), class)]);
+    }
+    // Of same-named classes the last one wins (as in the directory source), and those given
+    // with --class win over those found next to the connectors.
+    let mut all = classes;
+    all.extend(given);
+    let given = all;
+    let key = |c: &Connector| {
+        format!(
+            "{}/{}",
+            c.metadata.namespace.as_deref().unwrap_or_default(),
+            c.metadata.name.as_deref().unwrap_or_default()
+        )
+    };
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for c in connectors {
+        let k = key(&c);
+        if seen.contains(&k) {
+            return Err(format!(
+                "connector {k} is given twice; name each connector once"
+            ));
+        }
+        seen.push(k.clone());
+        let wanted = &c.spec.connector_class_name;
+        let class = given
+            .iter()
+            .rfind(|cl| cl.metadata.name.as_deref() == Some(wanted.as_str()))
+            .cloned()
+            .ok_or_else(|| {
+                let mut names: Vec<&str> = given
+                    .iter()
+                    .filter_map(|cl| cl.metadata.name.as_deref())
+                    .collect();
+                names.sort();
+                names.dedup();
+                format!(
+                    "connector {k} uses connector class {wanted:?}, which was not given; pass it with --class (classes found: {})",
+                    if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                )
+            })?;
+        out.push((c, class));
+    }
+    Ok(out)
+}
+
+/// Renders the files named by `args` (pure apart from reading the YAML files).
 pub fn render_files(args: &RenderArgs) -> Result<BTreeMap<String, Vec<u8>>, String> {
-    let read =
-        |p: &PathBuf| std::fs::read_to_string(p).map_err(|e| format!("read {}: {e}", p.display()));
-    let connector: Connector = serde_yaml::from_str(&read(&args.connector)?)
-        .map_err(|e| format!("{}: not a Connector: {e}", args.connector.display()))?;
-    let class: ConnectorClass = serde_yaml::from_str(&read(&args.class)?)
-        .map_err(|e| format!("{}: not a ConnectorClass: {e}", args.class.display()))?;
-    let mut ctx = std::collections::HashMap::new();
-    ctx.insert(
-        "connector.name".to_string(),
-        connector.metadata.name.clone().unwrap_or_default(),
-    );
-    let ns = connector
+    let pairs = load(args)?;
+    let first = &pairs[0].0;
+    let ns = first
         .metadata
         .namespace
         .clone()
         .unwrap_or_else(|| "default".into());
+    let mut ctx = std::collections::HashMap::new();
+    // The volume attributes a pod would set for these connectors.
+    let list = pairs
+        .iter()
+        .map(|(c, _)| {
+            format!(
+                "{}/{}",
+                c.metadata.namespace.as_deref().unwrap_or("default"),
+                c.metadata.name.as_deref().unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    ctx.insert("connectors".to_string(), list);
     ctx.insert(
         crate::csi::request::POD_NAMESPACE.to_string(),
-        args.pod_namespace.clone().unwrap_or(ns.clone()),
+        args.pod_namespace.clone().unwrap_or(ns),
     );
-    ctx.insert("connector.namespace".to_string(), ns);
     if !args.configuration.is_empty() {
         ctx.insert(
             "configuration.names".to_string(),
@@ -105,13 +183,15 @@ pub fn render_files(args: &RenderArgs) -> Result<BTreeMap<String, Vec<u8>>, Stri
     let spec = crate::csi::request::parse_attributes(&ctx, 0o440).map_err(|e| e.0)?;
     let mut req: RenderRequest = spec.render;
     req.pod_namespace = spec.pod.namespace.clone();
-    let ca = proxy_ca(&connector, &class);
-    let resolved = vec![ResolvedConnector {
-        connector: Arc::new(connector),
-        class: Arc::new(class),
-        proxy_ca: ca,
-        target_ca: None,
-    }];
+    let resolved: Vec<ResolvedConnector> = pairs
+        .into_iter()
+        .map(|(connector, class)| ResolvedConnector {
+            proxy_ca: proxy_ca(&connector, &class),
+            connector: Arc::new(connector),
+            class: Arc::new(class),
+            target_ca: None,
+        })
+        .collect();
     let payload = render::render(
         &resolved,
         &req,
