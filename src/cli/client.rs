@@ -59,6 +59,9 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("{s:?} is not key=value"))
 }
 
+/// What to do when a gRPC client other than kubelet or Go cannot talk to the driver's socket.
+pub const AUTHORITY_HINT: &str = "gRPC clients other than kubelet and Go (grpcio for Python/C++, grpc-java) send the socket path as the HTTP/2 :authority on a unix socket, which the driver's server rejects with RST_STREAM PROTOCOL_ERROR; set the client's authority to localhost (Python: options=[(\"grpc.default_authority\", \"localhost\")]; Java: overrideAuthority(\"localhost\"); grpcurl: -authority localhost)";
+
 /// A gRPC status in plain words.
 pub fn explain(status: &tonic::Status) -> String {
     let what = match status.code() {
@@ -73,7 +76,12 @@ pub fn explain(status: &tonic::Status) -> String {
         Code::Internal => "the driver failed internally",
         _ => "the call failed",
     };
-    format!("{what} ({:?}): {}", status.code(), status.message())
+    let mut text = format!("{what} ({:?}): {}", status.code(), status.message());
+    if status.message().contains("PROTOCOL_ERROR") || status.message().contains("RST_STREAM") {
+        text.push_str("; ");
+        text.push_str(AUTHORITY_HINT);
+    }
+    text
 }
 
 pub async fn run(args: CsiArgs) -> ExitCode {
@@ -90,7 +98,7 @@ async fn run_inner(args: CsiArgs) -> Result<(), String> {
     let path = crate::csi::server::parse_endpoint(&args.endpoint).map_err(|e| e.to_string())?;
     let channel = crate::csi::server::connect(&path).await.map_err(|e| {
         format!(
-            "cannot connect to {}: {e} (is the driver running?)",
+            "cannot connect to {}: {e} (is the driver running, and is this the socket it serves? Other clients: {AUTHORITY_HINT})",
             path.display()
         )
     })?;
@@ -197,4 +205,21 @@ async fn run_inner(args: CsiArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_errors_point_at_the_authority_setting() {
+        let reset = tonic::Status::internal(
+            "h2 protocol error: stream terminated by RST_STREAM with error code: PROTOCOL_ERROR",
+        );
+        let text = explain(&reset);
+        assert!(text.contains("grpc.default_authority"), "{text}");
+        assert!(text.contains("overrideAuthority(\"localhost\")"), "{text}");
+        let other = explain(&tonic::Status::not_found("connector \"a/b\" not found"));
+        assert!(!other.contains("authority"), "{other}");
+    }
 }
