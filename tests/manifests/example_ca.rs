@@ -58,10 +58,11 @@ fn assert_validity_covers_now(der: &[u8], origin: &str) {
     );
 }
 
+/// Every document of every YAML file under `deploy/examples` (the catalog folders included).
 fn examples() -> Vec<Value> {
-    let mut docs = load("deploy/examples/connectors.yaml");
-    docs.extend(load("deploy/examples/classes.yaml"));
-    docs
+    let mut files = Vec::new();
+    crate::yaml_files(&crate::root().join("deploy/examples"), &mut files);
+    files.iter().flat_map(|f| load(&crate::rel(f))).collect()
 }
 
 #[test]
