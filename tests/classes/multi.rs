@@ -123,7 +123,7 @@ fn harbor_cli_config_has_one_context_per_harbor_connector_and_the_first_is_curre
 #[test]
 fn npm_strict_ssl_defaults_to_true_without_the_connector_param() {
     let mut c = connector("npm");
-    c.spec.params.clear();
+    c.spec.extra.remove("params");
     let rc = [resolved(c)];
     assert!(render_text(&rc, "npmrc", ".npmrc").contains("\nstrict-ssl=true\n"));
     assert!(render_text(&rc, "yarnrc", ".yarnrc.yml").contains("\nenableStrictSsl: true\n"));
