@@ -358,3 +358,50 @@ fn required_params_fail_the_render_with_the_param_named() {
         );
     }
 }
+
+/// `render` with several `--connector` files and the class folder, as a volume with
+/// `connectors: "git-demo,github-demo,gitlab-demo,harbor-connector"` renders.
+#[test]
+fn golden_multi_connector_volume() {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("render");
+    for stem in ["git", "github", "gitlab", "harbor"] {
+        cmd.arg("--connector").arg(connector_path(stem));
+    }
+    let result = cmd
+        .arg("--class")
+        .arg(repo().join("deploy/examples/classes"))
+        .args([
+            "--configuration",
+            "gitconfig,harbor-cli-config",
+            "--token",
+            TOKEN,
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let dir = repo().join("tests/golden/classes/multi-git-harbor");
+    for file in [".gitconfig", "config.yaml", "HARBOR_ENCRYPTION_KEY"] {
+        let got = std::fs::read(out.path().join(file)).unwrap();
+        if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(file), &got).unwrap();
+            continue;
+        }
+        let want = std::fs::read(dir.join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}; run with UPDATE_GOLDEN=1"));
+        assert!(
+            got == want,
+            "{file} differs from golden:\n--- golden\n{}\n--- rendered\n{}",
+            String::from_utf8_lossy(&want),
+            String::from_utf8_lossy(&got)
+        );
+    }
+}
