@@ -13,7 +13,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-
 pub const BIN: &str = env!("CARGO_BIN_EXE_connectors-csi");
 pub const TOKEN: &str = "ops-test-token-value";
 
