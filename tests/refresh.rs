@@ -4,9 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use connectors_csi::connector::memory::MemorySource;
 use connectors_csi::connector::{ObjectKey, SourceError};
-use connectors_csi::driver::{Driver, DriverConfig};
+use connectors_csi::driver::Driver;
 use connectors_csi::metrics::{Metrics, ResultLabel};
 use test_support::*;
 
@@ -40,13 +39,6 @@ async fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
     f()
 }
 
-async fn start_fast(src: Arc<MemorySource>) -> TestDriver {
-    let root = tempfile::tempdir().unwrap();
-    let mut cfg = DriverConfig::for_root(root.path());
-    cfg.refresh_jitter = Duration::ZERO;
-    TestDriver::start_with(root, cfg, src).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_refreshed_before_expiry_repeatedly() {
     if !require_root("tokens_are_refreshed_before_expiry_repeatedly") {
@@ -56,7 +48,7 @@ async fn tokens_are_refreshed_before_expiry_repeatedly() {
     // Short-lived minted tokens stand in for a 10-minute token: refresh happens at 80 % of the
     // lifetime whatever the lifetime is.
     *src.mint_lifetime.lock().unwrap() = Some(Duration::from_secs(3));
-    let mut t = start_fast(src.clone()).await;
+    let mut t = TestDriver::start_without_jitter(src.clone()).await;
     let target = t.target("vol-ttl");
     t.node
         .node_publish_volume(minting_request("vol-ttl", &target))
@@ -116,7 +108,7 @@ async fn connector_changes_are_rendered_quickly() {
         return;
     }
     let src = default_source();
-    let mut t = start_fast(src.clone()).await;
+    let mut t = TestDriver::start_without_jitter(src.clone()).await;
     let target = t.target("vol-chg");
     let req = publish_request(
         "vol-chg",
@@ -194,7 +186,7 @@ async fn deleted_connector_keeps_last_files_and_resumes_when_back() {
         return;
     }
     let src = default_source();
-    let mut t = start_fast(src.clone()).await;
+    let mut t = TestDriver::start_without_jitter(src.clone()).await;
     let target = t.target("vol-del");
     t.node
         .node_publish_volume(publish_request(
@@ -251,7 +243,7 @@ async fn failing_source_backs_off_and_recovers() {
     }
     let src = default_source();
     *src.mint_lifetime.lock().unwrap() = Some(Duration::from_millis(500));
-    let mut t = start_fast(src.clone()).await;
+    let mut t = TestDriver::start_without_jitter(src.clone()).await;
     let target = t.target("vol-bo");
     t.node
         .node_publish_volume(minting_request("vol-bo", &target))
@@ -298,7 +290,7 @@ async fn restart_readopts_every_volume() {
         return;
     }
     let src = default_source();
-    let t = start_fast(src.clone()).await;
+    let t = TestDriver::start_without_jitter(src.clone()).await;
     let mut targets = Vec::new();
     for i in 0..50 {
         let vol = format!("vol-rs{i}");
@@ -380,7 +372,7 @@ async fn recovery_cleans_gone_targets_and_orphaned_mounts() {
         return;
     }
     let src = default_source();
-    let t = start_fast(src.clone()).await;
+    let t = TestDriver::start_without_jitter(src.clone()).await;
     let a = t.target("vol-a");
     let b = t.target("vol-b");
     for (v, p) in [("vol-a", &a), ("vol-b", &b)] {

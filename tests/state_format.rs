@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use connectors_csi::driver::{Driver, DriverConfig};
+use connectors_csi::driver::Driver;
 use connectors_csi::metrics::Metrics;
 use connectors_csi::volume::mount;
 use test_support::*;
@@ -27,20 +27,13 @@ fn state_json(state_dir: &Path) -> Vec<(std::path::PathBuf, serde_json::Value)> 
     v
 }
 
-async fn start(src: Arc<connectors_csi::connector::memory::MemorySource>) -> TestDriver {
-    let root = tempfile::tempdir().unwrap();
-    let mut cfg = DriverConfig::for_root(root.path());
-    cfg.refresh_jitter = Duration::ZERO;
-    TestDriver::start_with(root, cfg, src).await
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_volume_published_by_the_previous_version_is_readopted() {
     if !require_root("a_volume_published_by_the_previous_version_is_readopted") {
         return;
     }
     let src = default_source();
-    let t = start(src.clone()).await;
+    let t = TestDriver::start_without_jitter(src.clone()).await;
     let target = t.target("vol-old");
     // A real tmpfs of ours at the target, as the previous version left it.
     t.node
@@ -99,7 +92,7 @@ async fn unpublish_leaves_a_foreign_mount_that_replaced_ours_alone() {
     if !require_root("unpublish_leaves_a_foreign_mount_that_replaced_ours_alone") {
         return;
     }
-    let t = start(default_source()).await;
+    let t = TestDriver::start_without_jitter(default_source()).await;
     let _cleanup = UnmountOnDrop(t.driver.cfg.kubelet_dir.clone());
     let target = t.target("vol-f");
     t.node
@@ -156,7 +149,7 @@ async fn a_publish_saves_its_state_once() {
     if !require_root("a_publish_saves_its_state_once") {
         return;
     }
-    let t = start(default_source()).await;
+    let t = TestDriver::start_without_jitter(default_source()).await;
     let _cleanup = UnmountOnDrop(t.driver.cfg.kubelet_dir.clone());
     let volumes = t.driver.cfg.state_dir.join("volumes");
     let mut ino = inotify::Inotify::init().unwrap();
@@ -198,7 +191,7 @@ async fn the_state_is_rewritten_for_a_new_token_but_not_for_a_re_render() {
         return;
     }
     let src = default_source();
-    let t = start(src.clone()).await;
+    let t = TestDriver::start_without_jitter(src.clone()).await;
     let _cleanup = UnmountOnDrop(t.driver.cfg.kubelet_dir.clone());
     let target = t.target("vol-s");
     let attrs = &[("connector.name", "k8s-a")];

@@ -85,16 +85,7 @@ pub(crate) async fn run_publish(
         let (fp, fu) = floor_once(&floor_base.join(format!("t{i}")), reference);
         let vol = format!("pub-{i}");
         let target = d.target(&vol);
-        let req = publish_request(&vol, &target, Some((token, life)));
-        let t = Instant::now();
-        d.node.node_publish_volume(req).await.unwrap();
-        let p = t.elapsed();
-        let t = Instant::now();
-        d.node
-            .node_unpublish_volume(unpublish_request(&vol, &target))
-            .await
-            .unwrap();
-        let u = t.elapsed();
+        let (p, u) = timed_publish_unpublish(&mut d, &vol, &target, token, life).await;
         let t = Instant::now();
         d.identity.probe(proto::ProbeRequest {}).await.unwrap();
         let pr = t.elapsed();
@@ -148,6 +139,26 @@ pub(crate) async fn run_publish(
         },
         floor,
     )
+}
+
+/// One gRPC publish of a new volume at `target` and its unpublish; the time of each.
+pub(crate) async fn timed_publish_unpublish(
+    d: &mut TestDriver,
+    vol: &str,
+    target: &Path,
+    token: &str,
+    life: Duration,
+) -> (Duration, Duration) {
+    let req = publish_request(vol, target, Some((token, life)));
+    let t = Instant::now();
+    d.node.node_publish_volume(req).await.unwrap();
+    let p = t.elapsed();
+    let t = Instant::now();
+    d.node
+        .node_unpublish_volume(unpublish_request(vol, target))
+        .await
+        .unwrap();
+    (p, t.elapsed())
 }
 
 /// A copy of the driver's publish and unpublish flow with a timer around each step.

@@ -59,18 +59,7 @@ async fn measure(token: &str) -> ScaleRow {
     for i in 0..WARMUP + count(SCALE_PAIRS) {
         let vol = format!("scale-{i}");
         let target = d.target(&vol);
-        let t = Instant::now();
-        d.node
-            .node_publish_volume(publish_request(&vol, &target, Some((token, life))))
-            .await
-            .unwrap();
-        let p = t.elapsed();
-        let t = Instant::now();
-        d.node
-            .node_unpublish_volume(unpublish_request(&vol, &target))
-            .await
-            .unwrap();
-        let u = t.elapsed();
+        let (p, u) = timed_publish_unpublish(&mut d, &vol, &target, token, life).await;
         if i >= WARMUP {
             publish.push(p);
             unpublish.push(u);

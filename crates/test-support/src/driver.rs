@@ -39,6 +39,15 @@ impl TestDriver {
         Self::start_with(root, cfg, source).await
     }
 
+    /// As [`TestDriver::start`], with no refresh jitter: refreshes run exactly when due, so
+    /// refresh and recovery tests need not wait out the default 0–10 s spread.
+    pub async fn start_without_jitter(source: Arc<dyn ConnectorSource>) -> TestDriver {
+        let root = tempfile::tempdir().unwrap();
+        let mut cfg = DriverConfig::for_root(root.path());
+        cfg.refresh_jitter = std::time::Duration::ZERO;
+        Self::start_with(root, cfg, source).await
+    }
+
     /// A driver with `cfg` whose files live under `root`.
     pub async fn start_with(
         root: tempfile::TempDir,
