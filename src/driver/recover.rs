@@ -24,11 +24,8 @@ impl Driver {
         } else {
             Vec::new()
         };
-        let ours_in_table = |target: &std::path::Path| {
-            table.iter().any(|m| {
-                m.mount_point == target && m.fs_type == "tmpfs" && m.source == mount::MOUNT_SOURCE
-            })
-        };
+        let ours_in_table =
+            |target: &std::path::Path| table.iter().any(|m| m.mount_point == target && m.is_ours());
         for entry in self.state.list()? {
             let st = match entry {
                 Ok(s) => s,
@@ -99,8 +96,7 @@ impl Driver {
         }
         // Orphaned tmpfs of ours (state lost) under the kubelet dir.
         for m in &table {
-            if m.fs_type == "tmpfs"
-                && m.source == mount::MOUNT_SOURCE
+            if m.is_ours()
                 && m.mount_point.starts_with(&self.cfg.kubelet_dir)
                 && !known_targets.contains(&m.mount_point)
             {

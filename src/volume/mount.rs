@@ -40,6 +40,13 @@ pub struct MountEntry {
     pub source: String,
 }
 
+impl MountEntry {
+    /// A tmpfs this driver mounted (source [`MOUNT_SOURCE`]).
+    pub fn is_ours(&self) -> bool {
+        self.fs_type == "tmpfs" && self.source == MOUNT_SOURCE
+    }
+}
+
 /// Mounts a fresh tmpfs at `target` (`nodev,nosuid,noexec`, `size=`, `mode=`, optional `gid=`).
 pub fn mount_tmpfs(target: &Path, opts: TmpfsOptions) -> Result<(), MountError> {
     let mut data = format!("size={},mode={:o}", opts.size_bytes, opts.mode);
@@ -272,7 +279,7 @@ pub fn is_our_mount(target: &Path) -> Result<bool, MountError> {
     }
     Ok(mount_table()?
         .iter()
-        .any(|m| m.mount_point == target && m.fs_type == "tmpfs" && m.source == MOUNT_SOURCE))
+        .any(|m| m.mount_point == target && m.is_ours()))
 }
 
 /// Is anything mounted exactly at `target`?

@@ -25,11 +25,7 @@ pub fn our_mounts_under(dir: &Path) -> Vec<PathBuf> {
     mount::mount_table()
         .unwrap()
         .into_iter()
-        .filter(|m| {
-            m.fs_type == "tmpfs"
-                && m.source == mount::MOUNT_SOURCE
-                && m.mount_point.starts_with(dir)
-        })
+        .filter(|m| m.is_ours() && m.mount_point.starts_with(dir))
         .map(|m| m.mount_point)
         .collect()
 }
