@@ -89,11 +89,7 @@ impl KubeSource {
         let answer = if status.allowed {
             Ok(())
         } else {
-            let reason = status
-                .reason
-                .filter(|r| !r.is_empty())
-                .or(status.evaluation_error.filter(|r| !r.is_empty()))
-                .unwrap_or_else(|| "no RBAC rule allows it".into());
+            let reason = denial_reason(status);
             Err(SourceError::PermissionDenied(format!(
                 "ServiceAccount {}/{} may not get connectors.{CONNECTORS_GROUP} {:?}: {reason}; grant it with a Role in namespace {} allowing verb get on resource connectors (apiGroup {CONNECTORS_GROUP}, resourceNames [{}]) and a RoleBinding to the ServiceAccount",
                 pod.namespace,
@@ -214,4 +210,14 @@ impl KubeSource {
             status.expiration_timestamp.0,
         ))
     }
+}
+
+/// Why a SubjectAccessReview said no, for the user-facing message: the authorizer's reason,
+/// else its evaluation error, else a generic "no RBAC rule allows it".
+pub(super) fn denial_reason(status: SubjectAccessReviewStatus) -> String {
+    status
+        .reason
+        .filter(|r| !r.is_empty())
+        .or(status.evaluation_error.filter(|r| !r.is_empty()))
+        .unwrap_or_else(|| "no RBAC rule allows it".into())
 }

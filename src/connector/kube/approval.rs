@@ -107,11 +107,7 @@ impl KubeSource {
             return Ok(());
         }
         lock(&self.approval.allowed).remove(&key);
-        let reason = status
-            .reason
-            .filter(|r| !r.is_empty())
-            .or(status.evaluation_error.filter(|r| !r.is_empty()))
-            .unwrap_or_else(|| "no RBAC rule allows it".into());
+        let reason = super::access::denial_reason(status);
         Err(SourceError::PermissionDenied(format!(
             "ServiceAccount {}/{} lacks the connectors/proxy capability on connector {connector} for pod {}/{} (verb * on resource {resource} of apiGroup {CONNECTORS_GROUP}, resourceNames [{}]): {reason}",
             pod.namespace, pod.service_account, pod.namespace, pod.name, connector.name,
