@@ -63,13 +63,26 @@ pub fn bind(path: &Path) -> Result<UnixListener, ServeError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(io(e)),
     }
-    // Created with a restrictive umask so the socket is never briefly world-accessible.
-    let old = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
-    let listener = UnixListener::bind(path);
-    nix::sys::stat::umask(old);
-    let listener = listener.map_err(io)?;
+    let listener = bind_private(path).map_err(io)?;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-    Ok(listener)
+    listener.set_nonblocking(true).map_err(io)?;
+    UnixListener::from_std(listener).map_err(io)
+}
+
+/// Binds with umask 0177 so the socket is never briefly accessible to others. The umask is
+/// process-wide, so it is set on a short-lived thread that first unshares its filesystem
+/// attributes (`unshare(CLONE_FS)`): directories and files other threads create meanwhile keep
+/// the process umask.
+fn bind_private(path: &Path) -> std::io::Result<std::os::unix::net::UnixListener> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_FS)?;
+            nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
+            std::os::unix::net::UnixListener::bind(path)
+        })
+        .join()
+        .expect("socket bind thread panicked")
+    })
 }
 
 /// Serves until `shutdown` resolves; in-flight requests finish, then the socket is removed.
@@ -136,5 +149,28 @@ mod tests {
         );
         assert!(parse_endpoint("tcp://0.0.0.0:10000").is_err());
         assert!(parse_endpoint("csi.sock").is_err());
+    }
+
+    fn process_umask() -> String {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("Umask:").map(|v| v.trim().to_string()))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_socket_is_private_and_the_process_umask_is_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let before = process_umask();
+        let path = dir.path().join("csi/csi.sock");
+        let _listener = bind(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // The process keeps its own umask (the 0177 one lives on the bind thread only; the race
+        // it used to open is what made tests/non_root.rs flaky: see bind_private).
+        assert_eq!(process_umask(), before);
+        assert_ne!(before, "0177");
     }
 }
