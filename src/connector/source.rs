@@ -110,7 +110,21 @@ pub trait ConnectorSource: Send + Sync + 'static {
     /// before answering `NotFound`.
     async fn connector(&self, key: &ObjectKey) -> Result<Arc<Connector>, SourceError>;
 
-    /// Every Connector the source currently knows (used by the image credential provider).
+    /// Declares that the volume `volume_id` uses exactly `connectors` from now on (publish,
+    /// republish, restart recovery). A watch-backed source keeps those Connectors watched while
+    /// any volume references them, and stops watching a Connector an idle grace after its last
+    /// reference went. Sources that hold everything anyway ignore it.
+    fn retain(&self, volume_id: &str, connectors: &[ObjectKey]) {
+        let _ = (volume_id, connectors);
+    }
+
+    /// The volume `volume_id` is gone (unpublished, or its first publish failed).
+    fn release(&self, volume_id: &str) {
+        let _ = volume_id;
+    }
+
+    /// Every Connector the source can see. Only the image credential provider (a one-shot
+    /// process) calls it; the Kubernetes source answers with one LIST, not a watch.
     async fn list_connectors(&self) -> Result<Vec<Arc<Connector>>, SourceError>;
 
     /// A ConnectorClass by name.

@@ -268,6 +268,21 @@ impl Connector {
             .filter(|u| !u.is_empty())
     }
 
+    /// The Secrets the Connector references (`spec.auth.secretRef`, `spec.caCertSecretRef`); a
+    /// reference without a namespace means the Connector's own.
+    pub fn secret_refs(&self) -> Vec<super::source::ObjectKey> {
+        let ns = self.metadata.namespace.as_deref().unwrap_or_default();
+        self.spec
+            .auth
+            .as_ref()
+            .and_then(|a| a.secret_ref.as_ref())
+            .into_iter()
+            .chain(self.spec.ca_cert_secret_ref.as_ref())
+            .filter(|r| !r.name.is_empty())
+            .map(|r| super::source::ObjectKey::new(r.namespace.as_deref().unwrap_or(ns), &r.name))
+            .collect()
+    }
+
     /// Value of a `spec.params[]` entry (free-form: a string, number, list, map, ...).
     pub fn param(&self, name: &str) -> Option<&Value> {
         name_values(self.spec.extra.get("params"))

@@ -45,6 +45,9 @@ impl Driver {
             warn!(volume_id = %req.volume_id, "published volume lost its mount; publishing again");
             *guard = None;
         }
+        // The volume references its Connectors from now on: a watch-backed source starts
+        // watching the ones this node does not watch yet (the read in `prepare` waits for it).
+        self.source.retain(&req.volume_id, &req.spec.connectors);
         let result = self.publish_new(&req).await;
         match result {
             Ok(live) => {
@@ -60,6 +63,7 @@ impl Driver {
                 Ok(())
             }
             Err(e) => {
+                self.source.release(&req.volume_id);
                 drop(guard);
                 self.forget_slot(&req.volume_id, &slot);
                 Err(e)

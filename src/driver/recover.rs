@@ -74,6 +74,8 @@ impl Driver {
                 ..Deps::default()
             };
             self.health_published(&st, true);
+            // Keep the volume's Connectors watched (the refresh below reads them).
+            self.source.retain(&id, &spec.connectors);
             let live = LiveVolume {
                 spec,
                 capability,

@@ -59,6 +59,7 @@ impl Driver {
             }
         }
         self.state.remove(volume_id)?;
+        self.source.release(volume_id);
         let was_live = guard.take().is_some();
         drop(guard);
         self.forget_slot(volume_id, &slot);

@@ -4,23 +4,56 @@
 use super::*;
 
 #[tokio::test]
-async fn initial_sync_makes_the_source_ready_and_warm_reads_cost_no_requests() {
+async fn initial_sync_lists_classes_only_and_a_connector_costs_one_named_watch() {
     let server = FakeApiServer::start().await;
     server.apply(connector("team", "k8s-a", "https://api.example.com:6443"));
+    for i in 0..50 {
+        server.apply(connector(
+            &format!("other-{i}"),
+            "unused",
+            "https://elsewhere.example.com",
+        ));
+    }
     server.apply(class("k8s", "PEM"));
     let source = start(&server, fast_opts()).await;
 
+    // Ready after the class list alone: nothing about Connectors is fetched at start.
     let counts = server.counts();
-    assert_eq!(counts.get("list", "connectors"), 1);
     assert_eq!(counts.get("list", "connectorclasses"), 1);
-    // Connectors are watched across all namespaces.
-    assert!(server
+    assert_eq!(counts.get("list", "connectors"), 0, "{counts:?}");
+    assert_eq!(source.watched_connectors(), 0);
+
+    let key = ObjectKey::new("team", "k8s-a");
+    let c = source.connector(&key).await.unwrap();
+    assert_eq!(c.spec.address, "https://api.example.com:6443");
+    assert_eq!(source.watched_connectors(), 1);
+    // One namespaced list restricted to that name, from the watch cache, then its watch.
+    let connector_requests: Vec<_> = server
         .requests()
-        .iter()
-        .any(|r| r.path == "/apis/connectors.alauda.io/v1alpha1/connectors"));
+        .into_iter()
+        .filter(|r| r.path.ends_with("/connectors"))
+        .collect();
+    assert!(!connector_requests.is_empty());
+    for r in &connector_requests {
+        assert_eq!(
+            r.path,
+            "/apis/connectors.alauda.io/v1alpha1/namespaces/team/connectors"
+        );
+        assert!(
+            r.query.contains("fieldSelector=metadata.name%3Dk8s-a"),
+            "{}",
+            r.query
+        );
+    }
+    assert!(
+        connector_requests
+            .iter()
+            .any(|r| !r.query.contains("watch=") && r.query.contains("resourceVersion=0")),
+        "the first list reads the watch cache: {connector_requests:?}"
+    );
+    assert_eq!(server.counts().get("list", "connectors"), 1);
 
     server.reset_counts();
-    let key = ObjectKey::new("team", "k8s-a");
     for _ in 0..3 {
         let c = source.connector(&key).await.unwrap();
         assert_eq!(c.spec.address, "https://api.example.com:6443");
@@ -30,9 +63,113 @@ async fn initial_sync_makes_the_source_ready_and_warm_reads_cost_no_requests() {
             Some("PEM")
         );
     }
-    assert_eq!(source.list_connectors().await.unwrap().len(), 1);
     let counts = server.counts();
     assert_eq!(counts.verb("get") + counts.verb("list"), 0, "{counts:?}");
+    // The image credential provider's one-shot list: one LIST of every Connector.
+    assert_eq!(source.list_connectors().await.unwrap().len(), 51);
+    assert_eq!(server.counts().get("list", "connectors"), 1);
+}
+
+#[tokio::test]
+async fn connector_watches_follow_volume_references_and_stop_when_idle() {
+    let server = FakeApiServer::start().await;
+    server.apply(connector("team", "a", "https://a.example.com"));
+    server.apply(connector("team", "b", "https://b.example.com"));
+    server.apply(class("k8s", "PEM"));
+    let source = start(
+        &server,
+        KubeSourceOptions {
+            idle_watch_ttl: Duration::from_millis(200),
+            ..fast_opts()
+        },
+    )
+    .await;
+    let (a, b) = (ObjectKey::new("team", "a"), ObjectKey::new("team", "b"));
+    source.retain("vol-1", &[a.clone()]);
+    source.retain("vol-2", &[a.clone(), b.clone()]);
+    source.connector(&a).await.unwrap();
+    source.connector(&b).await.unwrap();
+    assert_eq!(
+        source.watched_connectors(),
+        2,
+        "one watch per connector, shared by volumes"
+    );
+    assert_eq!(server.counts().get("list", "connectors"), 2);
+
+    // Referenced watches are never stopped, however long unused.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(source.watched_connectors(), 2);
+
+    // vol-2 goes: b has no reference left and stops after the idle grace; a stays for vol-1.
+    source.release("vol-2");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while source.watched_connectors() > 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the idle watch of team/b was not stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut rx = source.subscribe();
+    server.apply(connector("team", "a", "https://a2.example.com"));
+    next_event(&mut rx, &SourceEvent::Connector(a.clone())).await;
+
+    // A change of a connector no longer watched reaches nobody.
+    server.apply(connector("team", "b", "https://b2.example.com"));
+    let got = tokio::time::timeout(Duration::from_millis(300), async {
+        loop {
+            if let Ok(SourceEvent::Connector(k)) = rx.recv().await {
+                if k == b {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(
+        got.is_err(),
+        "an unwatched connector's change must not reach the node"
+    );
+
+    source.release("vol-1");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while source.watched_connectors() > 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the idle watch of team/a was not stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_missing_connector_stays_watched_and_its_creation_is_an_event() {
+    let server = FakeApiServer::start().await;
+    server.apply(class("k8s", "PEM"));
+    let source = start(
+        &server,
+        KubeSourceOptions {
+            wait_for_connector: Duration::from_millis(100),
+            ..fast_opts()
+        },
+    )
+    .await;
+    let key = ObjectKey::new("team", "later");
+    source.retain("vol-1", std::slice::from_ref(&key));
+    let err = source.connector(&key).await.unwrap_err();
+    assert!(matches!(err, SourceError::NotFound { .. }), "{err:?}");
+    // NotFound is cached: a second read asks the API server nothing.
+    server.reset_counts();
+    assert!(source.connector(&key).await.is_err());
+    assert_eq!(server.counts().verb("list"), 0);
+
+    let mut rx = source.subscribe();
+    server.apply(connector("team", "later", "https://later.example.com"));
+    next_event(&mut rx, &SourceEvent::Connector(key.clone())).await;
+    assert_eq!(
+        source.connector(&key).await.unwrap().spec.address,
+        "https://later.example.com"
+    );
 }
 
 #[tokio::test]
@@ -99,6 +236,11 @@ async fn watch_events_become_source_events_and_update_the_cache() {
     let source = start(&server, fast_opts()).await;
     let mut rx = source.subscribe();
     let key = ObjectKey::new("team", "k8s-a");
+    source.retain("vol-1", std::slice::from_ref(&key));
+    assert_eq!(
+        source.connector(&key).await.unwrap().spec.address,
+        "https://old.example.com"
+    );
 
     server.apply(connector("team", "k8s-a", "https://new.example.com"));
     next_event(&mut rx, &SourceEvent::Connector(key.clone())).await;
@@ -117,7 +259,10 @@ async fn watch_events_become_source_events_and_update_the_cache() {
 
     server.delete("Connector", "team", "k8s-a");
     next_event(&mut rx, &SourceEvent::Connector(key.clone())).await;
-    assert!(source.list_connectors().await.unwrap().is_empty());
+    assert!(matches!(
+        source.connector(&key).await,
+        Err(SourceError::NotFound { .. })
+    ));
 }
 
 #[tokio::test]
@@ -192,7 +337,7 @@ async fn unreferenced_secret_watches_are_stopped_when_idle() {
     let source = start(
         &server,
         KubeSourceOptions {
-            secret_idle_ttl: Duration::from_millis(200),
+            idle_watch_ttl: Duration::from_millis(200),
             ..fast_opts()
         },
     )

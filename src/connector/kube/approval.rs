@@ -256,7 +256,7 @@ impl KubeSource {
 
     /// Stops AccessRequest watches unused for the idle period and expires cached allows.
     pub(super) fn sweep_approval(&self) {
-        let idle = self.opts.secret_idle_ttl;
+        let idle = self.opts.idle_watch_ttl;
         lock(&self.approval.watches).retain(|_, w| w.last_used.elapsed() < idle);
         let ttl = self.opts.sar_cache_ttl;
         lock(&self.approval.allowed).retain(|_, at| at.elapsed() < ttl);

@@ -1,31 +1,40 @@
 //! The Kubernetes source: the [`KubeSource`] and its caches, read through the
-//! [`ConnectorSource`] trait; reflectors, Secret watches, access checks and error mapping live
-//! in the submodules.
+//! [`ConnectorSource`] trait; named watches, the class reflector, access checks and error mapping
+//! live in the submodules.
 //!
-//! * Connectors (all namespaces) and ConnectorClasses are mirrored by kube-rs reflectors
-//!   (list, then watch from the list's resourceVersion, with bookmarks and backoff). The source is
-//!   synced once both initial lists completed.
-//! * Secrets are never watched cluster-wide: the first read of a Secret starts a watch restricted
-//!   to that one object (`fieldSelector=metadata.name=<name>` in its namespace); later reads are
-//!   served from that watch. Watches of Secrets no Connector references any more are stopped after
-//!   an idle period.
+//! What a node holds grows with its own volumes, never with the cluster (kubelet's watch-based
+//! Secret manager is the model):
+//! * Connectors are watched per object in use on this node (`connectors.rs`): one namespaced
+//!   `fieldSelector=metadata.name=<name>` watch per Connector a volume references, shared by the
+//!   volumes and stopped an idle grace after the last reference went.
+//! * Secrets are watched the same way, one per Secret a watched Connector references
+//!   (`secrets.rs`); both use `named.rs`.
+//! * ConnectorClasses (cluster-scoped, few) are mirrored by one kube-rs reflector, without
+//!   `managedFields`. The source is ready once its first list completed.
+//! * Every list is served from the API server's watch cache (`resourceVersion=0`), every retry
+//!   backs off exponentially with jitter, and at most `max_concurrent_lists` lists run at once.
 //! * Namespace labels (project scoping) are fetched with GET on demand and cached for
 //!   `namespace_cache_ttl`.
 //! * `authorize` asks a SubjectAccessReview and caches the answer (allow and deny) per
 //!   (ServiceAccount, Connector) for `sar_cache_ttl`; `request_token` creates a pod-bound
 //!   TokenRequest.
-//!
 //! * With Connectors Approval on, `authorize_proxy` asks the `connectors/proxy` capability
 //!   SubjectAccessReview (allow answers cached, denials never) and `access_request` reads
 //!   AccessRequests from one label-selector watch per (pod, Connector), creating one when none
 //!   exists (`approval.rs`).
+//! * `list_connectors` (only the image credential provider, a one-shot process, calls it) is
+//!   one LIST of all Connectors from the watch cache, not a watch.
 //!
 //! A warm publish therefore costs no API read: only the SubjectAccessReview (when its cache
 //! entry expired) and the TokenRequest (when kubelet did not supply a token) reach the server.
+//! The first publish of a Connector the node does not watch yet costs one LIST (+ the WATCH
+//! that follows it).
 
 mod access;
 mod approval;
+mod connectors;
 mod errors;
+mod named;
 mod reflectors;
 mod secrets;
 
@@ -36,11 +45,11 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::Api;
+use kube::api::{Api, ListParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::Client;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, Semaphore};
 use tokio::task::AbortHandle;
 
 use super::approval::ApprovalState;
@@ -49,9 +58,11 @@ use super::source::{
 };
 use super::types::{Connector, ConnectorClass};
 use crate::token::Token;
-use errors::error_chain;
+use connectors::ConnectorWatches;
+use errors::{error_chain, map_kube_error, ApiCall};
+use named::NamedWatch;
 use reflectors::{run_reflector, WatchHealth};
-use secrets::{sweep, SecretWatch};
+use secrets::sweep;
 
 /// API group of the Connector resources.
 pub const CONNECTORS_GROUP: &str = "connectors.alauda.io";
@@ -69,8 +80,14 @@ pub struct KubeSourceOptions {
     pub namespace_cache_ttl: Duration,
     /// Upper bound of one API call (SubjectAccessReview, TokenRequest, namespace GET).
     pub api_timeout: Duration,
-    /// A Secret watch that no cached Connector references is stopped after this long unused.
-    pub secret_idle_ttl: Duration,
+    /// A Connector watch no volume references, or a Secret watch no watched Connector
+    /// references, is stopped after this long unused (kubelet's default is 5 minutes too).
+    pub idle_watch_ttl: Duration,
+    /// At most this many lists (a new watch's first list, or a relist) run at once.
+    pub max_concurrent_lists: usize,
+    /// The ConnectorClass reflector starts after a random delay up to this long, so nodes
+    /// started together (a DaemonSet rollout, a cluster restart) do not list in step.
+    pub startup_jitter: Duration,
 }
 
 impl Default for KubeSourceOptions {
@@ -80,7 +97,9 @@ impl Default for KubeSourceOptions {
             sar_cache_ttl: Duration::from_secs(10),
             namespace_cache_ttl: Duration::from_secs(30),
             api_timeout: Duration::from_secs(10),
-            secret_idle_ttl: Duration::from_secs(300),
+            idle_watch_ttl: Duration::from_secs(300),
+            max_concurrent_lists: 8,
+            startup_jitter: Duration::from_secs(1),
         }
     }
 }
@@ -90,18 +109,20 @@ type Cached<T> = (Instant, T);
 /// (ServiceAccount user name, Connector).
 type SarKey = (String, ObjectKey);
 
-/// Watched caches of Connectors, ConnectorClasses and referenced Secrets; see the module docs.
+/// Watched caches of the Connectors and Secrets this node uses and of all ConnectorClasses; see
+/// the module docs.
 pub struct KubeSource {
     client: Client,
     opts: KubeSourceOptions,
-    connectors: reflector::Store<Connector>,
     classes: reflector::Store<ConnectorClass>,
-    connectors_health: Arc<WatchHealth>,
     classes_health: Arc<WatchHealth>,
-    /// Bumped after every applied connector/class watch event and every watch error.
+    /// Bumped after every applied class watch event and every class watch error.
     changes: watch::Sender<u64>,
     events: broadcast::Sender<SourceEvent>,
-    secrets: Mutex<HashMap<ObjectKey, SecretWatch>>,
+    /// Permits for lists in flight (`max_concurrent_lists`).
+    lists: Arc<Semaphore>,
+    connector_watches: Mutex<ConnectorWatches>,
+    secrets: Mutex<HashMap<ObjectKey, NamedWatch<Secret>>>,
     namespaces: Mutex<HashMap<String, Cached<BTreeMap<String, String>>>>,
     sar_cache: Mutex<HashMap<SarKey, Cached<Result<(), SourceError>>>>,
     /// Connectors Approval: capability answers and AccessRequest watches.
@@ -122,55 +143,52 @@ pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl KubeSource {
-    /// Starts the Connector and ConnectorClass reflectors and returns at once; readiness is
-    /// reported by [`ConnectorSource::is_synced`].
+    /// Starts the ConnectorClass reflector and returns at once; readiness is reported by
+    /// [`ConnectorSource::is_synced`]. Connector and Secret watches start when volumes need them.
     pub async fn start(client: Client, opts: KubeSourceOptions) -> Arc<KubeSource> {
-        let (connectors, connector_writer) = reflector::store::<Connector>();
         let (classes, class_writer) = reflector::store::<ConnectorClass>();
-        let connectors_health = Arc::new(WatchHealth::default());
         let classes_health = Arc::new(WatchHealth::default());
         let changes = watch::Sender::new(0u64);
         let events = broadcast::channel(1024).0;
+        let lists = Arc::new(Semaphore::new(opts.max_concurrent_lists.max(1)));
 
-        let connector_task = tokio::spawn(run_reflector(
-            Api::<Connector>::all(client.clone()),
-            connector_writer,
-            connectors.clone(),
-            connectors_health.clone(),
-            changes.clone(),
-            events.clone(),
-            |ns, name| SourceEvent::Connector(ObjectKey::new(ns.unwrap_or_default(), name)),
-        ));
-        let class_task = tokio::spawn(run_reflector(
-            Api::<ConnectorClass>::all(client.clone()),
-            class_writer,
-            classes.clone(),
-            classes_health.clone(),
-            changes.clone(),
-            events.clone(),
-            |_, name| SourceEvent::ConnectorClass(name.to_string()),
-        ));
+        let delay = opts.startup_jitter.mul_f64(rand::random::<f64>());
+        let class_task = tokio::spawn({
+            let (client, classes, health) =
+                (client.clone(), classes.clone(), classes_health.clone());
+            let (changes, events, lists) = (changes.clone(), events.clone(), lists.clone());
+            async move {
+                tokio::time::sleep(delay).await;
+                run_reflector(
+                    Api::<ConnectorClass>::all(client),
+                    class_writer,
+                    classes,
+                    health,
+                    changes,
+                    events,
+                    lists,
+                    |_, name| SourceEvent::ConnectorClass(name.to_string()),
+                )
+                .await
+            }
+        });
 
         Arc::new_cyclic(|weak: &Weak<KubeSource>| {
             let sweeper = tokio::spawn(sweep(weak.clone(), opts.clone()));
             KubeSource {
                 client,
                 opts,
-                connectors,
                 classes,
-                connectors_health,
                 classes_health,
                 changes,
                 events,
+                lists,
+                connector_watches: Mutex::new(ConnectorWatches::default()),
                 secrets: Mutex::new(HashMap::new()),
                 namespaces: Mutex::new(HashMap::new()),
                 sar_cache: Mutex::new(HashMap::new()),
                 approval: Default::default(),
-                tasks: vec![
-                    connector_task.abort_handle(),
-                    class_task.abort_handle(),
-                    sweeper.abort_handle(),
-                ],
+                tasks: vec![class_task.abort_handle(), sweeper.abort_handle()],
             }
         })
     }
@@ -233,32 +251,37 @@ impl ConnectorSource for KubeSource {
     }
 
     fn is_synced(&self) -> bool {
-        self.connectors_health.synced() && self.classes_health.synced()
+        self.classes_health.synced()
     }
 
     async fn connector(&self, key: &ObjectKey) -> Result<Arc<Connector>, SourceError> {
-        let oref = ObjectRef::<Connector>::new(&key.name).within(&key.namespace);
-        self.wait_for(
-            || self.connectors.get(&oref),
-            &self.connectors_health,
-            "connector",
-            key.to_string(),
-        )
-        .await
+        self.watched_connector(key).await
+    }
+
+    fn retain(&self, volume_id: &str, connectors: &[ObjectKey]) {
+        self.retain_connectors(volume_id, connectors);
+    }
+
+    fn release(&self, volume_id: &str) {
+        self.release_connectors(volume_id);
     }
 
     async fn list_connectors(&self) -> Result<Vec<Arc<Connector>>, SourceError> {
-        if !self.connectors_health.synced() {
-            let why = self
-                .connectors_health
-                .error()
-                .map(|e| format!(": {e}"))
-                .unwrap_or_default();
-            return Err(SourceError::Unavailable(format!(
-                "the connector cache has not completed its initial list from the Kubernetes API server{why}"
-            )));
-        }
-        Ok(self.connectors.state())
+        let call = ApiCall {
+            verb: "list",
+            resource: "connectors.connectors.alauda.io".into(),
+            kind: "connector",
+            key: "all namespaces".into(),
+        };
+        let api = Api::<Connector>::all(self.client.clone());
+        let list = tokio::time::timeout(
+            self.opts.api_timeout,
+            api.list(&ListParams::default().match_any()),
+        )
+        .await
+        .map_err(|_| errors::timeout_error(&call, self.opts.api_timeout))?
+        .map_err(|e| map_kube_error(e, &call))?;
+        Ok(list.items.into_iter().map(Arc::new).collect())
     }
 
     async fn connector_class(&self, name: &str) -> Result<Arc<ConnectorClass>, SourceError> {

@@ -1,5 +1,6 @@
-//! The Connector and ConnectorClass reflectors: list/watch into the caches, health of each
-//! watch, and one change event per object that changed (also across relists).
+//! The cluster-wide reflector (ConnectorClasses: cluster-scoped and few): list/watch into a
+//! cache, the health of the watch, and one change event per object that changed (also across
+//! relists, which are served from the API server's watch cache).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -12,11 +13,11 @@ use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, watch, Semaphore};
 
 use super::errors::{map_watch_error, ApiCall};
 use crate::connector::source::{SourceError, SourceEvent};
-use crate::connector::types::{Connector, ConnectorClass};
+use crate::connector::types::ConnectorClass;
 
 /// Relists that change more objects than this are announced as one [`SourceEvent::All`].
 pub(super) const MAX_EVENTS_PER_RELIST: usize = 512;
@@ -68,10 +69,6 @@ pub(super) trait KindName {
     const KIND_NAME: &'static str;
 }
 
-impl KindName for Connector {
-    const KIND_NAME: &'static str = "connector";
-}
-
 impl KindName for ConnectorClass {
     const KIND_NAME: &'static str = "connectorclass";
 }
@@ -84,6 +81,7 @@ pub(super) async fn run_reflector<K>(
     health: Arc<WatchHealth>,
     changes: watch::Sender<u64>,
     events: broadcast::Sender<SourceEvent>,
+    lists: Arc<Semaphore>,
     to_event: fn(Option<String>, &str) -> SourceEvent,
 ) where
     K: KindName,
@@ -104,7 +102,14 @@ pub(super) async fn run_reflector<K>(
         .modify(|o: &mut K| o.managed_fields_mut().clear());
     futures::pin_mut!(stream);
     let mut relist: Option<Relist<K>> = None;
+    // Held from `Init` (the watcher's next poll sends the LIST) to the end of that list.
+    let mut permit = None;
     while let Some(item) = stream.next().await {
+        if matches!(item, Ok(Event::Init)) {
+            permit = lists.clone().acquire_owned().await.ok();
+        } else if matches!(item, Ok(Event::InitDone) | Err(_)) {
+            drop(permit.take());
+        }
         let ev = match item {
             Ok(ev) => ev,
             Err(e) => {
@@ -185,5 +190,11 @@ pub(super) fn watcher<K>(
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + 'static,
 {
-    watcher::watcher(api, watcher::Config::default())
+    let mut config = watcher::Config::default()
+        .any_semantic()
+        .timeout(super::named::watch_timeout_secs());
+    // ConnectorClasses are few: one unpaged list, which kube-rs sends with `resourceVersion=0`
+    // (served from the API server's watch cache, not etcd).
+    config.page_size = None;
+    watcher::watcher(api, config)
 }

@@ -98,10 +98,12 @@ impl FakeApiServer {
                 denied: Vec::new(),
                 tokens_issued: 0,
                 uid_counter: 0,
+                watch_floor: 0,
             }),
             events: broadcast::channel(4096).0,
             down: down.clone(),
             down_tx,
+            restarts: watch::channel(0).0,
         });
         let router = Router::new().fallback(handle).with_state(inner.clone());
         let listener = KillableListener {
@@ -283,6 +285,19 @@ impl FakeApiServer {
     pub fn set_down(&self, down: bool) {
         self.inner.down.store(down, Ordering::SeqCst);
         let _ = self.inner.down_tx.send(down);
+    }
+
+    /// Simulates an API server restart: every open watch ends, and a watch resuming from a
+    /// resourceVersion older than now gets 410 Gone (a fresh watch cache has no history), so
+    /// every client relists. Combine with [`FakeApiServer::set_down`] for the outage itself.
+    pub fn restart(&self) {
+        {
+            let mut st = self.inner.lock();
+            // Lists after the restart answer a version no earlier client has seen.
+            st.rv += 1;
+            st.watch_floor = st.rv;
+        }
+        self.inner.restarts.send_modify(|g| *g += 1);
     }
 
     /// Decides SubjectAccessReviews.

@@ -196,6 +196,7 @@ pub(crate) async fn handle(
             path: full_path.clone(),
             query: query_str.clone(),
             authorization: authorization.clone(),
+            at: std::time::Instant::now(),
         });
         *st.counts
             .by_verb_resource
@@ -284,10 +285,14 @@ pub(crate) async fn handle(
                 Ok(s) => s,
                 Err(e) => return status(StatusCode::BAD_REQUEST, "BadRequest", e),
             };
+            let client = authorization
+                .as_deref()
+                .and_then(|a| a.strip_prefix("Bearer "))
+                .map(str::to_string);
             if is_watch {
-                watch_objects(&inner, &t, selectors, &query)
+                watch_objects(&inner, &t, selectors, &query, client)
             } else {
-                list_objects(&inner, &t, &selectors)
+                list_objects(&inner, &t, &selectors, client.as_deref())
             }
         }
         _ => status(
@@ -326,8 +331,13 @@ pub(crate) fn in_scope(t: &Target, namespace: &str) -> bool {
     t.namespace.as_deref().is_none_or(|ns| ns == namespace)
 }
 
-pub(crate) fn list_objects(inner: &Inner, t: &Target, selectors: &Selectors) -> Response {
-    let st = inner.lock();
+pub(crate) fn list_objects(
+    inner: &Inner,
+    t: &Target,
+    selectors: &Selectors,
+    client: Option<&str>,
+) -> Response {
+    let mut st = inner.lock();
     let items: Vec<Value> = st
         .objects
         .iter()
@@ -336,15 +346,20 @@ pub(crate) fn list_objects(inner: &Inner, t: &Target, selectors: &Selectors) -> 
         })
         .map(|(_, v)| v.clone())
         .collect();
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "apiVersion": t.info.api_version,
-            "kind": format!("{}List", t.info.kind),
-            "metadata": {"resourceVersion": st.rv.to_string()},
-            "items": items,
-        }),
-    )
+    let body = serde_json::to_vec(&json!({
+        "apiVersion": t.info.api_version,
+        "kind": format!("{}List", t.info.kind),
+        "metadata": {"resourceVersion": st.rv.to_string()},
+        "items": items,
+    }))
+    .expect("JSON value serializes");
+    st.counts
+        .add_bytes("list", t.info.plural, client, body.len());
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("JSON response")
 }
 
 #[cfg(test)]

@@ -88,6 +88,8 @@ pub struct RecordedRequest {
     pub query: String,
     /// The raw `Authorization` header, if any.
     pub authorization: Option<String>,
+    /// When the server received it.
+    pub at: std::time::Instant,
 }
 
 /// One TokenRequest (`create serviceaccounts/token`).
@@ -109,6 +111,10 @@ pub struct RecordedTokenRequest {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RequestCounts {
     pub by_verb_resource: BTreeMap<(String, String), usize>,
+    /// Response bytes sent (list/get bodies, watch event lines) per (verb, resource).
+    pub bytes: BTreeMap<(String, String), usize>,
+    /// Response bytes sent per bearer token (one token per simulated node).
+    pub bytes_by_token: BTreeMap<String, usize>,
 }
 
 impl RequestCounts {
@@ -132,6 +138,29 @@ impl RequestCounts {
     /// All requests.
     pub fn total(&self) -> usize {
         self.by_verb_resource.values().sum()
+    }
+
+    /// Response bytes sent for `verb` on `resource`.
+    pub fn bytes_of(&self, verb: &str, resource: &str) -> usize {
+        self.bytes
+            .get(&(verb.to_string(), resource.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// All response bytes sent.
+    pub fn bytes_total(&self) -> usize {
+        self.bytes.values().sum()
+    }
+
+    pub(crate) fn add_bytes(&mut self, verb: &str, resource: &str, token: Option<&str>, n: usize) {
+        *self
+            .bytes
+            .entry((verb.to_string(), resource.to_string()))
+            .or_default() += n;
+        if let Some(t) = token {
+            *self.bytes_by_token.entry(t.to_string()).or_default() += n;
+        }
     }
 }
 
@@ -184,6 +213,9 @@ pub(crate) struct ServerState {
     pub(crate) denied: Vec<DeniedRequest>,
     pub(crate) tokens_issued: u64,
     pub(crate) uid_counter: u64,
+    /// Watches asking to resume from a resourceVersion below this get 410 Gone (a restarted
+    /// API server's fresh watch cache); 0 until [`FakeApiServer::restart`](super::FakeApiServer::restart).
+    pub(crate) watch_floor: u64,
 }
 
 pub(crate) struct Inner {
@@ -191,6 +223,8 @@ pub(crate) struct Inner {
     pub(crate) events: broadcast::Sender<StoredEvent>,
     pub(crate) down: Arc<AtomicBool>,
     pub(crate) down_tx: watch::Sender<bool>,
+    /// Bumped by [`FakeApiServer::restart`](super::FakeApiServer::restart): every open watch ends.
+    pub(crate) restarts: watch::Sender<u64>,
 }
 
 impl Inner {

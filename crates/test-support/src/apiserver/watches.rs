@@ -18,6 +18,29 @@ use super::store::{Inner, ResourceInfo, StoredEvent};
 /// How often an open watch sends a BOOKMARK when the client allowed them.
 pub(crate) const BOOKMARK_INTERVAL: Duration = Duration::from_secs(10);
 
+/// The watch stream's sender; counts the bytes of every line sent.
+struct CountingSender {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    inner: Arc<Inner>,
+    resource: &'static str,
+    client: Option<String>,
+}
+
+impl CountingSender {
+    async fn send(
+        &self,
+        item: Result<Bytes, std::io::Error>,
+    ) -> Result<(), mpsc::error::SendError<Result<Bytes, std::io::Error>>> {
+        let n = item.as_ref().map(Bytes::len).unwrap_or(0);
+        self.tx.send(item).await?;
+        self.inner
+            .lock()
+            .counts
+            .add_bytes("watch", self.resource, self.client.as_deref(), n);
+        Ok(())
+    }
+}
+
 pub(crate) fn watch_line(type_: &str, object: &Value) -> Bytes {
     let mut line = serde_json::to_vec(&json!({"type": type_, "object": object}))
         .expect("watch event serializes");
@@ -41,6 +64,7 @@ pub(crate) fn watch_objects(
     t: &Target,
     selectors: Selectors,
     query: &BTreeMap<String, String>,
+    client: Option<String>,
 ) -> Response {
     let since: u64 = query
         .get("resourceVersion")
@@ -60,6 +84,20 @@ pub(crate) fn watch_objects(
             && selectors.matches(&ev.object)
     };
 
+    // A restarted API server's watch cache starts at the restart: older versions are gone.
+    let floor = inner.lock().watch_floor;
+    if since != 0 && since < floor {
+        let gone = json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {},
+            "status": "Failure", "reason": "Expired", "code": 410,
+            "message": format!("too old resource version: {since} ({floor})"),
+        });
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(watch_line("ERROR", &gone)))
+            .expect("watch response");
+    }
     // Snapshot the backlog and subscribe under the same lock so no event is lost or repeated.
     let (backlog, mut live, current_rv) = {
         let st = inner.lock();
@@ -88,8 +126,16 @@ pub(crate) fn watch_objects(
         (backlog, inner.events.subscribe(), st.rv)
     };
 
-    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
+    let (raw_tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(256);
+    let tx = CountingSender {
+        tx: raw_tx,
+        inner: inner.clone(),
+        resource: info.plural,
+        client,
+    };
     let mut down_rx = inner.down_tx.subscribe();
+    let mut restart_rx = inner.restarts.subscribe();
+    restart_rx.borrow_and_update();
     tokio::spawn(async move {
         for line in backlog {
             if tx.send(Ok(line)).await.is_err() {
@@ -107,7 +153,9 @@ pub(crate) fn watch_objects(
         loop {
             tokio::select! {
                 _ = &mut deadline => return,
-                _ = tx.closed() => return,
+                _ = tx.tx.closed() => return,
+                // An API server restart ends every watch (the connection closes).
+                _ = restart_rx.changed() => return,
                 changed = down_rx.changed() => {
                     if changed.is_err() || *down_rx.borrow() {
                         let _ = tx
