@@ -12,10 +12,13 @@
 //! 4. rotation of one connector shared by 1000 volumes, for the directory source and the
 //!    Kubernetes source (fake API server): time until the last volume shows it, CPU per change;
 //! 5. RSS and CPU of the real `connectors-csi serve` process with 0/100/1000 refreshing volumes;
-//! 6. API requests per publish and per refresh (fake API server counters).
+//! 6. API requests per publish and per refresh (fake API server counters);
+//! 7. fleet scale: RSS against unused Connectors, API requests and bytes per node, the API server
+//!    dropping every watch, cold vs warm publish. `CONNECTORS_CSI_BENCH_ONLY=fleet` runs this
+//!    section alone and rewrites only its own block of BENCHMARKS.md.
 //!
 //! One module per section (`floor`, `publish`, `scale` with `concurrency`, `rotation`,
-//! `process`, `api`),
+//! `process`, `api`, `fleet`),
 //! plus `stats` and `report`; fixtures come from the test-support crate.
 //!
 //! The structure is fixed (sizes and counts are constants); the whole run takes a few minutes.
@@ -52,6 +55,7 @@ macro_rules! progress {
 
 mod api;
 mod concurrency;
+mod fleet;
 mod floor;
 mod process;
 mod publish;
@@ -62,6 +66,7 @@ mod stats;
 
 use api::*;
 use concurrency::*;
+use fleet::*;
 use floor::*;
 use process::*;
 use publish::*;
@@ -227,6 +232,21 @@ fn main() {
     let machine = machine();
     progress!("{machine}");
 
+    if std::env::var("CONNECTORS_CSI_BENCH_ONLY").as_deref() == Ok("fleet") {
+        progress!("7/7 fleet scale (alone)");
+        let fleet = rt.block_on(run_fleet());
+        let o = format!(
+            "Machine: {machine}. Load average at the end {}.\n\n{}",
+            loadavg(),
+            fleet_markdown(&fleet)
+        );
+        println!("{o}");
+        if !quick() {
+            write_block(FLEET_BEGIN, FLEET_END, &o);
+        }
+        return;
+    }
+
     let token = jwt("pod-bench", now_s(), now_s() + 3600);
     let reference = reference_payload(&token);
 
@@ -242,6 +262,8 @@ fn main() {
     let procr = rt.block_on(run_process());
     progress!("6/6 API requests");
     let api = rt.block_on(run_api());
+    progress!("7/7 fleet scale");
+    let fleet = rt.block_on(run_fleet());
     let total = started.elapsed();
 
     // ---- Markdown.
@@ -470,7 +492,7 @@ fn main() {
     );
 
     let _ = writeln!(o, "### API server requests (fake API server counters; KubeSource over a real `kube::Client`)\n");
-    let _ = writeln!(o, "Per operation; the reflectors' initial LIST and long-running WATCH of Connectors and ConnectorClasses happen once at start and are not counted.\n");
+    let _ = writeln!(o, "Per operation; the ConnectorClass reflector's initial LIST and WATCH happen once at start and are not counted. The first publish of a Connector starts its named watch (one LIST + one WATCH); later publishes of it read that watch.\n");
     let _ = writeln!(o, "| operation | n | GET | LIST | WATCH | create SubjectAccessReview | create TokenRequest | all requests |\n|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &api {
         o.push_str(&api_row(r));
@@ -480,10 +502,15 @@ fn main() {
     let _ = writeln!(o, "\n| target | measured | verdict |\n|---|---:|---|");
     let _ = writeln!(o, "| 0 GETs per warm publish | {} GET/LIST in {} warm publishes ({} requests in all) | {} |\n", warm_get, warm.n, warm.counts.total(), verdict(warm_get == 0));
 
-    println!("{o}");
+    let fleet_md = format!(
+        "Machine: {machine} (same run as the results above).\n\n{}",
+        fleet_markdown(&fleet)
+    );
+    println!("{o}\n{fleet_md}");
     if quick() {
         progress!("quick run: BENCHMARKS.md not written");
     } else {
         write_benchmarks_md(&o);
+        write_block(FLEET_BEGIN, FLEET_END, &fleet_md);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -12,6 +12,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub(crate) struct KillableListener {
     pub(crate) inner: TcpListener,
     pub(crate) down: Arc<AtomicBool>,
+    /// Connections closed unanswered while down (a client's connection attempts).
+    pub(crate) refused: Arc<AtomicUsize>,
 }
 
 impl axum::serve::Listener for KillableListener {
@@ -24,6 +26,7 @@ impl axum::serve::Listener for KillableListener {
                 Ok((stream, addr)) => {
                     if self.down.load(Ordering::SeqCst) {
                         drop(stream);
+                        self.refused.fetch_add(1, Ordering::SeqCst);
                         continue;
                     }
                     let _ = stream.set_nodelay(true);

@@ -80,6 +80,7 @@ impl FakeApiServer {
             .expect("bind 127.0.0.1:0 for the fake API server");
         let addr = listener.local_addr().expect("local address");
         let down = Arc::new(AtomicBool::new(false));
+        let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (down_tx, _) = watch::channel(false);
         let inner = Arc::new(Inner {
             state: Mutex::new(ServerState {
@@ -103,12 +104,14 @@ impl FakeApiServer {
             events: broadcast::channel(4096).0,
             down: down.clone(),
             down_tx,
+            refused: refused.clone(),
             restarts: watch::channel(0).0,
         });
         let router = Router::new().fallback(handle).with_state(inner.clone());
         let listener = KillableListener {
             inner: listener,
             down,
+            refused,
         };
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
@@ -285,6 +288,12 @@ impl FakeApiServer {
     pub fn set_down(&self, down: bool) {
         self.inner.down.store(down, Ordering::SeqCst);
         let _ = self.inner.down_tx.send(down);
+    }
+
+    /// Connections closed unanswered while the server was down (clients' connection attempts;
+    /// they never become requests).
+    pub fn refused_connections(&self) -> usize {
+        self.inner.refused.load(Ordering::SeqCst)
     }
 
     /// Simulates an API server restart: every open watch ends, and a watch resuming from a
