@@ -34,6 +34,7 @@ mod checks;
 mod crds;
 mod doc_links;
 mod example_ca;
+mod image;
 mod kustomize;
 mod monitoring;
 mod usage;
