@@ -14,10 +14,15 @@ ARG RUST_VERSION=1.95
 
 FROM docker.io/library/rust:${RUST_VERSION}-bookworm AS build
 WORKDIR /src
-# Only what `cargo build` reads (see .dockerignore).
+# Only what `cargo build` reads (see .dockerignore). Cargo loads every workspace member's
+# manifest (`members = [".", "crates/*"]`) and every path dependency, dev-dependencies included,
+# before it builds anything: crates/gotmpl is a dependency of the driver and crates/test-support a
+# dev-dependency, so both crates' Cargo.toml and src/ are needed (their tests and test data are
+# not). tests/manifests/image.rs rebuilds this context and runs `cargo metadata --locked` in it.
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY proto ./proto
 COPY src ./src
+COPY crates ./crates
 # Cache mounts keep the crate registry and the target dir between builds; the binary is copied
 # out of the cached target dir in the same step.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \

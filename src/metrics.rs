@@ -192,9 +192,14 @@ impl Metrics {
 /// Builds the `/debug/volumes` body (JSON, nothing secret).
 pub type DebugVolumes = std::sync::Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
 
-/// Serves `/metrics`, `/healthz`, `/readyz` and (when given) the read-only `/debug/volumes` on
-/// `listener` until `shutdown` resolves. `/readyz` answers 200 only when `ready()` is true (the
-/// connector source has synced).
+/// What `/debug/volumes` answers (404) when the driver was started without
+/// `--enable-debug-volumes`: one line saying how to turn it on.
+pub const DEBUG_VOLUMES_OFF: &str = "/debug/volumes is off: start the driver with --enable-debug-volumes (ENABLE_DEBUG_VOLUMES=true; Helm value debugVolumes.enabled, kustomize component deploy/components/debug-volumes)\n";
+
+/// Serves `/metrics`, `/healthz`, `/readyz` and (when given, i.e. opted in) the read-only
+/// `/debug/volumes` on `listener` until `shutdown` resolves; without it `/debug/volumes` is a 404
+/// with [`DEBUG_VOLUMES_OFF`]. `/readyz` answers 200 only when `ready()` is true (the connector
+/// source has synced).
 pub async fn serve_http(
     listener: tokio::net::TcpListener,
     metrics: std::sync::Arc<Metrics>,
@@ -254,7 +259,16 @@ pub async fn serve_http(
                 }
             }),
         ),
-        None => app,
+        None => app.route(
+            "/debug/volumes",
+            get(|| async {
+                (
+                    StatusCode::NOT_FOUND,
+                    [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                    DEBUG_VOLUMES_OFF,
+                )
+            }),
+        ),
     };
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -8,8 +8,7 @@ use std::path::PathBuf;
 use connectors_csi::connector::approval::AccessRequest;
 use connectors_csi::connector::{ObjectKey, PodInfo};
 use serde_yaml::Value;
-use test_support::helm::{default_chart_dir, render_chart_objects};
-use test_support::kustomize;
+use test_support::k8s_tools::k8s_tools;
 use test_support::rbac::{Rbac, UserInfo};
 use test_support::repo_root;
 
@@ -70,8 +69,11 @@ fn access_request_verbs(objects: &[Value]) -> Vec<&'static str> {
 
 #[test]
 fn default_installs_have_no_approval_grant_flag_or_crd() {
-    let base = kustomize::build(&deploy(""));
-    let chart = render_chart_objects(&default_chart_dir(), "");
+    let Some(t) = k8s_tools("default_installs_have_no_approval_grant_flag_or_crd") else {
+        return;
+    };
+    let base = t.kustomize(&deploy(""));
+    let chart = t.helm_template("");
     for (what, objects) in [("kustomize base", &base), ("Helm defaults", &chart)] {
         assert_eq!(
             access_request_verbs(objects),
@@ -97,8 +99,12 @@ fn default_installs_have_no_approval_grant_flag_or_crd() {
 
 #[test]
 fn kustomize_component_turns_both_flags_on_with_the_request_grant() {
+    let Some(t) = k8s_tools("kustomize_component_turns_both_flags_on_with_the_request_grant")
+    else {
+        return;
+    };
     let with =
-        kustomize::build_with_components(&deploy(""), &[&deploy("components/connectors-approval")]);
+        t.kustomize_with_components(&deploy(""), &[&deploy("components/connectors-approval")]);
     assert_eq!(
         driver_env(&with, "ENABLE_CONNECTOR_PROXY_PERMISSIONS").as_deref(),
         Some("true")
@@ -122,8 +128,10 @@ fn kustomize_component_turns_both_flags_on_with_the_request_grant() {
 
 #[test]
 fn helm_values_follow_the_kustomize_component() {
-    let proxy_only =
-        render_chart_objects(&default_chart_dir(), "approval: {proxyPermissions: true}");
+    let Some(t) = k8s_tools("helm_values_follow_the_kustomize_component") else {
+        return;
+    };
+    let proxy_only = t.helm_template("approval: {proxyPermissions: true}");
     assert_eq!(
         driver_env(&proxy_only, "ENABLE_CONNECTOR_PROXY_PERMISSIONS").as_deref(),
         Some("true")
@@ -131,10 +139,7 @@ fn helm_values_follow_the_kustomize_component() {
     assert_eq!(driver_env(&proxy_only, "ENABLE_CONNECTORS_APPROVAL"), None);
     assert_eq!(access_request_verbs(&proxy_only), Vec::<&str>::new());
 
-    let both = render_chart_objects(
-        &default_chart_dir(),
-        "approval: {proxyPermissions: true, connectorsApproval: true}",
-    );
+    let both = t.helm_template("approval: {proxyPermissions: true, connectorsApproval: true}");
     assert_eq!(
         driver_env(&both, "ENABLE_CONNECTORS_APPROVAL").as_deref(),
         Some("true")
@@ -148,12 +153,14 @@ fn helm_values_follow_the_kustomize_component() {
 
 #[test]
 fn optional_crd_is_the_same_in_both_installs_and_accepts_the_drivers_request() {
-    let with = kustomize::build_with_components(&deploy(""), &[&deploy("crds/accessrequests")]);
+    let Some(t) =
+        k8s_tools("optional_crd_is_the_same_in_both_installs_and_accepts_the_drivers_request")
+    else {
+        return;
+    };
+    let with = t.kustomize_with_components(&deploy(""), &[&deploy("crds/accessrequests")]);
     let k = crd(&with).expect("the component adds the CRD").clone();
-    let chart = render_chart_objects(
-        &default_chart_dir(),
-        "approval: {installAccessRequestCRD: true}",
-    );
+    let chart = t.helm_template("approval: {installAccessRequestCRD: true}");
     let mut h = crd(&chart).expect("the Helm value adds the CRD").clone();
     // Helm keeps it on uninstall; otherwise identical.
     h["metadata"]
@@ -305,9 +312,12 @@ async fn the_shipped_rbac_is_exactly_enough_for_the_flow() {
     if !require_root("the_shipped_rbac_is_exactly_enough_for_the_flow") {
         return;
     }
-    let base = kustomize::build(&deploy(""));
+    let Some(t) = k8s_tools("the_shipped_rbac_is_exactly_enough_for_the_flow") else {
+        return;
+    };
+    let base = t.kustomize(&deploy(""));
     let with =
-        kustomize::build_with_components(&deploy(""), &[&deploy("components/connectors-approval")]);
+        t.kustomize_with_components(&deploy(""), &[&deploy("components/connectors-approval")]);
     for (install, component) in [(&base, false), (&with, true)] {
         let api = FakeApiServer::start().await;
         api.apply(k8s_class_value());

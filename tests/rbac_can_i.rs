@@ -9,8 +9,7 @@
 use std::path::PathBuf;
 
 use serde_yaml::Value;
-use test_support::helm::{default_chart_dir, render_chart_objects};
-use test_support::kustomize;
+use test_support::k8s_tools::{k8s_tools, K8sTools};
 use test_support::rbac::{Rbac, UserInfo};
 use test_support::repo_root;
 
@@ -22,12 +21,14 @@ fn deploy(rel: &str) -> PathBuf {
     repo_root().join("deploy").join(rel)
 }
 
-fn base() -> Vec<Value> {
-    kustomize::build(&deploy(""))
+/// `kubectl kustomize deploy/`.
+fn base(t: &K8sTools) -> Vec<Value> {
+    t.kustomize(&deploy(""))
 }
 
-fn chart(values: &str) -> Vec<Value> {
-    render_chart_objects(&default_chart_dir(), values)
+/// `helm template` of the chart with `values`.
+fn chart(t: &K8sTools, values: &str) -> Vec<Value> {
+    t.helm_template(values)
 }
 
 fn rbac(objects: &[Value]) -> Rbac {
@@ -134,8 +135,13 @@ fn assert_least_privilege(what: &str, objects: &[Value]) {
 
 #[test]
 fn default_kustomize_base_and_helm_values_grant_no_secrets_and_no_token_minting() {
-    assert_least_privilege("kustomize base", &base());
-    assert_least_privilege("Helm chart, default values", &chart(""));
+    let Some(t) =
+        k8s_tools("default_kustomize_base_and_helm_values_grant_no_secrets_and_no_token_minting")
+    else {
+        return;
+    };
+    assert_least_privilege("kustomize base", &base(t));
+    assert_least_privilege("Helm chart, default values", &chart(t, ""));
     // deploy/rbac.yaml alone is the same identity (error messages point at it).
     let alone = test_support::yaml::load("deploy/rbac.yaml");
     let r = rbac(&alone);
@@ -145,8 +151,11 @@ fn default_kustomize_base_and_helm_values_grant_no_secrets_and_no_token_minting(
 
 #[test]
 fn the_evaluator_says_yes_to_the_old_cluster_wide_grants() {
+    let Some(t) = k8s_tools("the_evaluator_says_yes_to_the_old_cluster_wide_grants") else {
+        return;
+    };
     // Negative control: the ClusterRole this issue removed would answer yes to both questions.
-    let mut objects = base();
+    let mut objects = base(t);
     let role = objects
         .iter_mut()
         .find(|o| kind(o) == "ClusterRole")
@@ -200,19 +209,22 @@ fn assert_scoped(what: &str, objects: &[Value], secrets_in: &[&str], tokens_in: 
 
 #[test]
 fn kustomize_components_grant_only_in_their_namespaces() {
+    let Some(t) = k8s_tools("kustomize_components_grant_only_in_their_namespaces") else {
+        return;
+    };
     let secrets = deploy("components/connector-secrets");
     let tokens = deploy("components/driver-minted-tokens");
-    let with_secrets = kustomize::build_with_components(&deploy(""), &[&secrets]);
+    let with_secrets = t.kustomize_with_components(&deploy(""), &[&secrets]);
     assert_scoped("connector-secrets", &with_secrets, &["team-a"], &[]);
     assert_eq!(driver_env(&with_secrets, "TOKEN_SOURCE"), "kubelet");
-    let with_tokens = kustomize::build_with_components(&deploy(""), &[&tokens]);
+    let with_tokens = t.kustomize_with_components(&deploy(""), &[&tokens]);
     assert_scoped("driver-minted-tokens", &with_tokens, &[], &["team-a"]);
     assert_eq!(
         driver_env(&with_tokens, "TOKEN_SOURCE"),
         "auto",
         "the minting component lets the driver mint"
     );
-    let both = kustomize::build_with_components(&deploy(""), &[&secrets, &tokens]);
+    let both = t.kustomize_with_components(&deploy(""), &[&secrets, &tokens]);
     assert_scoped("both components", &both, &["team-a"], &["team-a"]);
     // Every extra is a namespaced Role bound by a RoleBinding in the same namespace.
     for o in both.iter().filter(|o| {
@@ -230,7 +242,11 @@ fn kustomize_components_grant_only_in_their_namespaces() {
 
 #[test]
 fn helm_values_grant_only_in_the_listed_namespaces() {
+    let Some(t) = k8s_tools("helm_values_grant_only_in_the_listed_namespaces") else {
+        return;
+    };
     let objects = chart(
+        t,
         "connectorSecrets: {namespaces: [team-a, team-b]}\ntokenMinting: {namespaces: [team-a]}\ntokenSource: auto\n",
     );
     assert_scoped("Helm extras", &objects, &["team-a", "team-b"], &["team-a"]);
@@ -255,7 +271,7 @@ fn helm_values_grant_only_in_the_listed_namespaces() {
         ]
     );
     // Default values render no Role or RoleBinding at all.
-    assert!(chart("")
+    assert!(chart(t, "")
         .iter()
         .all(|o| kind(o) != "Role" && kind(o) != "RoleBinding"));
 }

@@ -18,7 +18,7 @@ use connectors_csi::events::kube::KubeEventSink;
 use connectors_csi::events::{EventSink, Reason, VolumeEvent};
 use connectors_csi::token::TokenSourceMode;
 use serde_json::{json, Value};
-use test_support::helm::{default_chart_dir, render_chart_objects};
+use test_support::k8s_tools::k8s_tools;
 use test_support::rbac::{Rbac, UserInfo};
 use test_support::*;
 use tonic::Code;
@@ -36,14 +36,29 @@ enum Install {
 /// way an administrator would (the kustomize component with its placeholder renamed, or the Helm
 /// value).
 fn install(which: Install, secrets_in: &[&str]) -> Vec<serde_yaml::Value> {
+    // Each test returned (SKIP) already when the tools are missing.
+    let t = k8s_tools("rbac_least_privilege").expect("helm and kubectl");
     let deploy = repo_root().join("deploy");
     match which {
-        Install::Kustomize if secrets_in.is_empty() => kustomize::build(&deploy),
         Install::Kustomize => {
-            let mut objects = kustomize::build(&deploy);
+            let mut objects = t.kustomize(&deploy);
+            if secrets_in.is_empty() {
+                return objects;
+            }
+            let key = |o: &serde_yaml::Value| {
+                (
+                    o["kind"].as_str().map(str::to_string),
+                    o["metadata"]["namespace"].as_str().map(str::to_string),
+                    o["metadata"]["name"].as_str().map(str::to_string),
+                )
+            };
             let component = deploy.join("components/connector-secrets");
-            let with = kustomize::build_with_components(&deploy, &[&component]);
-            let extras = with[objects.len()..].to_vec();
+            let with = t.kustomize_with_components(&deploy, &[&component]);
+            let extras: Vec<_> = with
+                .into_iter()
+                .filter(|o| !objects.iter().any(|b| key(b) == key(o)))
+                .collect();
+            assert!(!extras.is_empty(), "the component adds the Secret grant");
             for ns in secrets_in {
                 for mut o in extras.clone() {
                     o["metadata"]["namespace"] = serde_yaml::Value::from(*ns);
@@ -61,7 +76,7 @@ fn install(which: Install, secrets_in: &[&str]) -> Vec<serde_yaml::Value> {
                     secrets_in.join(", ")
                 )
             };
-            render_chart_objects(&default_chart_dir(), &values)
+            t.helm_template(&values)
         }
     }
 }
@@ -252,6 +267,9 @@ async fn proxy_mode_works_with_the_least_privilege_rbac() {
     if !require_root("proxy_mode_works_with_the_least_privilege_rbac") {
         return;
     }
+    if k8s_tools("proxy_mode_works_with_the_least_privilege_rbac").is_none() {
+        return;
+    }
     for which in [Install::Kustomize, Install::Helm] {
         let mut env = setup(which, &[]).await;
         publish(&mut env, "vol-proxy", PROXY, "kubelet-tok-1")
@@ -335,6 +353,11 @@ async fn proxy_mode_works_with_the_least_privilege_rbac() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_mode_without_the_secret_grant_is_denied_naming_it_and_breaks_nothing() {
     if !require_root("direct_mode_without_the_secret_grant_is_denied_naming_it_and_breaks_nothing")
+    {
+        return;
+    }
+    if k8s_tools("direct_mode_without_the_secret_grant_is_denied_naming_it_and_breaks_nothing")
+        .is_none()
     {
         return;
     }
@@ -425,6 +448,11 @@ async fn direct_mode_without_the_secret_grant_is_denied_naming_it_and_breaks_not
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_account_outside_the_owners_list_is_denied_and_nothing_is_minted() {
     if !require_root("a_service_account_outside_the_owners_list_is_denied_and_nothing_is_minted") {
+        return;
+    }
+    if k8s_tools("a_service_account_outside_the_owners_list_is_denied_and_nothing_is_minted")
+        .is_none()
+    {
         return;
     }
     for which in [Install::Kustomize, Install::Helm] {

@@ -56,7 +56,8 @@ pub struct ServeArgs {
     /// Directory source only: a token file used when kubelet passes no token.
     #[arg(long, env = "STATIC_TOKEN_FILE")]
     pub static_token_file: Option<PathBuf>,
-    /// Address of /metrics, /healthz and /readyz (empty to disable).
+    /// Address of /metrics, /healthz, /readyz and (with --enable-debug-volumes) /debug/volumes
+    /// (empty to disable).
     #[arg(long, env = "METRICS_ADDRESS", default_value = "0.0.0.0:9810")]
     pub metrics_address: String,
     /// Size of each volume's tmpfs in bytes.
@@ -77,6 +78,11 @@ pub struct ServeArgs {
     /// --enable-connector-proxy-permissions too; see docs/approval.md).
     #[arg(long, env = "ENABLE_CONNECTORS_APPROVAL")]
     pub enable_connectors_approval: bool,
+    /// Serve /debug/volumes on the metrics address: every volume on this node with its pod,
+    /// Connectors and refresh state (no token), to anyone who can reach that address
+    /// (docs/security.md). Off: it answers 404 with how to turn it on.
+    #[arg(long, env = "ENABLE_DEBUG_VOLUMES")]
+    pub enable_debug_volumes: bool,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -228,20 +234,26 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| format!("metrics address {addr}: {e}"))?;
-        info!(%addr, "serving /metrics, /healthz, /readyz, /debug/volumes");
+        info!(%addr, debug_volumes = args.enable_debug_volumes,
+              "serving /metrics, /healthz, /readyz{}",
+              if args.enable_debug_volumes { ", /debug/volumes" } else { "" });
         let src = source.clone();
         let mut rx = stop_rx.clone();
-        let d = Arc::downgrade(&driver);
-        let node = args.node_id.clone();
-        let volumes: crate::metrics::DebugVolumes = Arc::new(move || {
-            let volumes = d.upgrade().map(|d| d.volume_reports()).unwrap_or_default();
-            serde_json::json!({ "node": node, "volumes": volumes })
-        });
+        let volumes: Option<crate::metrics::DebugVolumes> = if args.enable_debug_volumes {
+            let d = Arc::downgrade(&driver);
+            let node = args.node_id.clone();
+            Some(Arc::new(move || {
+                let volumes = d.upgrade().map(|d| d.volume_reports()).unwrap_or_default();
+                serde_json::json!({ "node": node, "volumes": volumes })
+            }))
+        } else {
+            None
+        };
         Some(tokio::spawn(crate::metrics::serve_http(
             listener,
             metrics,
             Arc::new(move || src.is_synced()),
-            Some(volumes),
+            volumes,
             async move {
                 let _ = rx.wait_for(|s| *s).await;
             },

@@ -1,7 +1,9 @@
 //! `connectors-csi volumes`: what a node's driver holds, for whom, and when it refreshes. Reads
-//! the state directory (static fields) and asks the running driver's `/debug/volumes` for the
-//! live ones (condition, last refresh, last error); prints a table or JSON. Never prints a token:
-//! the state files hold one, and only the fields of [`VolumeReport`] are read out of them.
+//! the state directory (static fields) and asks the running driver's `/debug/volumes` (served
+//! only with `--enable-debug-volumes`) for the live ones (condition, last refresh, last error);
+//! without an answer it shows the state directory alone and says why; prints a table or JSON.
+//! Never prints a token: the state files hold one, and only the fields of [`VolumeReport`] are
+//! read out of them.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,8 +23,9 @@ pub struct VolumesArgs {
     /// The driver's state directory.
     #[arg(long, env = "STATE_DIR", default_value = "/var/lib/connectors-csi")]
     pub state_dir: PathBuf,
-    /// Where the running driver serves /debug/volumes (its --metrics-address); empty to read
-    /// the state directory only.
+    /// Where the running driver serves /debug/volumes (its --metrics-address; the driver serves
+    /// it only with --enable-debug-volumes); empty to read the state directory only. Without an
+    /// answer the command shows the state directory alone and says why.
     #[arg(long, default_value = "http://127.0.0.1:9810")]
     pub driver_url: String,
     /// Output format.
@@ -133,15 +136,29 @@ async fn http_get(base: &str, path: &str) -> Result<Vec<u8>, String> {
         .body(Empty::<hyper::body::Bytes>::new())
         .map_err(|e| e.to_string())?;
     let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-    if !resp.status().is_success() {
-        return Err(format!("{path} answered {}", resp.status()));
-    }
+    let status = resp.status();
     let body = resp
         .into_body()
         .collect()
         .await
-        .map_err(|e| e.to_string())?;
-    Ok(body.to_bytes().to_vec())
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    if !status.is_success() {
+        // The driver's one-line reason (e.g. how to turn /debug/volumes on), bounded.
+        let reason: String = String::from_utf8_lossy(&body)
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect();
+        return Err(if reason.is_empty() {
+            format!("{path} answered {status}")
+        } else {
+            format!("{path} answered {status}: {reason}")
+        });
+    }
+    Ok(body.to_vec())
 }
 
 /// State reports with the live fields of the same volume laid over them (the driver's view is

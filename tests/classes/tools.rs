@@ -1,4 +1,5 @@
-//! The rendered catalog files fed to the tools that read them: git, kubectl, npm, pip and
+//! The rendered catalog files fed to the tools that read them: git, kubectl (the pinned one of
+//! `.ci/install-tools`), npm, pip and
 //! Python's configparser (pip.conf, .pypirc), tomllib (buildkitd.toml), ElementTree
 //! (settings.xml) and the `cryptography` package (harbor-cli's AES-GCM password), YAML and
 //! JSON parsers. A missing tool is a SKIP, or a failure when `CONNECTORS_CSI_REQUIRE_TOOLS=1`
@@ -133,11 +134,12 @@ fn git_rewrites_clone_urls_to_the_proxy_and_sends_the_token() {
 
 #[test]
 fn kubectl_loads_the_kubeconfig() {
-    if !have("kubectl", &["version", "--client"]) {
+    // The pinned kubectl (.ci/install-tools), as the manifest tests use it.
+    let Some(t) = test_support::k8s_tools::k8s_tools("kubectl_loads_the_kubeconfig") else {
         return;
-    }
+    };
     let (_dir, files) = on_disk("k8s-kubeconfig");
-    let out = run(Command::new("kubectl")
+    let out = run(Command::new(&t.kubectl)
         .args([
             "config",
             "view",

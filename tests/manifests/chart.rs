@@ -1,57 +1,59 @@
-//! The Helm chart: templates stay within the subset `test_support::helm` renders, use only
-//! defined values, and render like the kustomize base (defaults) or follow overridden values.
+//! The Helm chart, rendered by the real helm: `helm lint --strict` and `helm template` for every
+//! documented value set, `values.schema.json` catching typos and wrong types, NOTES.txt, the
+//! templates using only defined values, and the default values rendering the same objects as
+//! the kustomize base.
 
 use super::*;
 use crate::checks::*;
 use crate::kustomize::*;
+use test_support::k8s_tools::chart_dir;
 
 // ---------------------------------------------------------------------------------------------
 // The Helm chart
 
-#[test]
-fn chart_templates_stay_within_the_rendered_subset() {
-    for (file, text) in helm::chart_templates(&helm::default_chart_dir()) {
-        for a in helm::actions(&text) {
-            // Drop string literals, then look at each word.
-            let mut cleaned = String::new();
-            let mut in_str = false;
-            for ch in a.chars() {
-                if ch == '"' {
-                    in_str = !in_str;
-                    cleaned.push(' ');
-                } else if !in_str {
-                    cleaned.push(ch);
-                }
-            }
-            for word in
-                cleaned.split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == '|')
-            {
-                if word.is_empty() || word == "." || word.chars().all(|c| c.is_ascii_digit()) {
-                    continue;
-                }
-                if let Some(field) = word.strip_prefix("$.").or_else(|| word.strip_prefix('.')) {
-                    let root = field.split('.').next().unwrap_or_default();
-                    assert!(
-                        ["Values", "Release", "Chart", "Files"].contains(&root),
-                        "{file}: {{{{ {a} }}}} uses .{root}, outside the subset test_support::helm renders"
-                    );
-                    continue;
-                }
-                assert!(
-                    helm::TEMPLATE_WORDS.contains(&word),
-                    "{file}: {{{{ {a} }}}} uses {word:?}, outside the subset test_support::helm renders; extend the renderer or avoid it"
-                );
-            }
-        }
+/// The chart's templates as (file name, text), sorted by name.
+fn chart_templates() -> Vec<(String, String)> {
+    let dir = chart_dir().join("templates");
+    let mut out: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `.Values.a.b` paths used inside `{{ }}` of a template (`.a.b` inside `with .Values.x` blocks
+/// are checked by helm lint --strict, which fails on a missing key).
+fn values_paths(text: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(".Values.") {
+        let tail = &rest[i + ".Values.".len()..];
+        let len = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .unwrap_or(tail.len());
+        out.insert(tail[..len].trim_end_matches('.').to_string());
+        rest = &tail[len..];
     }
+    out
+}
+
+fn chart_values() -> Value {
+    load("charts/connectors-csi/values.yaml").remove(0)
 }
 
 #[test]
 fn chart_templates_reference_only_defined_values() {
-    let values = helm::chart_values(&helm::default_chart_dir());
+    let values = chart_values();
     let mut used = BTreeSet::new();
-    for (file, text) in helm::chart_templates(&helm::default_chart_dir()) {
-        for p in helm::values_paths(&text) {
+    for (file, text) in chart_templates() {
+        for p in values_paths(&text) {
             let found = p.split('.').try_fold(&values, |v, seg| v.get(seg));
             assert!(
                 found.is_some(),
@@ -102,97 +104,342 @@ pub(crate) fn container<'a>(ds: &'a Value, n: &str) -> &'a Value {
     )
 }
 
-#[test]
-fn chart_with_default_values_matches_the_kustomize_base() {
-    let chart = helm::render_chart_objects(&helm::default_chart_dir(), "");
-    let base = kustomize_base();
-    let kinds = |docs: &[Value]| -> BTreeSet<(String, String)> {
-        docs.iter()
-            .filter(|d| kind(d) != "Namespace")
-            .map(|d| (kind(d).to_string(), name(d).to_string()))
-            .collect()
-    };
-    assert_eq!(
-        kinds(&chart),
-        kinds(&base),
-        "the chart and the base install different objects"
-    );
+/// Labels and annotations only Helm's chart adds (standard Helm chart labels, and the keep
+/// policy on the CRDs).
+const HELM_ONLY_LABELS: &[&str] = &[
+    "helm.sh/chart",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+];
 
-    let c_csi = find(&chart, "CSIDriver", DRIVER_NAME);
-    let b_csi = find(&base, "CSIDriver", DRIVER_NAME);
-    check_csidriver(c_csi);
-    assert_eq!(
-        c_csi["spec"], b_csi["spec"],
-        "CSIDriver spec differs from deploy/csidriver.yaml"
-    );
-
-    let c_ds = find(&chart, "DaemonSet", "connectors-csi");
-    let b_ds = find(&base, "DaemonSet", "connectors-csi");
-    check_daemonset(c_ds, c_csi);
-    check_rbac(&chart, c_ds);
-    assert_eq!(c_ds["metadata"]["namespace"], b_ds["metadata"]["namespace"]);
-    for path in [
-        "spec.selector",
-        "spec.updateStrategy",
-        "spec.template.spec.serviceAccountName",
-        "spec.template.spec.priorityClassName",
-        "spec.template.spec.nodeSelector",
-        "spec.template.spec.tolerations",
-        "spec.template.spec.volumes",
-    ] {
-        assert_eq!(get(c_ds, path), get(b_ds, path), "DaemonSet {path} differs");
-    }
-    for c in ["driver", "node-driver-registrar", "liveness-probe"] {
-        let (cc, bc) = (container(c_ds, c), container(b_ds, c));
-        for field in [
-            "image",
-            "imagePullPolicy",
-            "args",
-            "env",
-            "ports",
-            "livenessProbe",
-            "readinessProbe",
-            "securityContext",
-            "resources",
-            "volumeMounts",
-        ] {
-            assert_eq!(
-                cc.get(field),
-                bc.get(field),
-                "container {c}: {field} differs"
-            );
+fn without_helm_metadata(mut o: Value) -> Value {
+    fn strip(m: &mut serde_yaml::Mapping) {
+        if let Some(labels) = m.get_mut("labels").and_then(Value::as_mapping_mut) {
+            for l in HELM_ONLY_LABELS {
+                labels.remove(*l);
+            }
+        }
+        if let Some(a) = m.get_mut("annotations").and_then(Value::as_mapping_mut) {
+            a.remove("helm.sh/resource-policy");
+            if a.is_empty() {
+                m.remove("annotations");
+            }
         }
     }
-    let role = |docs: &[Value]| find(docs, "ClusterRole", "connectors-csi")["rules"].clone();
+    if let Some(m) = o.get_mut("metadata").and_then(Value::as_mapping_mut) {
+        strip(m);
+    }
+    if let Some(m) = o
+        .get_mut("spec")
+        .and_then(|s| s.get_mut("template"))
+        .and_then(|t| t.get_mut("metadata"))
+        .and_then(Value::as_mapping_mut)
+    {
+        strip(m);
+    }
+    o
+}
+
+#[test]
+fn chart_with_default_values_renders_the_kustomize_base_objects() {
+    let Some(t) = tools("chart_with_default_values_renders_the_kustomize_base_objects") else {
+        return;
+    };
+    let chart = t.helm_template("");
+    let base = kustomize_base(t);
+    let by_key = |docs: &[Value]| -> std::collections::BTreeMap<(String, String, String), Value> {
+        docs.iter()
+            .map(|d| (key(d), without_helm_metadata(d.clone())))
+            .collect()
+    };
+    let (c, mut b) = (by_key(&chart), by_key(&base));
+    // `helm install --create-namespace` makes the namespace; the chart does not ship it.
+    let ns = b
+        .remove(&(
+            "Namespace".into(),
+            String::new(),
+            "connectors-system".into(),
+        ))
+        .expect("the base ships its Namespace");
     assert_eq!(
-        role(&chart),
-        role(&base),
-        "ClusterRole rules differ from deploy/rbac.yaml"
+        ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"],
+        "privileged"
+    );
+    assert_eq!(
+        c.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "the chart and the base install different objects"
+    );
+    for (k, obj) in &c {
+        assert_eq!(
+            obj, &b[k],
+            "{k:?}: helm template and kubectl kustomize differ"
+        );
+    }
+    // What was set aside: Helm's standard labels everywhere, the keep policy on the CRDs.
+    let csi = find(&chart, "CSIDriver", DRIVER_NAME);
+    check_csidriver(csi);
+    let ds = find(&chart, "DaemonSet", "connectors-csi");
+    check_daemonset(ds, csi);
+    check_rbac(&chart, ds);
+    assert_eq!(
+        ds["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "Helm"
     );
     for crd in [
         "connectors.connectors.alauda.io",
         "connectorclasses.connectors.alauda.io",
     ] {
-        let (cc, bc) = (
-            find(&chart, "CustomResourceDefinition", crd),
-            find(&base, "CustomResourceDefinition", crd),
-        );
         assert_eq!(
-            cc["spec"], bc["spec"],
-            "CRD {crd} differs from deploy/crds/"
-        );
-        assert_eq!(
-            cc["metadata"]["annotations"]["helm.sh/resource-policy"],
+            find(&chart, "CustomResourceDefinition", crd)["metadata"]["annotations"]
+                ["helm.sh/resource-policy"],
             Value::from("keep"),
             "helm uninstall must not delete the CRDs (and with them every Connector)"
         );
     }
 }
 
+/// The value sets the docs describe (docs/install.md, docs/security.md, docs/approval.md,
+/// docs/operations.md, docs/apf.md), with what each must render.
+const VALUE_SETS: &[(&str, &str)] = &[
+    ("default", ""),
+    (
+        "Secret and token grants",
+        "connectorSecrets: {namespaces: [team-a, team-b]}\ntokenMinting: {namespaces: [team-a]}\ntokenSource: auto\n",
+    ),
+    ("approval", "approval: {proxyPermissions: true, connectorsApproval: true}"),
+    ("approval CRD", "approval: {installAccessRequestCRD: true}"),
+    (
+        "monitoring",
+        "monitoring: {podMonitor: {enabled: true}, serviceMonitor: {enabled: true}, prometheusRule: {enabled: true}, dashboard: {enabled: true}}",
+    ),
+    ("no CRDs", "installCRDs: false"),
+    ("tokens in secrets", "serviceAccountTokenInSecrets: true"),
+    ("API Priority and Fairness", "apiPriorityAndFairness: {enabled: true}"),
+    ("debug volumes", "debugVolumes: {enabled: true}"),
+];
+
+#[test]
+fn helm_lint_strict_passes_and_template_renders_every_documented_value_set() {
+    let Some(t) = tools("helm_lint_strict_passes_and_template_renders_every_documented_value_set")
+    else {
+        return;
+    };
+    let default_kinds: BTreeSet<String> = t
+        .helm_template("")
+        .iter()
+        .map(|o| kind(o).to_string())
+        .collect();
+    for (what, values) in VALUE_SETS {
+        let lint = t
+            .helm_lint(values)
+            .unwrap_or_else(|e| panic!("{what}: helm lint --strict failed:\n{e}"));
+        assert!(
+            lint.contains("1 chart(s) linted, 0 chart(s) failed"),
+            "{what}: {lint}"
+        );
+        // Not even an INFO (an icon, a missing value): the chart is clean.
+        assert!(
+            !lint.contains("[INFO]") && !lint.contains("[WARNING]"),
+            "{what}: {lint}"
+        );
+        let objects = t.helm_template(values);
+        let kinds: BTreeSet<String> = objects.iter().map(|o| kind(o).to_string()).collect();
+        let ds = find(&objects, "DaemonSet", "connectors-csi");
+        let driver = container(ds, "driver");
+        let csi = find(&objects, "CSIDriver", DRIVER_NAME);
+        check_daemonset(ds, csi);
+        check_rbac(&objects, ds);
+        let added: BTreeSet<&str> = kinds
+            .iter()
+            .filter(|k| !default_kinds.contains(*k))
+            .map(String::as_str)
+            .collect();
+        match *what {
+            "default" => assert!(env_value(driver, "ENABLE_DEBUG_VOLUMES").is_none()),
+            "Secret and token grants" => {
+                assert_eq!(added, BTreeSet::from(["Role", "RoleBinding"]));
+                assert_eq!(env_str(driver, "TOKEN_SOURCE"), "auto");
+            }
+            "approval" => {
+                assert_eq!(env_str(driver, "ENABLE_CONNECTORS_APPROVAL"), "true");
+                find(&objects, "ClusterRole", "connectors-csi-approval");
+            }
+            "approval CRD" => {
+                find(
+                    &objects,
+                    "CustomResourceDefinition",
+                    "accessrequests.connectors.alauda.io",
+                );
+            }
+            "monitoring" => assert_eq!(
+                added,
+                BTreeSet::from([
+                    "ConfigMap",
+                    "PodMonitor",
+                    "PrometheusRule",
+                    "Service",
+                    "ServiceMonitor"
+                ])
+            ),
+            "no CRDs" => assert!(!kinds.contains("CustomResourceDefinition")),
+            "tokens in secrets" => assert_eq!(
+                get(csi, "spec.serviceAccountTokenInSecrets"),
+                Some(&Value::Bool(true))
+            ),
+            "API Priority and Fairness" => assert_eq!(
+                added,
+                BTreeSet::from(["FlowSchema", "PriorityLevelConfiguration"])
+            ),
+            "debug volumes" => assert_eq!(env_str(driver, "ENABLE_DEBUG_VOLUMES"), "true"),
+            other => unreachable!("{other}"),
+        }
+        if *what != "default" {
+            assert_ne!(
+                objects,
+                t.helm_template(""),
+                "{what}: the values changed nothing"
+            );
+        }
+    }
+}
+
+#[test]
+fn values_schema_rejects_typos_and_wrong_types() {
+    let Some(t) = tools("values_schema_rejects_typos_and_wrong_types") else {
+        return;
+    };
+    for (set, says) in [
+        ("imag.tag=1.2.3", "additional properties 'imag' not allowed"),
+        (
+            "image.tags=1.2.3",
+            "additional properties 'tags' not allowed",
+        ),
+        (
+            "monitoring.podMonitor.enable=true",
+            "additional properties 'enable' not allowed",
+        ),
+        (
+            "apiPriorityAndFairness.enable=true",
+            "additional properties 'enable' not allowed",
+        ),
+        ("metricsPort=metrics", "got string, want integer"),
+        ("installCRDs=yes", "got string, want boolean"),
+        ("tokenExpirationSeconds=300", "minimum: got 300, want 600"),
+        ("tokenSource=pod", "value must be one of"),
+        ("logFormat=yaml", "value must be one of"),
+        ("kubeletDir=var/lib/kubelet", "does not match pattern"),
+        (
+            "connectorSecrets.namespaces[0]=Team_A",
+            "does not match pattern",
+        ),
+    ] {
+        let err = t
+            .helm_template_text("", &["--set", set])
+            .expect_err(&format!("--set {set} must be rejected"));
+        assert!(
+            err.contains(says),
+            "--set {set}: expected {says:?} in:\n{err}"
+        );
+    }
+    // Every key of values.yaml is described by the schema, and the schema has no key values.yaml
+    // lacks (so `helm show values` documents every knob).
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("charts/connectors-csi/values.schema.json")).unwrap(),
+    )
+    .unwrap();
+    fn keys_match(values: &Value, schema: &serde_json::Value, path: &str) {
+        let Some(props) = schema.get("properties").and_then(|p| p.as_object()) else {
+            return;
+        };
+        let v: BTreeSet<String> = values
+            .as_mapping()
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let s: BTreeSet<String> = props.keys().cloned().collect();
+        assert_eq!(
+            v, s,
+            "values.yaml and values.schema.json differ at {path:?}"
+        );
+        for k in v {
+            keys_match(&values[k.as_str()], &props[&k], &format!("{path}.{k}"));
+        }
+    }
+    keys_match(&chart_values(), &schema, "");
+}
+
+#[test]
+fn notes_tell_what_to_check_after_install() {
+    let Some(t) = tools("notes_tell_what_to_check_after_install") else {
+        return;
+    };
+    let mut cmd = std::process::Command::new(&t.helm);
+    let out = cmd
+        .args(["install", "connectors-csi"])
+        .arg(chart_dir())
+        .args(["--namespace", "connectors-system", "--dry-run=client"])
+        .args([
+            "--set",
+            "debugVolumes.enabled=true",
+            "--set",
+            "installCRDs=false",
+        ])
+        .env(
+            "HELM_CACHE_HOME",
+            std::env::temp_dir().join("connectors-csi-helm-home/cache"),
+        )
+        .env(
+            "HELM_CONFIG_HOME",
+            std::env::temp_dir().join("connectors-csi-helm-home/config"),
+        )
+        .env(
+            "HELM_DATA_HOME",
+            std::env::temp_dir().join("connectors-csi-helm-home/data"),
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let notes = text.split("NOTES:").nth(1).expect("helm prints NOTES");
+    for want in [
+        "kubectl -n connectors-system rollout status daemonset/connectors-csi",
+        "kubectl get csidriver connectors-csi",
+        "kubectl get csinode",
+        "installCRDs is false",
+        "/debug/volumes is ON",
+        "docs/operations.md",
+    ] {
+        assert!(notes.contains(want), "NOTES lack {want:?}:\n{notes}");
+    }
+    // Every doc path the notes name exists.
+    for word in notes.split_whitespace() {
+        let word = word
+            .trim_start_matches(['(', '"', '`'])
+            .trim_end_matches(['.', ')', ',', ';', '"', '`']);
+        if (word.starts_with("docs/") || word.starts_with("deploy/")) && word.len() > 5 {
+            assert!(
+                root().join(word).exists(),
+                "NOTES name {word}, which does not exist"
+            );
+        }
+    }
+}
+
 #[test]
 fn chart_values_flow_into_the_manifests() {
-    let chart = helm::render_chart_objects(
-        &helm::default_chart_dir(),
+    let Some(t) = tools("chart_values_flow_into_the_manifests") else {
+        return;
+    };
+    let chart = t.helm_template(
         r#"
 image: {repository: reg.local/team/connectors-csi, tag: "1.2.3", pullPolicy: Always}
 kubeletDir: /var/lib/k0s/kubelet

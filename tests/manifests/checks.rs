@@ -317,14 +317,14 @@ pub(crate) fn rule_allows(rule: &Value, group: &str, resource: &str, verb: &str)
     has("apiGroups", group) && has("resources", resource) && has("verbs", verb)
 }
 
-/// The ClusterRole bound to the DaemonSet's ServiceAccount grants everything the driver needs.
+/// The ClusterRoles bound to the DaemonSet's ServiceAccount grant everything the driver needs.
 pub(crate) fn check_rbac(docs: &[Value], ds: &Value) {
     let sa = s(ds, "spec.template.spec.serviceAccountName", "DaemonSet");
     let ns = s(ds, "metadata.namespace", "DaemonSet");
     find(docs, "ServiceAccount", sa);
-    let binding = docs
+    let bindings: Vec<&Value> = docs
         .iter()
-        .find(|d| {
+        .filter(|d| {
             kind(d) == "ClusterRoleBinding"
                 && get(d, "subjects")
                     .and_then(Value::as_sequence)
@@ -336,15 +336,21 @@ pub(crate) fn check_rbac(docs: &[Value], ds: &Value) {
                         })
                     })
         })
-        .unwrap_or_else(|| panic!("no ClusterRoleBinding binds ServiceAccount {ns}/{sa}"));
-    assert_eq!(s(binding, "roleRef.kind", "binding"), "ClusterRole");
-    let role = find(docs, "ClusterRole", s(binding, "roleRef.name", "binding"));
-    let rules = seq(role, "rules", "ClusterRole");
+        .collect();
+    assert!(
+        !bindings.is_empty(),
+        "no ClusterRoleBinding binds ServiceAccount {ns}/{sa}"
+    );
+    let mut rules = Vec::new();
+    for binding in &bindings {
+        assert_eq!(s(binding, "roleRef.kind", "binding"), "ClusterRole");
+        let role = find(docs, "ClusterRole", s(binding, "roleRef.name", "binding"));
+        rules.extend(seq(role, "rules", "ClusterRole").iter().cloned());
+    }
     for (g, r, v) in DRIVER_PERMISSIONS {
         assert!(
             rules.iter().any(|rule| rule_allows(rule, g, r, v)),
-            "ClusterRole {} does not allow {v} on {r} (apiGroup {g:?}), which the driver needs",
-            name(role)
+            "the ClusterRoles bound to {ns}/{sa} do not allow {v} on {r} (apiGroup {g:?}), which the driver needs"
         );
     }
 }

@@ -1,8 +1,10 @@
-//! The kustomize base under `deploy/`: every file parses, the kustomization lists exactly the
-//! manifests, and the CSIDriver, DaemonSet and RBAC pass the shared checks.
+//! The kustomize base under `deploy/` and its components: every file parses, the kustomization
+//! lists exactly the manifests, `kubectl kustomize` builds the base and the base with each
+//! component, and the built CSIDriver, DaemonSet and RBAC pass the shared checks.
 
 use super::*;
 use crate::checks::*;
+use test_support::k8s_tools::deploy_dir;
 
 // ---------------------------------------------------------------------------------------------
 // The kustomize base
@@ -11,56 +13,33 @@ pub(crate) fn kustomization() -> Value {
     load("deploy/kustomization.yaml").remove(0)
 }
 
-/// The base's objects, with the kustomization's `namespace` and `images` applied (the only
-/// transformations it uses).
-pub(crate) fn kustomize_base() -> Vec<Value> {
-    let k = kustomization();
-    let ns = s(&k, "namespace", "kustomization").to_string();
-    let images: Vec<(String, String)> = k
-        .get("images")
-        .and_then(Value::as_sequence)
-        .into_iter()
-        .flatten()
-        .map(|i| {
-            let from = s(i, "name", "images").to_string();
-            let to = format!("{}:{}", s(i, "newName", "images"), s(i, "newTag", "images"));
-            (from, to)
-        })
-        .collect();
-    let mut out = Vec::new();
-    for r in seq(&k, "resources", "kustomization") {
-        for mut d in load(&format!("deploy/{}", r.as_str().unwrap())) {
-            if let Some(meta) = d.get_mut("metadata").and_then(Value::as_mapping_mut) {
-                if meta.contains_key("namespace") {
-                    meta.insert("namespace".into(), Value::from(ns.clone()));
-                }
-            }
-            if kind(&d) == "DaemonSet" {
-                for c in d
-                    .get_mut("spec")
-                    .and_then(|v| v.get_mut("template"))
-                    .and_then(|v| v.get_mut("spec"))
-                    .and_then(|v| v.get_mut("containers"))
-                    .and_then(Value::as_sequence_mut)
-                    .into_iter()
-                    .flatten()
-                {
-                    let img = c
-                        .get("image")
-                        .and_then(Value::as_str)
-                        .unwrap_or("")
-                        .to_string();
-                    if let Some((_, to)) = images.iter().find(|(from, _)| *from == img) {
-                        c.as_mapping_mut()
-                            .unwrap()
-                            .insert("image".into(), Value::from(to.clone()));
-                    }
-                }
-            }
-            out.push(d);
-        }
-    }
-    out
+/// `kubectl kustomize deploy/`.
+pub(crate) fn kustomize_base(t: &K8sTools) -> Vec<Value> {
+    t.kustomize(&deploy_dir())
+}
+
+/// `(kind, namespace, name)` of an object.
+pub(crate) fn key(o: &Value) -> (String, String, String) {
+    (
+        kind(o).to_string(),
+        get(o, "metadata.namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        name(o).to_string(),
+    )
+}
+
+/// The objects of the base built with `component` that the base alone does not have.
+pub(crate) fn component_objects(t: &K8sTools, component: &str) -> Vec<Value> {
+    let base: BTreeSet<_> = kustomize_base(t).iter().map(key).collect();
+    t.kustomize_with_components(
+        &deploy_dir(),
+        &[&deploy_dir().join("components").join(component)],
+    )
+    .into_iter()
+    .filter(|o| !base.contains(&key(o)))
+    .collect()
 }
 
 #[test]
@@ -167,7 +146,10 @@ fn csidriver_carries_the_settings_the_driver_needs() {
 
 #[test]
 fn daemonset_is_wired_to_kubelet_and_sidecars() {
-    let base = kustomize_base();
+    let Some(t) = tools("daemonset_is_wired_to_kubelet_and_sidecars") else {
+        return;
+    };
+    let base = kustomize_base(t);
     let ds = find(&base, "DaemonSet", "connectors-csi");
     let csidriver = find(&base, "CSIDriver", DRIVER_NAME);
     check_daemonset(ds, csidriver);
@@ -179,6 +161,21 @@ fn daemonset_is_wired_to_kubelet_and_sidecars() {
     assert_eq!(env_str(driver, "KUBELET_DIR"), "/var/lib/kubelet");
     assert_eq!(env_str(driver, "STATE_DIR"), "/var/lib/connectors-csi");
     assert_eq!(env_str(driver, "CONNECTORS_CSI_SOURCE"), "kube");
+    assert!(
+        env_value(driver, "ENABLE_DEBUG_VOLUMES").is_none(),
+        "/debug/volumes is opt-in (deploy/components/debug-volumes)"
+    );
+    // The kustomization's images entry rewrote the driver image.
+    let k = kustomization();
+    let img = &seq(&k, "images", "kustomization")[0];
+    assert_eq!(
+        s(driver, "image", "driver"),
+        format!(
+            "{}:{}",
+            s(img, "newName", "images"),
+            s(img, "newTag", "images")
+        )
+    );
     let ports = seq(driver, "ports", "driver");
     assert_eq!(
         int(by_name(ports, "metrics", "ports"), "containerPort", "m"),
@@ -219,7 +216,10 @@ fn daemonset_is_wired_to_kubelet_and_sidecars() {
 
 #[test]
 fn rbac_grants_every_call_the_driver_makes() {
-    let base = kustomize_base();
+    let Some(t) = tools("rbac_grants_every_call_the_driver_makes") else {
+        return;
+    };
+    let base = kustomize_base(t);
     let ds = find(&base, "DaemonSet", "connectors-csi");
     check_rbac(&base, ds);
     // deploy/rbac.yaml alone is complete (error messages tell users to apply it).
@@ -229,8 +229,13 @@ fn rbac_grants_every_call_the_driver_makes() {
 
 #[test]
 fn rbac_check_rejects_a_missing_permission() {
-    let base = kustomize_base();
-    let ds = find(&base, "DaemonSet", "connectors-csi").clone();
+    let ds = find(
+        &load("deploy/daemonset.yaml"),
+        "DaemonSet",
+        "connectors-csi",
+    )
+    .clone();
+    check_rbac(&load("deploy/rbac.yaml"), &ds);
     let mut rbac = load("deploy/rbac.yaml");
     let role = rbac.iter_mut().find(|d| kind(d) == "ClusterRole").unwrap();
     let rules = role
@@ -243,4 +248,122 @@ fn rbac_check_rejects_a_missing_permission() {
         result.is_err(),
         "check_rbac accepted a role without subjectaccessreviews"
     );
+}
+
+/// The DaemonSet's driver container of built objects.
+fn driver_of(objects: &[Value]) -> Value {
+    let ds = find(objects, "DaemonSet", "connectors-csi");
+    by_name(
+        seq(ds, "spec.template.spec.containers", "ds"),
+        "driver",
+        "containers",
+    )
+    .clone()
+}
+
+#[test]
+fn every_component_builds_on_the_base_and_adds_what_it_promises() {
+    let Some(t) = tools("every_component_builds_on_the_base_and_adds_what_it_promises") else {
+        return;
+    };
+    let mut present: Vec<String> = std::fs::read_dir(root().join("deploy/components"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    present.sort();
+    let tested = [
+        "api-priority-and-fairness",
+        "connector-secrets",
+        "connectors-approval",
+        "debug-volumes",
+        "driver-minted-tokens",
+        "monitoring",
+    ];
+    assert_eq!(
+        present, tested,
+        "a component under deploy/components/ this test does not build"
+    );
+    let base = kustomize_base(t);
+    let base_keys: BTreeSet<_> = base.iter().map(key).collect();
+    for c in tested {
+        let built =
+            t.kustomize_with_components(&deploy_dir(), &[&deploy_dir().join("components").join(c)]);
+        let added: BTreeSet<(String, String, String)> = built
+            .iter()
+            .map(key)
+            .filter(|k| !base_keys.contains(k))
+            .collect();
+        let kinds: BTreeSet<&str> = added.iter().map(|k| k.0.as_str()).collect();
+        // Every component keeps the base whole and the driver wired.
+        assert!(
+            base_keys.iter().all(|k| built.iter().any(|o| &key(o) == k)),
+            "{c} drops base objects"
+        );
+        check_daemonset(
+            find(&built, "DaemonSet", "connectors-csi"),
+            find(&built, "CSIDriver", DRIVER_NAME),
+        );
+        check_rbac(&built, find(&built, "DaemonSet", "connectors-csi"));
+        let driver = driver_of(&built);
+        let env = |var: &str| {
+            env_value(&driver, var)
+                .and_then(|e| e.get("value"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        match c {
+            "api-priority-and-fairness" => {
+                assert_eq!(
+                    kinds,
+                    BTreeSet::from(["FlowSchema", "PriorityLevelConfiguration"]),
+                    "{c}"
+                );
+            }
+            "connector-secrets" => {
+                assert_eq!(kinds, BTreeSet::from(["Role", "RoleBinding"]), "{c}");
+                assert!(added.iter().all(|k| k.1 == "team-a"), "{c}: {added:?}");
+                assert_eq!(env("TOKEN_SOURCE").as_deref(), Some("kubelet"));
+            }
+            "driver-minted-tokens" => {
+                assert_eq!(kinds, BTreeSet::from(["Role", "RoleBinding"]), "{c}");
+                assert_eq!(env("TOKEN_SOURCE").as_deref(), Some("auto"), "{c}");
+            }
+            "connectors-approval" => {
+                assert_eq!(
+                    kinds,
+                    BTreeSet::from(["ClusterRole", "ClusterRoleBinding"]),
+                    "{c}"
+                );
+                assert_eq!(
+                    env("ENABLE_CONNECTOR_PROXY_PERMISSIONS").as_deref(),
+                    Some("true")
+                );
+                assert_eq!(env("ENABLE_CONNECTORS_APPROVAL").as_deref(), Some("true"));
+            }
+            "debug-volumes" => {
+                assert!(added.is_empty(), "{c} only patches: {added:?}");
+                assert_eq!(env("ENABLE_DEBUG_VOLUMES").as_deref(), Some("true"), "{c}");
+                // The patch adds the variable and keeps the others.
+                assert_eq!(env("TOKEN_AUDIENCE").as_deref(), Some("connectors-proxy"));
+            }
+            "monitoring" => {
+                assert_eq!(
+                    kinds,
+                    BTreeSet::from(["ConfigMap", "PodMonitor", "PrometheusRule"]),
+                    "{c}"
+                );
+                assert!(
+                    added.iter().all(|k| k.1 == "connectors-system"),
+                    "{c}: {added:?}"
+                );
+            }
+            _ => unreachable!(),
+        }
+        if c != "debug-volumes" {
+            assert!(
+                env("ENABLE_DEBUG_VOLUMES").is_none(),
+                "{c} turned on /debug/volumes"
+            );
+        }
+    }
 }

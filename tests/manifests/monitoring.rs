@@ -4,10 +4,10 @@
 //! against a scrape of a running driver.)
 
 use serde_yaml::Value;
-use test_support::helm;
-use test_support::kustomize;
-
 use test_support::repo_root;
+
+use crate::kustomize::component_objects;
+use crate::tools;
 
 fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
     objects
@@ -16,19 +16,14 @@ fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-fn component() -> Vec<Value> {
-    let deploy = repo_root().join("deploy");
-    let base = kustomize::build(&deploy);
-    let with = kustomize::build_with_components(&deploy, &[&deploy.join("components/monitoring")]);
-    with[base.len()..].to_vec()
-}
-
 const ALL_ON: &str = "monitoring: {podMonitor: {enabled: true}, serviceMonitor: {enabled: true}, prometheusRule: {enabled: true}, dashboard: {enabled: true}}";
 
 #[test]
 fn monitoring_is_off_by_default_and_renders_when_enabled() {
-    let chart = helm::default_chart_dir();
-    let default = helm::render_chart_objects(&chart, "");
+    let Some(t) = tools("monitoring_is_off_by_default_and_renders_when_enabled") else {
+        return;
+    };
+    let default = t.helm_template("");
     for kind in ["PodMonitor", "ServiceMonitor", "PrometheusRule"] {
         assert!(
             of_kind(&default, kind).is_empty(),
@@ -39,7 +34,7 @@ fn monitoring_is_off_by_default_and_renders_when_enabled() {
         .iter()
         .all(|o| o["metadata"]["name"] != "connectors-csi-dashboard"));
 
-    let on = helm::render_chart_objects(&chart, ALL_ON);
+    let on = t.helm_template(ALL_ON);
     let ds = of_kind(&on, "DaemonSet")[0];
     let pod_labels = &ds["spec"]["template"]["metadata"]["labels"];
     let port = ds["spec"]["template"]["spec"]["containers"][0]["ports"][0].clone();
@@ -76,8 +71,7 @@ fn monitoring_is_off_by_default_and_renders_when_enabled() {
         );
     }
     // Extra labels for the Prometheus selectors.
-    let labelled = helm::render_chart_objects(
-        &chart,
+    let labelled = t.helm_template(
         "monitoring: {podMonitor: {enabled: true, labels: {release: kube-prometheus}}}",
     );
     assert_eq!(
@@ -88,8 +82,11 @@ fn monitoring_is_off_by_default_and_renders_when_enabled() {
 
 #[test]
 fn chart_and_kustomize_ship_the_same_rules_and_dashboard() {
-    let k = component();
-    let on = helm::render_chart_objects(&helm::default_chart_dir(), ALL_ON);
+    let Some(t) = tools("chart_and_kustomize_ship_the_same_rules_and_dashboard") else {
+        return;
+    };
+    let k = component_objects(t, "monitoring");
+    let on = t.helm_template(ALL_ON);
     let k_rule = of_kind(&k, "PrometheusRule")[0];
     let h_rule = of_kind(&on, "PrometheusRule")[0];
     assert_eq!(
@@ -120,7 +117,7 @@ fn chart_and_kustomize_ship_the_same_rules_and_dashboard() {
 
 #[test]
 fn every_alert_is_actionable() {
-    let k = component();
+    let k = test_support::yaml::load("deploy/components/monitoring/prometheusrule.yaml");
     let rule = of_kind(&k, "PrometheusRule")[0];
     let rules: Vec<&Value> = rule["spec"]["groups"]
         .as_sequence()

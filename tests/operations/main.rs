@@ -1,6 +1,6 @@
 //! Operating a node, as the on-call engineer does it, against the real binary over a directory
-//! source: `/debug/volumes` and `connectors-csi volumes` (table and JSON, with and without a
-//! reachable driver, never a token), pod events as log lines without a cluster (`node_cli.rs`);
+//! source: `/debug/volumes` (opt-in: a 404 naming the flag when off) and `connectors-csi
+//! volumes` (table and JSON, with and without a reachable driver or the endpoint, never a token), pod events as log lines without a cluster (`node_cli.rs`);
 //! the process metrics in the scrape, and the monitoring assets using only exported metrics
 //! (`assets.rs`). This file: the running node and its helpers.
 
@@ -64,7 +64,15 @@ pub struct Node {
 }
 
 impl Node {
+    /// A node with `/debug/volumes` on through `ENABLE_DEBUG_VOLUMES=true`, as the Helm value and
+    /// the kustomize component set it.
     pub fn start() -> Node {
+        Node::start_with(&[("ENABLE_DEBUG_VOLUMES", "true")], &[])
+    }
+
+    /// A node with these environment variables and extra `serve` flags (and no
+    /// `ENABLE_DEBUG_VOLUMES` unless given).
+    pub fn start_with(env: &[(&str, &str)], flags: &[&str]) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/examples");
         let src = dir.path().join("connectors");
@@ -90,6 +98,9 @@ impl Node {
                 "json",
             ])
             .args(["--refresh-jitter", "0s"])
+            .args(flags)
+            .env_remove("ENABLE_DEBUG_VOLUMES")
+            .envs(env.iter().copied())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();

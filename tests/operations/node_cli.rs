@@ -129,6 +129,63 @@ fn volumes_command_and_debug_endpoint_list_what_the_driver_holds_without_secrets
 }
 
 #[test]
+fn debug_volumes_is_off_unless_asked_for_and_the_command_falls_back_to_the_state_dir() {
+    if !root() {
+        return;
+    }
+    let node = Node::start_with(&[], &[]);
+    node.publish("vol-off");
+    let (code, body) = http_get(node.port, "/debug/volumes");
+    assert_eq!(code, 404, "{body}");
+    assert_eq!(
+        body.trim(),
+        connectors_csi::metrics::DEBUG_VOLUMES_OFF.trim(),
+        "one line saying how to turn it on"
+    );
+    assert!(
+        !body.contains("pod-vol-off"),
+        "nothing of the volumes leaks"
+    );
+    let (code, _) = http_get(node.port, "/metrics");
+    assert_eq!(code, 200, "the rest of the metrics server is unaffected");
+
+    // The command still lists the volume from the state directory and says why live fields
+    // are missing.
+    let url = format!("http://127.0.0.1:{}", node.port);
+    let (ok, out, err) = node.volumes(&["--driver-url", &url]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("default/pod-vol-off") && out.contains("(written)"),
+        "{out}"
+    );
+    assert!(
+        err.contains("live fields unavailable") && err.contains("--enable-debug-volumes"),
+        "{err}"
+    );
+    let (ok, out, _) = node.volumes(&["--driver-url", &url, "-o", "json"]);
+    assert!(ok);
+    let doc: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["driver"]["reachable"], false);
+    assert!(
+        doc["driver"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("404") && e.contains("ENABLE_DEBUG_VOLUMES")),
+        "{out}"
+    );
+    assert_eq!(doc["volumes"][0]["volume_id"], "vol-off");
+    assert!(doc["volumes"][0]["live"].is_null());
+    node.unpublish("vol-off");
+    drop(node);
+
+    // The flag turns it on too (the environment variable: every other test of this file).
+    let node = Node::start_with(&[], &["--enable-debug-volumes"]);
+    let (code, body) = http_get(node.port, "/debug/volumes");
+    assert_eq!(code, 200, "{body}");
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(doc["node"], "node-a");
+}
+
+#[test]
 fn without_a_cluster_pod_events_are_log_lines() {
     if !root() {
         return;

@@ -1,11 +1,6 @@
 {{/*
-Helpers of the connectors-csi chart.
-
-Templates of this chart keep to a small subset of Helm's template language so that
-tests/manifests.rs can render them without helm: `.Values.*`, `.Release.*`, `.Chart.*`,
-`.Files.Get`, `if`/`else`/`end`, `with`, `range` (with `$` for the root inside it), `include` of the helpers below, and
-the functions `default`, `quote`, `int`, `printf`, `toYaml`, `nindent`, `indent`. Keep it that
-way, or extend the test renderer.
+Helpers of the connectors-csi chart. tests/manifests/ renders the chart with the real helm
+(`helm lint --strict`, `helm template`) for every documented value set.
 */}}
 
 {{/*

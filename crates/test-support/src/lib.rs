@@ -1,7 +1,7 @@
 //! Test-only support shared by the driver's integration tests and benchmark: one definition of
 //! a pod, a connector and a publish request, the in-process fake API server, tmpfs clean-up
-//! guards, a Helm chart renderer, a small kustomize builder and an RBAC evaluator. A
-//! `[dev-dependencies]` entry of the driver only: nothing here ships in the driver.
+//! guards, the real helm and kubectl/kustomize the manifest tests run (`k8s_tools`) and an RBAC
+//! evaluator. A `[dev-dependencies]` entry of the driver only: nothing here ships in the driver.
 //!
 //! `use test_support::*;` brings the fixtures into scope the way the old `tests/common` did.
 
@@ -9,8 +9,7 @@ pub mod apiserver;
 pub mod crd_shapes;
 pub mod csi;
 pub mod driver;
-pub mod helm;
-pub mod kustomize;
+pub mod k8s_tools;
 pub mod mounts;
 pub mod objects;
 pub mod rbac;
