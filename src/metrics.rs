@@ -3,8 +3,10 @@
 //! the read-only `/debug/volumes`.
 
 pub mod process;
+pub mod watches;
 
 use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -62,6 +64,12 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Reports what `source` watches as `connectors_csi_watched_objects{kind}` on every scrape.
+    pub fn watch_source(&mut self, source: Arc<dyn crate::connector::ConnectorSource>) {
+        self.registry
+            .register_collector(Box::new(watches::WatchCollector(source)));
+    }
+
     pub fn new() -> Self {
         let mut root = Registry::default();
         let registry = root.sub_registry_with_prefix("connectors_csi");

@@ -211,7 +211,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         mount: true,
         approval,
     };
-    let metrics = Arc::new(Metrics::new());
+    let mut metrics = Metrics::new();
+    metrics.watch_source(source.clone());
+    let metrics = Arc::new(metrics);
     let driver = Driver::new_with_events(cfg, source.clone(), metrics.clone(), events)
         .map_err(|e| e.to_string())?;
     let report = driver

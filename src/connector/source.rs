@@ -123,6 +123,12 @@ pub trait ConnectorSource: Send + Sync + 'static {
         let _ = volume_id;
     }
 
+    /// How many objects of each kind the source watches now (metrics); empty for sources that
+    /// hold everything they were given.
+    fn watched(&self) -> Vec<(&'static str, usize)> {
+        Vec::new()
+    }
+
     /// Every Connector the source can see. Only the image credential provider (a one-shot
     /// process) calls it; the Kubernetes source answers with one LIST, not a watch.
     async fn list_connectors(&self) -> Result<Vec<Arc<Connector>>, SourceError>;

@@ -266,6 +266,14 @@ impl ConnectorSource for KubeSource {
         self.release_connectors(volume_id);
     }
 
+    fn watched(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("connector", self.watched_connectors()),
+            ("secret", self.watched_secrets()),
+            ("connectorclass", self.classes.len()),
+        ]
+    }
+
     async fn list_connectors(&self) -> Result<Vec<Arc<Connector>>, SourceError> {
         let call = ApiCall {
             verb: "list",
