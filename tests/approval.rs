@@ -58,7 +58,7 @@ async fn setup_with(flags: ApprovalFlags, opts: KubeSourceOptions) -> Env {
     let root = tempfile::tempdir().unwrap();
     let mut cfg = DriverConfig::for_root(root.path());
     cfg.refresh_jitter = Duration::ZERO;
-    cfg.approval = flags;
+    cfg.features = flags.into();
     let t = TestDriver::start_with(root, cfg, source as Arc<dyn ConnectorSource>).await;
     Env { api, grants, t }
 }

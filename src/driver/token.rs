@@ -9,6 +9,7 @@ use tracing::info;
 use super::{Deps, DirectToken, Driver, DriverError, AUDIT_TARGET};
 use crate::connector::{ObjectKey, SourceError, TokenRequestSpec};
 use crate::csi::request::VolumeSpec;
+use crate::features::{FeatureFlags, Flag};
 use crate::render::{self, ResolvedConnector};
 use crate::token::{self, Token, TokenSourceMode};
 
@@ -64,6 +65,36 @@ impl Driver {
         }
     }
 
+    /// The warning for a `token.expiration` the volume's token does not have: kubelet's tokens
+    /// live as long as the CSIDriver's `tokenRequests[].expirationSeconds` says, for every
+    /// volume alike. `None` when the attribute is unset or the lifetime matches (within a
+    /// minute).
+    pub(super) fn lifetime_warning(
+        &self,
+        spec: &VolumeSpec,
+        token: &Token,
+        origin: &str,
+    ) -> Option<String> {
+        if !spec.token_expiration_given || origin != "kubelet" {
+            return None;
+        }
+        let want = spec.token_expiration.as_secs();
+        let have = token.lifetime().as_secs();
+        if want.abs_diff(have) <= 60 {
+            return None;
+        }
+        let attr = spec
+            .attributes
+            .get(crate::csi::request::ATTR_TOKEN_EXPIRATION)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        Some(format!(
+            "token.expiration {attr:?} cannot be honoured: the token comes from kubelet, which issues tokens for audience {:?} with the lifetime of the CSIDriver's spec.tokenRequests[].expirationSeconds (this one lives {}), the same for every volume; set expirationSeconds: {want} there, or run the driver with --token-source driver (RBAC to create serviceaccounts/token) so it mints each volume's token with the lifetime asked for",
+            self.cfg.token_audience,
+            crate::token::format_duration(token.lifetime())
+        ))
+    }
+
     /// The tokenfile configuration's direct mode: mint a token on the target cluster with the
     /// connector's own credential, for a ServiceAccount the Connector's owner allowed (checked
     /// before any Secret is read or anything is minted). Every minted token gets an audit line.
@@ -74,6 +105,8 @@ impl Driver {
         resolved: &mut [ResolvedConnector],
         deps: &mut Deps,
         current: Option<&DirectToken>,
+        flags: &FeatureFlags,
+        warnings: &mut Vec<String>,
     ) -> Result<Option<DirectToken>, DriverError> {
         let Some(i) = render::builtin_tokenfile_connector(resolved, req) else {
             return Ok(None);
@@ -99,7 +132,15 @@ impl Driver {
         let secret_key = ObjectKey::new(&ns, &secret_name);
         let secret = self.source.secret(&secret_key).await?;
         deps.secrets.insert(secret_key);
-        if let Some(ca_ref) = rc.connector.spec.ca_cert_secret_ref.clone() {
+        let ca_ref = rc.connector.spec.ca_cert_secret_ref.clone();
+        if let (Some(ca_ref), false) = (&ca_ref, flags.custom_ca_certs) {
+            warnings.push(format!(
+                "connector {connector_key} names spec.caCertSecretRef {:?}, which is not used: feature flag enable-custom-ca-certs is off ({}); the target cluster is verified against the system CAs",
+                ca_ref.name,
+                self.cfg.features.how_to_enable(Flag::CustomCaCerts)
+            ));
+        }
+        if let Some(ca_ref) = ca_ref.filter(|_| flags.custom_ca_certs) {
             let key = ObjectKey::new(&ns, &ca_ref.name);
             let ca_secret = self.source.secret(&key).await?;
             deps.secrets.insert(key);

@@ -29,9 +29,19 @@ pub use tokenfile::{tokenfile_direct_request, DirectRequest, TOKENFILE};
 /// Upper bound on the total size of a volume's files (sum of all file sizes).
 pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
 
-/// `no_proxy` written into the built-in `.env`: loopback and in-cluster service names, so
-/// traffic to the connectors proxy itself and to cluster services bypasses the forward proxy.
-pub const NO_PROXY: &str = "localhost,127.0.0.1,.svc,.cluster.local";
+/// `no_proxy` written into the built-in `.env`: loopback only, as Alauda's docs show it
+/// (`connectors/concepts/connectors_proxy.mdx`). In-cluster tools (a Nexus at `*.svc`) are
+/// reached through the forward proxy too, which is what injects their credentials.
+pub const NO_PROXY: &str = "localhost,127.0.0.1";
+
+/// Built-in files whose content is the forward proxy's address; a connector whose class has no
+/// proxy gets none of them (`.env` then holds only a comment saying so).
+pub const PROXY_FILES: &[&str] = &[
+    ".env",
+    "http.proxy",
+    "https.proxy",
+    "connector.status.proxyAddress",
+];
 
 /// The built-in `kubeconfig` configuration, offered for connectors of class [`K8S_CLASS`]
 /// whose class does not define it.
@@ -288,6 +298,16 @@ fn builtin_file(
     let last = connectors
         .last()
         .expect("render checked connectors is non-empty");
+    if PROXY_FILES.contains(&name) && has_no_proxy(last) {
+        return Ok((name == ".env").then(|| {
+            format!(
+                "# connector {} has no proxy (its ConnectorClass {:?} sets no spec.proxy): no proxy settings\n",
+                last.key(),
+                last.class_name()
+            )
+            .into_bytes()
+        }));
+    }
     let bytes = match name {
         ".env" => {
             let url = forward_proxy_url(connectors, secrets.token)?;
@@ -348,6 +368,23 @@ fn resolve_params(
         }
     }
     Ok(out)
+}
+
+/// A connector served by no proxy at all: it has no proxy address and its class declares no
+/// `spec.proxy` (the class's `ProxyReady` condition then says `NonProxy`: "the current
+/// ConnectorClass has no Proxy capability", docs `connectors/concepts/connectorclass.mdx`). A
+/// connector whose class has a proxy but whose address is not set yet is waited for instead.
+pub fn has_no_proxy(rc: &ResolvedConnector) -> bool {
+    rc.connector.proxy_url().is_none()
+        && rc.class.spec.proxy.is_none()
+        && rc
+            .class
+            .status
+            .as_ref()
+            .and_then(|s| s.proxy.as_ref())
+            .and_then(|p| p.http_address.as_ref())
+            .and_then(|a| a.url.as_deref())
+            .is_none_or(str::is_empty)
 }
 
 fn is_k8s(rc: &ResolvedConnector) -> bool {
@@ -495,17 +532,39 @@ fn render_configuration(
     })
 }
 
+/// A render's files and what it left out on the way (for the pod's warning event).
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub payload: Payload,
+    /// One sentence per thing the volume asked for that was skipped or ignored.
+    pub warnings: Vec<String>,
+}
+
+/// Renders the files of a volume (see [`render_with_warnings`]), dropping the warnings.
+pub fn render(
+    connectors: &[ResolvedConnector],
+    req: &RenderRequest,
+    secrets: &RenderSecrets<'_>,
+) -> Result<Payload, RenderError> {
+    render_with_warnings(connectors, req, secrets).map(|r| r.payload)
+}
+
 /// Renders the files of a volume.
 ///
 /// Layers, later winning on a file-name clash: the built-in files, then each configuration of
 /// `req.configurations` in order. `req.exclusions` then remove files from the result. A
 /// configuration is rendered once, for the first connector whose class defines it (templates
 /// see every connector in `.connectors`); proxy-related built-ins use the last connector.
-pub fn render(
+///
+/// Lenient like Alauda's driver, whose docs say a request fails only when "included
+/// configuration names are specified but none are found": an unknown configuration name is
+/// skipped with a warning, and fails the render only when no listed configuration exists.
+/// Parameters for a configuration not listed are ignored with a warning.
+pub fn render_with_warnings(
     connectors: &[ResolvedConnector],
     req: &RenderRequest,
     secrets: &RenderSecrets<'_>,
-) -> Result<Payload, RenderError> {
+) -> Result<Rendered, RenderError> {
     if connectors.is_empty() {
         return Err(RenderError::Invalid(
             "no connector selected; set the connectors (or connector.name) volume attribute".into(),
@@ -519,10 +578,18 @@ pub fn render(
             )));
         }
     }
-    if let Some(stray) = req.params.keys().find(|k| !req.configurations.contains(k)) {
-        return Err(RenderError::Invalid(format!(
-            "configuration.params has parameters for {stray:?}, which is not listed in configuration.names"
-        )));
+    let mut warnings = Vec::new();
+    let stray: Vec<String> = req
+        .params
+        .keys()
+        .filter(|k| !req.configurations.contains(k))
+        .map(|k| format!("{k:?}"))
+        .collect();
+    if !stray.is_empty() {
+        warnings.push(format!(
+            "ignored configuration.params for {}: not listed in configuration.names",
+            stray.join(", ")
+        ));
     }
     for ex in &req.exclusions {
         if !validate_file_name(ex) {
@@ -539,13 +606,29 @@ pub fn render(
         .map(|f| (f.to_string(), None))
         .collect();
     let mut seen: Vec<&str> = Vec::new();
+    let mut unknown: Vec<RenderError> = Vec::new();
     for name in &req.configurations {
         if seen.contains(&name.as_str()) {
             continue;
         }
         seen.push(name);
-        for (file, content) in render_configuration(name, connectors, req, secrets)? {
-            merged.insert(file, Some(content));
+        match render_configuration(name, connectors, req, secrets) {
+            Ok(layer) => {
+                for (file, content) in layer {
+                    merged.insert(file, Some(content));
+                }
+            }
+            Err(e @ RenderError::UnknownConfiguration { .. }) => unknown.push(e),
+            Err(e) => return Err(e),
+        }
+    }
+    if !unknown.is_empty() {
+        if unknown.len() == seen.len() {
+            // None of the listed configurations exists: nothing the pod asked for can be given.
+            return Err(unknown.swap_remove(0));
+        }
+        for e in &unknown {
+            warnings.push(format!("skipped configuration: {e}"));
         }
     }
     // `ca.cert` mirrors `ca.crt` after the merge (e.g. the target cluster's CA, or no file, in
@@ -558,6 +641,28 @@ pub fn render(
     }
     for ex in &req.exclusions {
         merged.remove(ex);
+    }
+    let last = connectors.last().expect("checked non-empty");
+    let left_out: Vec<&str> = PROXY_FILES
+        .iter()
+        .copied()
+        .filter(|f| matches!(merged.get(*f), Some(None)))
+        .collect();
+    if has_no_proxy(last) && !left_out.is_empty() {
+        let mut what: Vec<String> = left_out
+            .iter()
+            .filter(|f| **f != ".env")
+            .map(|f| format!("{f} is not written"))
+            .collect();
+        if left_out.contains(&".env") {
+            what.push(".env holds no proxy settings".into());
+        }
+        warnings.push(format!(
+            "connector {} has no proxy (its ConnectorClass {:?} sets no spec.proxy, so the class has no proxy capability): {}",
+            last.key(),
+            last.class_name(),
+            what.join(", ")
+        ));
     }
 
     let mut files = BTreeMap::new();
@@ -578,5 +683,8 @@ pub fn render(
             files.insert(name, bytes);
         }
     }
-    Ok(Payload { files })
+    Ok(Rendered {
+        payload: Payload { files },
+        warnings,
+    })
 }
