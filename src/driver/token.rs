@@ -89,9 +89,10 @@ impl Driver {
             .map(|s| s.trim().to_string())
             .unwrap_or_default();
         Some(format!(
-            "token.expiration {attr:?} cannot be honoured: the token comes from kubelet, which issues tokens for audience {:?} with the lifetime of the CSIDriver's spec.tokenRequests[].expirationSeconds (this one lives {}), the same for every volume; set expirationSeconds: {want} there, or run the driver with --token-source driver (RBAC to create serviceaccounts/token) so it mints each volume's token with the lifetime asked for",
+            "token.expiration {attr:?} cannot be honoured: the token comes from kubelet, which issues tokens for audience {:?} with the lifetime of the CSIDriver's spec.tokenRequests[].expirationSeconds (this one lives about {}), the same for every volume; set expirationSeconds: {want} there, or run the driver with --token-source driver (RBAC to create serviceaccounts/token) so it mints each volume's token with the lifetime asked for",
             self.cfg.token_audience,
-            crate::token::format_duration(token.lifetime())
+            // Rounded to the minute: the lifetime is measured from when the driver got it.
+            crate::token::format_duration(Duration::from_secs((have + 30) / 60 * 60))
         ))
     }
 
