@@ -132,17 +132,10 @@ impl Driver {
         }
         let mut req = spec.render.clone();
         req.pod_namespace = spec.pod.namespace.clone();
-        let direct = self
-            .direct_token(
-                spec,
-                &req,
-                &mut resolved,
-                &mut deps,
-                current_direct,
-                &flags,
-                &mut warnings,
-            )
+        let (direct, direct_warnings) = self
+            .direct_token(spec, &req, &mut resolved, &mut deps, current_direct, &flags)
             .await?;
+        warnings.extend(direct_warnings);
         let secrets = RenderSecrets {
             token: token.expose(),
             direct_token: direct.as_ref().map(|t| t.token.expose()),

@@ -107,14 +107,14 @@ impl Driver {
         deps: &mut Deps,
         current: Option<&DirectToken>,
         flags: &FeatureFlags,
-        warnings: &mut Vec<String>,
-    ) -> Result<Option<DirectToken>, DriverError> {
+    ) -> Result<(Option<DirectToken>, Vec<String>), DriverError> {
+        let mut warnings = Vec::new();
         let Some(i) = render::builtin_tokenfile_connector(resolved, req) else {
-            return Ok(None);
+            return Ok((None, warnings));
         };
         let rc = &mut resolved[i];
         let Some(grant) = render::direct_grant(&rc.connector, req)? else {
-            return Ok(None);
+            return Ok((None, warnings));
         };
         let ns = rc.connector.metadata.namespace.clone().unwrap_or_default();
         let connector_key = rc.key();
@@ -155,7 +155,7 @@ impl Driver {
                 && c.token.lifetime() <= grant.duration + Duration::from_secs(60)
                 && Timestamp::now() < c.token.refresh_at()
         }) {
-            return Ok(Some(c.clone()));
+            return Ok((Some(c.clone()), warnings));
         }
         let token = crate::token::direct::mint_direct(
             &rc.connector,
@@ -181,10 +181,13 @@ impl Driver {
             "minted a tokenfile direct-mode token"
         );
         self.metrics.direct_tokens_minted_total.inc();
-        Ok(Some(DirectToken {
-            service_account: sa,
-            token,
-        }))
+        Ok((
+            Some(DirectToken {
+                service_account: sa,
+                token,
+            }),
+            warnings,
+        ))
     }
 }
 
