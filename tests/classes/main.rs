@@ -113,12 +113,25 @@ pub const CASES: &[Case] = &[
         "npmrc",
         r#"{"npmrc":{"registry":"npm-local"}}"#,
     ),
+    // The docs' own manifest (a revision of jfrog_connectorclass.mdx names the key `repository`).
+    with(
+        "jfrog-npmrc-repository",
+        "jfrog",
+        "npmrc",
+        r#"{"npmrc":{"repository":"npm-local"}}"#,
+    ),
     case("jfrog-npmrc-empty", "jfrog", "npmrc"),
     with(
         "jfrog-yarnrc",
         "jfrog",
         "yarnrc",
         r#"{"yarnrc":{"registry":"npm-local"}}"#,
+    ),
+    with(
+        "jfrog-yarnrc-repository",
+        "jfrog",
+        "yarnrc",
+        r#"{"yarnrc":{"repository":"npm-local"}}"#,
     ),
     case("jfrog-yarnrc-empty", "jfrog", "yarnrc"),
     with(

@@ -209,6 +209,13 @@ fn npm_reads_every_npmrc() {
             "//jfrog.example.com/artifactory/api/npm/npm-local/:_auth",
             "true",
         ),
+        (
+            "jfrog-npmrc-repository",
+            "jfrog",
+            "https://jfrog.example.com/artifactory/api/npm/npm-local/",
+            "//jfrog.example.com/artifactory/api/npm/npm-local/:_auth",
+            "true",
+        ),
     ] {
         let (_dir, files) = on_disk(case);
         let cfg = npm_user_config(&files[".npmrc"]);
@@ -313,9 +320,10 @@ fn twine_style_configparser_reads_every_pypirc() {
         (
             "jfrog-pypirc",
             serde_json::json!({"jfrog": {
-                "repository": "https://jfrog.example.com/artifactory/api/pypi/pypi-local",
-                "username": "connectors-proxy",
-                "password": "connectors-proxy-injects-credential",
+                // Through the connector's reverse proxy, which takes the token as password.
+                "repository": format!("http://{}/artifactory/api/pypi/pypi-local/", proxy("jfrog").1),
+                "username": "default-jfrog-connector",
+                "password": TOKEN,
             }}),
         ),
         ("jfrog-pypirc-empty", serde_json::json!({})),
