@@ -3,6 +3,7 @@
 //! (`deploy/examples/connectors/`), compared byte for byte with `tests/golden/classes/<case>/`,
 //! and (in `tools`) fed to the tool that reads it. `UPDATE_GOLDEN=1` rewrites the golden files.
 
+mod docs_manifests;
 mod mount;
 mod multi;
 mod tools;

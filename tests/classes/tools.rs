@@ -62,7 +62,7 @@ fn run(cmd: &mut Command) -> String {
 }
 
 /// Runs a Python snippet with file arguments; it prints one JSON value.
-fn python(script: &str, args: &[&Path]) -> Json {
+pub(crate) fn python(script: &str, args: &[&Path]) -> Json {
     let out = run(Command::new("python3").arg("-c").arg(script).args(args));
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
@@ -333,7 +333,7 @@ fn twine_style_configparser_reads_every_pypirc() {
     }
 }
 
-const SETTINGS_XML: &str = r#"
+pub(crate) const SETTINGS_XML: &str = r#"
 import json, sys
 import xml.etree.ElementTree as ET
 ns = {"m": "http://maven.apache.org/SETTINGS/1.0.0"}

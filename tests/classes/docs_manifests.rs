@@ -1,0 +1,119 @@
+//! Catalog classes against the per-type docs' own manifests (`tests/classes/docs/`: each file
+//! names the page it is copied from), rendered by the real binary, compared with
+//! `tests/golden/classes/<case>/` and, where the tool is here, read by it.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use super::tools::{have, python, SETTINGS_XML};
+use super::{repo, BIN, TOKEN};
+
+/// Renders `configuration` for the docs' connectors `stems` (files in `tests/classes/docs/`)
+/// with the catalog classes.
+fn render_docs(
+    stems: &[&str],
+    configuration: &str,
+    params: Option<&str>,
+) -> BTreeMap<String, Vec<u8>> {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.arg("render");
+    for stem in stems {
+        cmd.arg("--connector")
+            .arg(repo().join(format!("tests/classes/docs/{stem}.yaml")));
+    }
+    cmd.arg("--class")
+        .arg(repo().join("deploy/examples/classes"))
+        .args(["--configuration", configuration, "--token", TOKEN]);
+    if let Some(p) = params {
+        cmd.args(["--params", p]);
+    }
+    let result = cmd.arg("--out").arg(out.path()).output().unwrap();
+    assert!(
+        result.status.success(),
+        "{stems:?} {configuration}: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    std::fs::read_dir(out.path())
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Compares `files` (only those named in `keep`) with the golden directory `case`.
+fn golden(case: &str, files: &BTreeMap<String, Vec<u8>>, keep: &[&str]) {
+    let dir = repo().join("tests/golden/classes").join(case);
+    for name in keep {
+        let got = files
+            .get(*name)
+            .unwrap_or_else(|| panic!("{case}: {name} not rendered: {:?}", files.keys()));
+        if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(name), got).unwrap();
+            continue;
+        }
+        let want = std::fs::read(dir.join(name))
+            .unwrap_or_else(|e| panic!("{case}/{name}: {e}; run with UPDATE_GOLDEN=1"));
+        assert!(
+            *got == want,
+            "{case}/{name} differs from golden:\n--- golden\n{}\n--- rendered\n{}",
+            String::from_utf8_lossy(&want),
+            String::from_utf8_lossy(got)
+        );
+    }
+}
+
+/// Maven: the connector parameter `useAsMirror: "true"` makes the connector the mirror of
+/// everything (id `connectors-mirror`); with the deploy connector in the same volume both go
+/// into the proxy username, and the mirror stays the mirror connector's address.
+#[test]
+fn maven_mirror_connector_and_the_mirror_deploy_pair() {
+    let mirror = render_docs(&["maven-mirror-connector"], "settings", None);
+    golden("maven-mirror", &mirror, &["settings.xml"]);
+    let pair = render_docs(
+        &["maven-mirror-connector", "maven-deploy-connector"],
+        "settings",
+        None,
+    );
+    golden("multi-maven-mirror-deploy", &pair, &["settings.xml"]);
+    if !have("python3", &["--version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for (case, files, users, proxy_host) in [
+        (
+            "maven-mirror",
+            &mirror,
+            "connectors-maven-demo/maven-mirror-connector",
+            "c-maven-mirror-connector.connectors-maven-demo.svc.cluster.local",
+        ),
+        (
+            "multi-maven-mirror-deploy",
+            &pair,
+            "connectors-maven-demo/maven-mirror-connector,connectors-maven-demo/maven-deploy-connector",
+            "c-maven-deploy-connector.connectors-maven-demo.svc.cluster.local",
+        ),
+    ] {
+        let path = dir.path().join(format!("{case}.xml"));
+        std::fs::write(&path, &files["settings.xml"]).unwrap();
+        let v = python(SETTINGS_XML, &[&path]);
+        assert_eq!(
+            v["mirrors"],
+            serde_json::json!([{
+                "id": "connectors-mirror",
+                "url": "https://nexus.example.com/repository/maven-public",
+                "mirrorOf": "*",
+            }]),
+            "{case}"
+        );
+        assert_eq!(v["proxies"][0]["username"], users, "{case}");
+        assert_eq!(v["proxies"][0]["host"], proxy_host, "{case}");
+        assert_eq!(v["proxies"][0]["password"], TOKEN, "{case}");
+    }
+}
