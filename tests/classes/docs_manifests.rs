@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use super::tools::{have, python, SETTINGS_XML};
+use super::tools::{have, npm_user_config, python, yaml, SETTINGS_XML};
 use super::{repo, BIN, TOKEN};
 
 /// Renders `configuration` for the docs' connectors `stems` (files in `tests/classes/docs/`)
@@ -115,5 +115,63 @@ fn maven_mirror_connector_and_the_mirror_deploy_pair() {
         assert_eq!(v["proxies"][0]["username"], users, "{case}");
         assert_eq!(v["proxies"][0]["host"], proxy_host, "{case}");
         assert_eq!(v["proxies"][0]["password"], TOKEN, "{case}");
+    }
+}
+
+/// npm: the docs' mirror + publish pair (Connector param `registryType`) in one volume:
+/// dependencies come from the `mirror` connector, yarn publishes to the `publish` one, and both
+/// registries get their placeholder credential (read back by npm and as YAML).
+#[test]
+fn npm_registry_type_mirror_and_publish_pair() {
+    let pair = &["npm-mirror-connector", "npm-publish-connector"];
+    let files = render_docs(pair, "npmrc,yarnrc", None);
+    golden(
+        "multi-npm-mirror-publish",
+        &files,
+        &[".npmrc", ".yarnrc.yml"],
+    );
+    let yarn = yaml(&files[".yarnrc.yml"]);
+    assert_eq!(
+        yarn["npmRegistryServer"].as_str(),
+        Some("https://nexus.example.com/repository/npm-proxy/")
+    );
+    assert_eq!(
+        yarn["npmPublishRegistry"].as_str(),
+        Some("https://nexus.example.com/repository/npm-hosted/")
+    );
+    assert_eq!(yarn["enableStrictSsl"].as_bool(), Some(false));
+    assert!(yarn["httpsProxy"]
+        .as_str()
+        .unwrap()
+        .contains("default%2Fnpm-mirror-connector,default%2Fnpm-publish-connector:"));
+    // The order of the connectors does not change which one is the mirror.
+    let swapped = render_docs(
+        &["npm-publish-connector", "npm-mirror-connector"],
+        "yarnrc",
+        None,
+    );
+    let yarn = yaml(&swapped[".yarnrc.yml"]);
+    assert_eq!(
+        yarn["npmRegistryServer"].as_str(),
+        Some("https://nexus.example.com/repository/npm-proxy/")
+    );
+    if !have("npm", &["--version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".npmrc");
+    std::fs::write(&path, &files[".npmrc"]).unwrap();
+    let cfg = npm_user_config(&path);
+    assert_eq!(
+        cfg["registry"],
+        "https://nexus.example.com/repository/npm-proxy/"
+    );
+    assert_eq!(cfg["strict-ssl"], "false");
+    for repo in ["npm-proxy", "npm-hosted"] {
+        assert_eq!(
+            cfg[&format!("//nexus.example.com/repository/{repo}/:_auth")],
+            "(protected)",
+            "{cfg:?}"
+        );
     }
 }

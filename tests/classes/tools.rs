@@ -165,7 +165,7 @@ fn kubectl_loads_the_kubeconfig() {
 
 /// `npm config list` of a rendered `.npmrc`: its "user" section as key → value (npm masks
 /// passwords in proxy URLs and `_auth` values).
-fn npm_user_config(npmrc: &Path) -> BTreeMap<String, String> {
+pub(crate) fn npm_user_config(npmrc: &Path) -> BTreeMap<String, String> {
     let cache = tempfile::tempdir().unwrap();
     let out = run(Command::new("npm")
         .args(["config", "list", "--userconfig"])
@@ -452,7 +452,7 @@ fn registry_auth_files_parse_as_json() {
     );
 }
 
-fn yaml(bytes: &[u8]) -> Yaml {
+pub(crate) fn yaml(bytes: &[u8]) -> Yaml {
     serde_yaml::from_slice(bytes).unwrap()
 }
 
