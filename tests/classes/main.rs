@@ -63,6 +63,7 @@ pub const CASES: &[Case] = &[
     case("oci-dockerd", "oci", "dockerd"),
     case("oci-buildkitd", "oci", "buildkitd"),
     case("harbor-registry-config", "harbor", "registry-config"),
+    case("harbor-config", "harbor", "config"),
     case("harbor-buildkitd", "harbor", "buildkitd"),
     case("harbor-harbor-cli-config", "harbor", "harbor-cli-config"),
     case("maven-settings", "maven", "settings"),
@@ -243,7 +244,7 @@ fn catalog_has_a_class_per_documented_connector_type_with_its_configurations() {
         ("gitlab", &["gitconfig", "gitlabconfig"]),
         (
             "harbor",
-            &["registry-config", "buildkitd", "harbor-cli-config"],
+            &["registry-config", "config", "buildkitd", "harbor-cli-config"],
         ),
         (
             "oci",

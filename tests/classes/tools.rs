@@ -428,6 +428,7 @@ fn registry_auth_files_parse_as_json() {
         ("oci-docker-config", "oci"),
         ("oci-registry-config", "oci"),
         ("harbor-registry-config", "harbor"),
+        ("harbor-config", "harbor"),
     ] {
         let files = render(find(case));
         let v: Json = serde_json::from_slice(&files["config.json"]).unwrap();
