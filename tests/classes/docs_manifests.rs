@@ -175,3 +175,63 @@ fn npm_registry_type_mirror_and_publish_pair() {
         );
     }
 }
+
+/// The Task's own parsing of the mounted `config.yml`
+/// (connectors-gitlab/how_to/gitlab_connector_automatic_creation_task.mdx: `prepare_glab` takes
+/// the host and token, `load_admin_endpoint` the top-level `connector_address`), run by bash.
+const GITLAB_TASK_PARSE: &str = r#"
+cfg="$1"
+GITLAB_HOST=$(grep -E '^\s{2}[A-Za-z0-9._-]+:\s*$' "${cfg}" | head -1 | tr -d ': ' )
+GITLAB_TOKEN=$(awk '/^\s{4}token:/ { print $2; exit }' "${cfg}")
+ADMIN_CONNECTOR_ENDPOINT="$(awk '/^connector_address:/{print $2; exit}' "${cfg}")"
+ADMIN_CONNECTOR_ENDPOINT="${ADMIN_CONNECTOR_ENDPOINT%\"}"
+ADMIN_CONNECTOR_ENDPOINT="${ADMIN_CONNECTOR_ENDPOINT#\"}"
+[[ "${ADMIN_CONNECTOR_ENDPOINT}" =~ ^https?:// ]] || { echo "not a URL: ${ADMIN_CONNECTOR_ENDPOINT}" >&2; exit 1; }
+printf '%s\n%s\n%s\n' "${GITLAB_HOST}" "${GITLAB_TOKEN}" "${ADMIN_CONNECTOR_ENDPOINT}"
+"#;
+
+/// GitLab: `gitlabconfig` of the docs' admin Connector carries the top-level
+/// `connector_address` the automatic-creation Task requires, next to the host and token it
+/// parses; glab's YAML stays valid.
+#[test]
+fn gitlab_gitlabconfig_serves_the_automatic_creation_task() {
+    let files = render_docs(&["gitlab-admin"], "gitlabconfig", None);
+    golden("gitlab-gitlabconfig-admin", &files, &["config.yml"]);
+    let v = yaml(&files["config.yml"]);
+    assert_eq!(
+        v["connector_address"].as_str(),
+        Some("https://gitlab.example.com")
+    );
+    // The Task's regexes use interval expressions (`\s{4}`), which GNU awk (and busybox awk)
+    // understand and Debian's default mawk 1.3.4 does not: run them with gawk.
+    if !have("bash", &["--version"]) || !have("gawk", &["--version"]) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.yml");
+    std::fs::write(&path, &files["config.yml"]).unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "awk() {{ command gawk \"$@\"; }}\n{GITLAB_TASK_PARSE}"
+        ))
+        .arg("parse")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "c-gitlab-admin.connectors-management.svc.cluster.local",
+            TOKEN,
+            "https://gitlab.example.com"
+        ]
+    );
+}

@@ -244,7 +244,12 @@ fn catalog_has_a_class_per_documented_connector_type_with_its_configurations() {
         ("gitlab", &["gitconfig", "gitlabconfig"]),
         (
             "harbor",
-            &["registry-config", "config", "buildkitd", "harbor-cli-config"],
+            &[
+                "registry-config",
+                "config",
+                "buildkitd",
+                "harbor-cli-config",
+            ],
         ),
         (
             "oci",
