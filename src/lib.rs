@@ -12,6 +12,7 @@ pub mod credprovider;
 pub mod csi;
 pub mod driver;
 pub mod events;
+pub mod features;
 pub mod metrics;
 pub mod refresh;
 pub mod render;

@@ -58,7 +58,7 @@ async fn setup_with(flags: ApprovalFlags, opts: KubeSourceOptions) -> Env {
     let root = tempfile::tempdir().unwrap();
     let mut cfg = DriverConfig::for_root(root.path());
     cfg.refresh_jitter = Duration::ZERO;
-    cfg.approval = flags;
+    cfg.features = flags.into();
     let t = TestDriver::start_with(root, cfg, source as Arc<dyn ConnectorSource>).await;
     Env { api, grants, t }
 }
@@ -384,15 +384,21 @@ async fn rejected_request_publishes_only_error_json() {
     assert_eq!(visible_files(&target), vec![".error.json".to_string()]);
     let report: Value =
         serde_json::from_slice(&std::fs::read(target.join(".error.json")).unwrap()).unwrap();
-    assert_eq!(report["schema"], "connectors-csi/error/v1");
-    assert_eq!(report["reason"], "AccessRejected");
+    // A google.rpc.Status: PERMISSION_DENIED, one ErrorInfo per rejected Connector.
+    assert_eq!(report["code"], 7);
+    assert!(report["message"].as_str().unwrap().contains("team/k8s-a"));
     assert_eq!(
-        report["connectors"],
+        report["details"],
         json!([{
-            "connector": {"namespace": "team", "name": "k8s-a"},
-            "accessRequest": {"namespace": "team", "name": name},
-            "reason": "Rejected",
-            "message": "ApprovalTask approve-prod was rejected by alice",
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "ACCESS_REJECTED",
+            "domain": "connectors.alauda.io",
+            "metadata": {
+                "connector": "team/k8s-a",
+                "accessRequest": format!("team/{name}"),
+                "conditionReason": "Rejected",
+                "conditionMessage": "ApprovalTask approve-prod was rejected by alice",
+            },
         }])
     );
     let text = std::fs::read_to_string(target.join(".error.json")).unwrap();
@@ -471,13 +477,13 @@ async fn every_connector_of_a_volume_must_pass() {
     assert_eq!(visible_files(&target), vec![".error.json".to_string()]);
     let report: Value =
         serde_json::from_slice(&std::fs::read(target.join(".error.json")).unwrap()).unwrap();
-    let listed: Vec<&str> = report["connectors"]
+    let listed: Vec<&str> = report["details"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["connector"]["name"].as_str().unwrap())
+        .map(|c| c["metadata"]["connector"].as_str().unwrap())
         .collect();
-    assert_eq!(listed, vec!["k8s-b"]);
+    assert_eq!(listed, vec!["team/k8s-b"]);
     e.t.node
         .node_unpublish_volume(unpublish_request("vol-m2", &target))
         .await

@@ -341,10 +341,11 @@ async fn the_shipped_rbac_is_exactly_enough_for_the_flow() {
         }
         let root = tempfile::tempdir().unwrap();
         let mut cfg = DriverConfig::for_root(root.path());
-        cfg.approval = ApprovalFlags {
+        cfg.features = ApprovalFlags {
             proxy_permissions: true,
             connectors_approval: true,
-        };
+        }
+        .into();
         let mut t = TestDriver::start_with(root, cfg, source).await;
         let target = t.target("vol-rbac");
         let req = || publish_request("vol-rbac", &target, &[("connector.name", "k8s-a")], "tok");

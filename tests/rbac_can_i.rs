@@ -80,6 +80,12 @@ fn assert_least_privilege(what: &str, objects: &[Value]) {
         ("list", "events", ""),
         ("get", "events", "team-a"),
         ("delete", "events", "team-a"),
+        // The feature-flag ConfigMap is readable by name only (a Role with resourceNames):
+        // no ConfigMap in general, not even in the Connectors namespace.
+        ("list", "configmaps", ""),
+        ("list", "configmaps", "connectors-system"),
+        ("get", "configmaps", "team-a"),
+        ("update", "configmaps", "connectors-system"),
     ] {
         assert!(
             !r.can_i(&me, verb, resource, ns),
@@ -240,6 +246,13 @@ fn kustomize_components_grant_only_in_their_namespaces() {
     }
 }
 
+/// The base's Role (and RoleBinding) for the feature-flag ConfigMap `connectors-config`.
+fn is_feature_flags(o: &serde_yaml::Value) -> bool {
+    o["metadata"]["name"]
+        .as_str()
+        .is_some_and(|n| n.ends_with("-feature-flags"))
+}
+
 #[test]
 fn helm_values_grant_only_in_the_listed_namespaces() {
     let Some(t) = k8s_tools("helm_values_grant_only_in_the_listed_namespaces") else {
@@ -251,9 +264,10 @@ fn helm_values_grant_only_in_the_listed_namespaces() {
     );
     assert_scoped("Helm extras", &objects, &["team-a", "team-b"], &["team-a"]);
     assert_eq!(driver_env(&objects, "TOKEN_SOURCE"), "auto");
+    // (The base's one Role, read access to the feature-flag ConfigMap by name, is not an extra.)
     let roles: Vec<String> = objects
         .iter()
-        .filter(|o| kind(o) == "Role")
+        .filter(|o| kind(o) == "Role" && !is_feature_flags(o))
         .map(|o| {
             format!(
                 "{}/{}",
@@ -270,10 +284,10 @@ fn helm_values_grant_only_in_the_listed_namespaces() {
             "team-a/connectors-csi-token-minting",
         ]
     );
-    // Default values render no Role or RoleBinding at all.
+    // Default values render no other Role or RoleBinding.
     assert!(chart(t, "")
         .iter()
-        .all(|o| kind(o) != "Role" && kind(o) != "RoleBinding"));
+        .all(|o| (kind(o) != "Role" && kind(o) != "RoleBinding") || is_feature_flags(o)));
 }
 
 #[test]

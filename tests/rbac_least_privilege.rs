@@ -536,3 +536,57 @@ async fn a_service_account_outside_the_owners_list_is_denied_and_nothing_is_mint
         env.t.stop().await;
     }
 }
+
+/// The feature-flag ConfigMap under the exact shipped RBAC: the driver's watch (a list and a
+/// watch with `fieldSelector=metadata.name=connectors-config`, as kube-rs' watcher issues them)
+/// reads it and follows a change; a ConfigMap of another name in the same namespace stays
+/// unreadable (the Role names one object).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_feature_flag_configmap_is_readable_by_name_only() {
+    use connectors_csi::features::configmap::watch_configmap;
+    use connectors_csi::features::{ConfigMapState, Overrides};
+    for which in [Install::Kustomize, Install::Helm] {
+        let api = FakeApiServer::start().await;
+        let cm = |approval: &str| {
+            json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "connectors-config", "namespace": "connectors-system"},
+                "data": {"enable-connectors-approval": approval}})
+        };
+        api.apply(cm("false"));
+        api.apply(json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "other", "namespace": "connectors-system"}, "data": {}}));
+        enforce(&api, which, &[]);
+        let client = api.client_with_token(DRIVER_TOKEN).await;
+        let flags = watch_configmap(
+            client.clone(),
+            "connectors-system",
+            "connectors-config",
+            Overrides::default(),
+        );
+        assert!(
+            flags.wait_read(Duration::from_secs(10)).await,
+            "{which:?}: {:?}",
+            flags.configmap_state()
+        );
+        assert!(!flags.current().unwrap().connectors_approval);
+        api.apply(cm("true"));
+        let t0 = Instant::now();
+        while !flags.current().unwrap().connectors_approval {
+            assert!(
+                t0.elapsed() < Duration::from_secs(10),
+                "{which:?}: change not seen"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let other = watch_configmap(client, "connectors-system", "other", Overrides::default());
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        match other.configmap_state() {
+            ConfigMapState::Pending(Some(e)) => assert!(
+                e.contains("403") || e.to_lowercase().contains("forbidden"),
+                "{which:?}: {e}"
+            ),
+            s => panic!("{which:?}: another ConfigMap must stay unreadable, got {s:?}"),
+        }
+        assert!(other.current().is_err());
+    }
+}

@@ -192,7 +192,7 @@ pub fn render_files(args: &RenderArgs) -> Result<BTreeMap<String, Vec<u8>>, Stri
             target_ca: None,
         })
         .collect();
-    let payload = render::render(
+    let rendered = render::render_with_warnings(
         &resolved,
         &req,
         &RenderSecrets {
@@ -201,5 +201,9 @@ pub fn render_files(args: &RenderArgs) -> Result<BTreeMap<String, Vec<u8>>, Stri
         },
     )
     .map_err(|e| e.to_string())?;
-    Ok(payload.files)
+    // What a pod would see in its ConnectorVolumeWarning event.
+    for w in &rendered.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(rendered.payload.files)
 }

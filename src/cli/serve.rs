@@ -13,9 +13,10 @@ use super::LogFormat;
 use crate::connector::dir::DirSource;
 use crate::connector::kube::{client_from_config, KubeSource, KubeSourceOptions};
 use crate::connector::{ConnectorSource, SourceError};
-use crate::driver::{ApprovalFlags, Driver, DriverConfig, DEFAULT_TMPFS_SIZE};
+use crate::driver::{Driver, DriverConfig, DEFAULT_TMPFS_SIZE};
 use crate::events::kube::KubeEventSink;
 use crate::events::{EventSink, LogSink};
+use crate::features::{Features, Overrides};
 use crate::metrics::Metrics;
 use crate::token::TokenSourceMode;
 
@@ -70,14 +71,29 @@ pub struct ServeArgs {
     #[arg(long, env = "REFRESH_JITTER", default_value = "10s", value_parser = parse_duration)]
     pub refresh_jitter: Duration,
     /// Alauda feature flag enable-connector-proxy-permissions: every mounted Connector also
-    /// needs the `connectors/proxy` capability for the pod (a SubjectAccessReview); kube source only.
-    #[arg(long, env = "ENABLE_CONNECTOR_PROXY_PERMISSIONS")]
-    pub enable_connector_proxy_permissions: bool,
+    /// needs the `connectors/proxy` capability for the pod (a SubjectAccessReview); kube source
+    /// only. Unset: the operator's ConfigMap decides (see --connectors-namespace).
+    #[arg(long, env = "ENABLE_CONNECTOR_PROXY_PERMISSIONS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub enable_connector_proxy_permissions: Option<bool>,
     /// Alauda feature flag enable-connectors-approval: a denied `connectors/proxy` capability is
     /// requested through an AccessRequest and the mount waits for its approval (needs
-    /// --enable-connector-proxy-permissions too; see docs/approval.md).
-    #[arg(long, env = "ENABLE_CONNECTORS_APPROVAL")]
-    pub enable_connectors_approval: bool,
+    /// enable-connector-proxy-permissions too; see docs/approval.md). Unset: the ConfigMap decides.
+    #[arg(long, env = "ENABLE_CONNECTORS_APPROVAL", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub enable_connectors_approval: Option<bool>,
+    /// Alauda feature flag enable-multi-connector: a volume may list several Connectors.
+    /// Unset: the ConfigMap decides; without it, allowed.
+    #[arg(long, env = "ENABLE_MULTI_CONNECTOR", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub enable_multi_connector: Option<bool>,
+    /// Alauda feature flag enable-custom-ca-certs: a Connector's spec.caCertSecretRef is used
+    /// (tokenfile direct mode). Unset: the ConfigMap decides; without it, used.
+    #[arg(long, env = "ENABLE_CUSTOM_CA_CERTS", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub enable_custom_ca_certs: Option<bool>,
+    /// Namespace of the Connectors operator, whose ConfigMap holds the feature flags.
+    #[arg(long, env = "CONNECTORS_NAMESPACE", default_value = crate::features::DEFAULT_NAMESPACE)]
+    pub connectors_namespace: String,
+    /// Name of the feature-flag ConfigMap, watched live (kube source); empty to not read it.
+    #[arg(long, env = "FEATURE_FLAGS_CONFIGMAP", default_value = crate::features::CONFIGMAP_NAME)]
+    pub feature_flags_configmap: String,
     /// Serve /debug/volumes on the metrics address: every volume on this node with its pod,
     /// Connectors and refresh state (no token), to anyone who can reach that address
     /// (docs/security.md). Off: it answers 404 with how to turn it on.
@@ -143,27 +159,54 @@ pub async fn build_source(
     )))
 }
 
-/// The Connectors Approval flags in force; they need the Kubernetes source.
-fn approval_flags(args: &ServeArgs, source_kind: &str) -> Result<ApprovalFlags, String> {
-    let flags = ApprovalFlags {
-        proxy_permissions: args.enable_connector_proxy_permissions,
+/// The feature-flag overrides given on the command line or in the environment.
+fn overrides(args: &ServeArgs) -> Overrides {
+    Overrides {
+        connector_proxy_permissions: args.enable_connector_proxy_permissions,
         connectors_approval: args.enable_connectors_approval,
-    };
-    if (flags.proxy_permissions || flags.connectors_approval) && source_kind != "kube" {
+        multi_connector: args.enable_multi_connector,
+        custom_ca_certs: args.enable_custom_ca_certs,
+    }
+}
+
+/// The driver's feature flags: the overrides, over the operator's ConfigMap watched live when
+/// the source is Kubernetes. The approval flags need the Kubernetes source.
+async fn features(
+    args: &ServeArgs,
+    source_kind: &str,
+    client: Option<&kube::Client>,
+) -> Result<Features, String> {
+    let o = overrides(args);
+    let approval_asked =
+        o.connector_proxy_permissions == Some(true) || o.connectors_approval == Some(true);
+    if approval_asked && source_kind != "kube" {
         return Err(format!(
             "--enable-connector-proxy-permissions and --enable-connectors-approval need --source kube (the {source_kind} source has no RBAC or AccessRequests)"
         ));
     }
-    if flags.connectors_approval && !flags.proxy_permissions {
-        tracing::warn!("--enable-connectors-approval has no effect without --enable-connector-proxy-permissions (Alauda Connectors needs both flags for approval gating)");
+    let features = match client {
+        Some(c) if !args.feature_flags_configmap.is_empty() => {
+            let f = crate::features::configmap::watch_configmap(
+                c.clone(),
+                &args.connectors_namespace,
+                &args.feature_flags_configmap,
+                o,
+            );
+            if !f.wait_read(Duration::from_secs(10)).await {
+                tracing::warn!(configmap = %format!("{}/{}", args.connectors_namespace, args.feature_flags_configmap),
+                    "feature-flag ConfigMap not read within 10s; mounts that depend on it wait (UNAVAILABLE) until it is");
+            }
+            f
+        }
+        _ => Features::fixed(o),
+    };
+    if let Ok(flags) = features.current() {
+        if flags.connectors_approval && !flags.connector_proxy_permissions {
+            tracing::warn!("enable-connectors-approval has no effect without enable-connector-proxy-permissions (Alauda Connectors needs both flags for approval gating)");
+        }
     }
-    if flags.proxy_permissions {
-        info!(
-            connectors_approval = flags.connectors_approval,
-            "connectors/proxy capability check enabled"
-        );
-    }
-    Ok(flags)
+    info!(flags = %crate::features::summary(&features.report()), "Connectors feature flags");
+    Ok(features)
 }
 
 pub async fn run(args: ServeArgs) -> ExitCode {
@@ -191,7 +234,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     )
     .await
     .map_err(|e| format!("connector source: {e}"))?;
-    let approval = approval_flags(&args, source.kind())?;
+    let features = features(&args, source.kind(), client.as_ref()).await?;
     // Pod events: Kubernetes Events with the kube source, log lines without a cluster.
     let events: Arc<dyn EventSink> = match client {
         Some(c) => Arc::new(KubeEventSink::new(c, args.node_id.clone())),
@@ -209,7 +252,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         default_file_mode: 0o440,
         refresh_jitter: args.refresh_jitter,
         mount: true,
-        approval,
+        features: features.clone(),
     };
     let mut metrics = Metrics::new();
     metrics.watch_source(source.clone());
@@ -244,9 +287,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let volumes: Option<crate::metrics::DebugVolumes> = if args.enable_debug_volumes {
             let d = Arc::downgrade(&driver);
             let node = args.node_id.clone();
+            let flags = features.clone();
             Some(Arc::new(move || {
                 let volumes = d.upgrade().map(|d| d.volume_reports()).unwrap_or_default();
-                serde_json::json!({ "node": node, "volumes": volumes })
+                serde_json::json!({ "node": node, "featureFlags": flags.report(), "volumes": volumes })
             }))
         } else {
             None

@@ -47,18 +47,24 @@ pub async fn run(args: VolumesArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let live = if args.driver_url.is_empty() {
+    let doc = if args.driver_url.is_empty() {
         Err("not asked (--driver-url is empty)".to_string())
     } else {
-        fetch_live(&args.driver_url).await
+        fetch_live_doc(&args.driver_url).await
     };
+    let live = doc.as_ref().map_err(Clone::clone).and_then(volumes_of);
+    let flags = doc
+        .as_ref()
+        .ok()
+        .map(|d| d["featureFlags"].clone())
+        .filter(|f| !f.is_null());
     let (volumes, problems) = merge(states, live.as_ref().ok());
     match args.output {
         Output::Json => {
             let doc = json!({
                 "stateDir": args.state_dir,
                 "driver": match &live {
-                    Ok(_) => json!({"url": args.driver_url, "reachable": true}),
+                    Ok(_) => json!({"url": args.driver_url, "reachable": true, "featureFlags": flags}),
                     Err(e) => json!({"url": args.driver_url, "reachable": false, "error": e}),
                 },
                 "unreadable": problems,
@@ -68,6 +74,9 @@ pub async fn run(args: VolumesArgs) -> ExitCode {
         }
         Output::Table => {
             print!("{}", table(&volumes, Timestamp::now()));
+            if let Some(f) = &flags {
+                println!("\n{}", crate::features::summary(f));
+            }
             if let Err(e) = &live {
                 eprintln!("live fields unavailable: the driver at {} did not answer ({e}); showing the state directory only", args.driver_url);
             }
@@ -105,13 +114,20 @@ pub fn read_states(state_dir: &Path) -> Result<Vec<Result<VolumeState, String>>,
     Ok(out)
 }
 
-/// Asks the driver for its live view (`/debug/volumes`).
+/// Asks the driver for its live view of the volumes (`/debug/volumes`).
 pub async fn fetch_live(url: &str) -> Result<Vec<VolumeReport>, String> {
+    volumes_of(&fetch_live_doc(url).await?)
+}
+
+/// The driver's `/debug/volumes` document (volumes and the feature flags in force).
+pub async fn fetch_live_doc(url: &str) -> Result<serde_json::Value, String> {
     let body = tokio::time::timeout(Duration::from_secs(3), http_get(url, "/debug/volumes"))
         .await
         .map_err(|_| "timed out after 3s".to_string())??;
-    let doc: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))?;
+    serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))
+}
+
+fn volumes_of(doc: &serde_json::Value) -> Result<Vec<VolumeReport>, String> {
     serde_json::from_value(doc["volumes"].clone()).map_err(|e| format!("unexpected answer: {e}"))
 }
 

@@ -113,10 +113,15 @@ pub struct VolumeSpec {
     pub connectors: Vec<ObjectKey>,
     pub render: RenderRequest,
     pub token_expiration: Duration,
+    /// Whether `token.expiration` was set (not the default).
+    pub token_expiration_given: bool,
     pub file_mode: u32,
     pub pod: PodInfo,
     /// The attributes as given, minus kubelet's token attribute (stored in state).
     pub attributes: BTreeMap<String, String>,
+    /// What the attributes ask for that is ignored (unknown keys), for the pod's
+    /// `ConnectorVolumeWarning` event after the mount.
+    pub warnings: Vec<String>,
 }
 
 /// Validates a NodePublishVolume request (see the CSI spec's node rules).
@@ -321,20 +326,28 @@ pub fn parse_attributes(
     ctx: &std::collections::HashMap<String, String>,
     default_file_mode: u32,
 ) -> Result<VolumeSpec, InvalidRequest> {
-    let unknown: Vec<&String> = ctx
-        .keys()
-        .filter(|k| {
-            !k.starts_with("csi.storage.k8s.io/") && !KNOWN_ATTRIBUTES.contains(&k.as_str())
-        })
-        .collect();
-    if !unknown.is_empty() {
-        let mut unknown: Vec<_> = unknown.into_iter().map(|k| format!("{k:?}")).collect();
-        unknown.sort();
-        return Err(invalid(format!(
-            "unknown volume attribute(s) {}; supported: {}",
-            unknown.join(", "),
+    let mut warnings = Vec::new();
+    let mut ignored: Vec<&String> = Vec::new();
+    for k in ctx.keys() {
+        if k.starts_with("csi.storage.k8s.io/") || KNOWN_ATTRIBUTES.contains(&k.as_str()) {
+            continue;
+        }
+        if let Some(meant) = likely_typo(k) {
+            return Err(invalid(format!(
+                "unknown volume attribute {k:?}: did you mean {meant:?}? (it would be ignored, so the volume would not be what you meant); supported: {}",
+                KNOWN_ATTRIBUTES.join(", ")
+            )));
+        }
+        ignored.push(k);
+    }
+    if !ignored.is_empty() {
+        ignored.sort();
+        let names: Vec<String> = ignored.iter().map(|k| format!("{k:?}")).collect();
+        warnings.push(format!(
+            "ignored unknown volume attribute(s) {}; supported: {}",
+            names.join(", "),
             KNOWN_ATTRIBUTES.join(", ")
-        )));
+        ));
     }
     let get = |k: &str| ctx.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
     let pod = PodInfo {
@@ -473,10 +486,39 @@ pub fn parse_attributes(
         connectors,
         render,
         token_expiration,
+        token_expiration_given: get(ATTR_TOKEN_EXPIRATION).is_some(),
         file_mode,
         pod,
         attributes,
+        warnings,
     })
+}
+
+/// The supported attribute an unknown key most likely meant to be: the same letters and digits
+/// (`connectorName`, `Connector_Name`) or at most two edits away (`configuration.name`,
+/// `connector`). Such a key is refused rather than ignored: it never did what its author meant.
+fn likely_typo(key: &str) -> Option<&'static str> {
+    let fold = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let key_folded = fold(key);
+    let lower = key.to_ascii_lowercase();
+    KNOWN_ATTRIBUTES
+        .iter()
+        .map(|known| {
+            let d = if fold(known) == key_folded {
+                0
+            } else {
+                strsim::levenshtein(&lower, known)
+            };
+            (d, *known)
+        })
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
 }
 
 /// Kubernetes object names: DNS-1123 subdomain.

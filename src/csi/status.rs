@@ -16,6 +16,7 @@ pub fn code_for(e: &DriverError) -> Code {
         DriverError::FailedPrecondition(_) => Code::FailedPrecondition,
         DriverError::ConnectorNotReady { .. } => Code::Unavailable,
         DriverError::ApprovalPending { .. } => Code::Unavailable,
+        DriverError::FeatureFlags(_) => Code::Unavailable,
         DriverError::ClassMissing { .. } => Code::FailedPrecondition,
         DriverError::Source(s) => match s {
             SourceError::NotFound { .. } => Code::NotFound,

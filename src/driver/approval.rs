@@ -1,14 +1,17 @@
 //! Approval gating of one Connector of a volume: the `connectors/proxy` capability check
-//! (`--enable-connector-proxy-permissions`) and, when it is denied, the AccessRequest decision
-//! (`--enable-connectors-approval`): open, rejected (the volume gets only `.error.json`), pending
-//! (UNAVAILABLE, kubelet retries) or denied.
+//! (feature flag `enable-connector-proxy-permissions`) and, when it is denied, the AccessRequest
+//! decision (`enable-connectors-approval`): open, rejected (the volume gets only `.error.json`),
+//! pending (UNAVAILABLE, kubelet retries) or denied. The flags come from the driver's
+//! [`crate::features::Features`] (CLI overrides over the operator's ConfigMap).
 
 use super::{Driver, DriverError};
 use crate::connector::approval::{proxy_resource, ApprovalState};
 use crate::connector::{ObjectKey, PodInfo, SourceError};
+use crate::features::{FeatureFlags, Features, Flag, Overrides};
 use crate::render::error_json::{NamespacedName, RejectedAccess};
 
-/// The two Alauda Connectors feature flags the driver follows; both off by default.
+/// The two approval flags given together as driver overrides (tests and embedders); converts
+/// into [`Features`] that set both and leave the other flags to the ConfigMap or defaults.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ApprovalFlags {
     /// `enable-connector-proxy-permissions`: every mounted Connector needs the
@@ -17,6 +20,16 @@ pub struct ApprovalFlags {
     /// `enable-connectors-approval`: a denied capability is requested through an AccessRequest.
     /// Acts only together with `proxy_permissions`.
     pub connectors_approval: bool,
+}
+
+impl From<ApprovalFlags> for Features {
+    fn from(a: ApprovalFlags) -> Features {
+        Features::fixed(Overrides {
+            connector_proxy_permissions: Some(a.proxy_permissions),
+            connectors_approval: Some(a.connectors_approval),
+            ..Default::default()
+        })
+    }
 }
 
 /// What the gate decided for one Connector.
@@ -36,9 +49,9 @@ impl Driver {
         pod: &PodInfo,
         connector: &ObjectKey,
         live: bool,
+        flags: &FeatureFlags,
     ) -> Result<Gate, DriverError> {
-        let flags = self.cfg.approval;
-        if !flags.proxy_permissions {
+        if !flags.connector_proxy_permissions {
             return Ok(Gate::Open);
         }
         let denied = match self.source.authorize_proxy(pod, connector).await {
@@ -48,10 +61,11 @@ impl Driver {
         };
         if !flags.connectors_approval {
             return Err(SourceError::PermissionDenied(format!(
-                "{denied}; grant it with a Role in namespace {} allowing verb \"*\" on resource {} (apiGroup connectors.alauda.io, resourceNames [{}]) bound to the ServiceAccount, or let Connectors Approval request it (--enable-connectors-approval)",
+                "{denied}; grant it with a Role in namespace {} allowing verb \"*\" on resource {} (apiGroup connectors.alauda.io, resourceNames [{}]) bound to the ServiceAccount, or let Connectors Approval request it ({})",
                 connector.namespace,
                 proxy_resource(pod),
-                connector.name
+                connector.name,
+                self.cfg.features.how_to_enable(Flag::ConnectorsApproval)
             ))
             .into());
         }

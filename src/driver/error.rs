@@ -46,6 +46,9 @@ pub enum DriverError {
     Mount(#[from] MountError),
     #[error(transparent)]
     State(#[from] StateError),
+    /// The feature flags depend on a ConfigMap not read yet: kubelet retries the mount.
+    #[error(transparent)]
+    FeatureFlags(#[from] crate::features::FlagsUnknown),
     #[error("{0}")]
     Internal(String),
 }

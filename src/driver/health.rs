@@ -131,6 +131,25 @@ impl Driver {
             .insert(state.volume_id.clone(), h);
     }
 
+    /// A first publish succeeded with warnings: one `ConnectorVolumeWarning` event on the pod
+    /// naming them all (republish and refresh repeat none).
+    pub(super) fn health_warned(&self, live: &LiveVolume, warnings: &[String]) {
+        if warnings.is_empty() {
+            return;
+        }
+        let message = format!("mounted with warnings: {}", warnings.join("; "));
+        tracing::warn!(target: crate::events::EVENTS_TARGET, volume_id = %live.state.volume_id,
+            pod = %format!("{}/{}", live.state.pod.namespace, live.state.pod.name),
+            warnings = %warnings.join("; "), "volume mounted with warnings");
+        self.events.record(VolumeEvent {
+            volume_id: live.state.volume_id.clone(),
+            pod: live.state.pod.clone(),
+            reason: Reason::VolumeWarning,
+            key: message.clone(),
+            message,
+        });
+    }
+
     pub(super) fn health_forget(&self, volume_id: &str) {
         self.health
             .lock()

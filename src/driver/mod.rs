@@ -59,8 +59,9 @@ pub struct DriverConfig {
     /// Mount a tmpfs per volume (production). `false` writes into the plain target directory:
     /// only for the non-root demo.
     pub mount: bool,
-    /// Connectors Approval feature flags (off: only the `get` check, as before).
-    pub approval: ApprovalFlags,
+    /// The Alauda feature flags in force (CLI overrides over the operator's ConfigMap), read
+    /// live at each publish and refresh.
+    pub features: crate::features::Features,
 }
 
 impl DriverConfig {
@@ -78,7 +79,7 @@ impl DriverConfig {
             default_file_mode: 0o440,
             refresh_jitter: DEFAULT_REFRESH_JITTER,
             mount: true,
-            approval: ApprovalFlags::default(),
+            features: crate::features::Features::default(),
         }
     }
 
@@ -152,6 +153,8 @@ struct Prepared {
     direct: Option<DirectToken>,
     origin: &'static str,
     deps: Deps,
+    /// What the render skipped or ignored (for the pod's warning event on first publish).
+    warnings: Vec<String>,
 }
 
 /// A `tokenfile` direct-mode token and the target ServiceAccount it was minted for.

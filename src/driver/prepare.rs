@@ -8,6 +8,7 @@ use crate::connector::source::check_namespace_scope;
 use crate::connector::types::proxy_ca;
 use crate::connector::SourceError;
 use crate::csi::request::VolumeSpec;
+use crate::features::Flag;
 use crate::render::{self, RenderSecrets, ResolvedConnector};
 use crate::token::Token;
 
@@ -22,6 +23,16 @@ impl Driver {
         current: Option<&Token>,
         current_direct: Option<&DirectToken>,
     ) -> Result<Prepared, DriverError> {
+        let flags = self.cfg.features.current()?;
+        if current.is_none() && spec.connectors.len() > 1 && !flags.multi_connector {
+            // New mounts only: a volume already mounted keeps refreshing if the flag is turned
+            // off later (its pod was admitted under the old setting).
+            return Err(DriverError::FailedPrecondition(format!(
+                "the volume lists {} connectors, but feature flag enable-multi-connector is off: {}",
+                spec.connectors.len(),
+                self.cfg.features.how_to_enable(Flag::MultiConnector)
+            )));
+        }
         let mut deps = Deps::default();
         let mut resolved = Vec::with_capacity(spec.connectors.len());
         let mut rejected = Vec::new();
@@ -42,7 +53,7 @@ impl Driver {
                 .into());
             }
             self.source.authorize(&spec.pod, key).await?;
-            match self.gate(&spec.pod, key, current.is_some()).await {
+            match self.gate(&spec.pod, key, current.is_some(), &flags).await {
                 Ok(Gate::Open) => {}
                 Ok(Gate::Rejected(r)) => {
                     deps.connectors.insert(key.clone());
@@ -108,28 +119,36 @@ impl Driver {
                 direct: None,
                 origin,
                 deps,
+                warnings: Vec::new(),
             });
         }
         if let Some(e) = pending {
             return Err(e);
         }
         let (token, origin) = self.obtain_token(spec, kubelet_tokens, current).await?;
+        let mut warnings = Vec::new();
+        if let Some(w) = self.lifetime_warning(spec, &token, origin) {
+            warnings.push(w);
+        }
         let mut req = spec.render.clone();
         req.pod_namespace = spec.pod.namespace.clone();
-        let direct = self
-            .direct_token(spec, &req, &mut resolved, &mut deps, current_direct)
+        let (direct, direct_warnings) = self
+            .direct_token(spec, &req, &mut resolved, &mut deps, current_direct, &flags)
             .await?;
+        warnings.extend(direct_warnings);
         let secrets = RenderSecrets {
             token: token.expose(),
             direct_token: direct.as_ref().map(|t| t.token.expose()),
         };
-        let payload = render::render(&resolved, &req, &secrets)?;
+        let rendered = render::render_with_warnings(&resolved, &req, &secrets)?;
+        warnings.extend(rendered.warnings);
         Ok(Prepared {
-            payload,
+            payload: rendered.payload,
             token,
             direct,
             origin,
             deps,
+            warnings,
         })
     }
 }

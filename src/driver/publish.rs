@@ -50,9 +50,10 @@ impl Driver {
         self.source.retain(&req.volume_id, &req.spec.connectors);
         let result = self.publish_new(&req).await;
         match result {
-            Ok(live) => {
+            Ok((live, warnings)) => {
                 let next = live.state.next_refresh;
                 self.health_published(&live.state, false);
+                self.health_warned(&live, &warnings);
                 *guard = Some(live);
                 drop(guard);
                 self.metrics.volumes.set(self.volume_count() as i64);
@@ -71,10 +72,12 @@ impl Driver {
         }
     }
 
+    /// The first publish; returns the volume and the warnings for its pod (what the attributes
+    /// asked for that was ignored or skipped).
     pub(super) async fn publish_new(
         &self,
         req: &PublishRequest,
-    ) -> Result<LiveVolume, DriverError> {
+    ) -> Result<(LiveVolume, Vec<String>), DriverError> {
         let prepared = self
             .prepare(&req.spec, req.kubelet_tokens.as_deref(), None, None)
             .await?;
@@ -106,16 +109,21 @@ impl Driver {
         };
         info!(volume_id = %req.volume_id, pod = %format!("{}/{}", req.spec.pod.namespace, req.spec.pod.name),
               files = state.files.len(), token_origin = prepared.origin, "volume published");
-        Ok(LiveVolume {
-            state,
-            spec: req.spec.clone(),
-            capability: req.capability.clone(),
-            token: prepared.token,
-            direct: prepared.direct,
-            deps: prepared.deps,
-            stale: false,
-            mount,
-        })
+        let mut warnings = req.spec.warnings.clone();
+        warnings.extend(prepared.warnings);
+        Ok((
+            LiveVolume {
+                state,
+                spec: req.spec.clone(),
+                capability: req.capability.clone(),
+                token: prepared.token,
+                direct: prepared.direct,
+                deps: prepared.deps,
+                stale: false,
+                mount,
+            },
+            warnings,
+        ))
     }
 
     /// Is the volume's content still in place at `target`? With the mount stamp taken at publish

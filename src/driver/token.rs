@@ -9,6 +9,7 @@ use tracing::info;
 use super::{Deps, DirectToken, Driver, DriverError, AUDIT_TARGET};
 use crate::connector::{ObjectKey, SourceError, TokenRequestSpec};
 use crate::csi::request::VolumeSpec;
+use crate::features::{FeatureFlags, Flag};
 use crate::render::{self, ResolvedConnector};
 use crate::token::{self, Token, TokenSourceMode};
 
@@ -64,6 +65,37 @@ impl Driver {
         }
     }
 
+    /// The warning for a `token.expiration` the volume's token does not have: kubelet's tokens
+    /// live as long as the CSIDriver's `tokenRequests[].expirationSeconds` says, for every
+    /// volume alike. `None` when the attribute is unset or the lifetime matches (within a
+    /// minute).
+    pub(super) fn lifetime_warning(
+        &self,
+        spec: &VolumeSpec,
+        token: &Token,
+        origin: &str,
+    ) -> Option<String> {
+        if !spec.token_expiration_given || origin != "kubelet" {
+            return None;
+        }
+        let want = spec.token_expiration.as_secs();
+        let have = token.lifetime().as_secs();
+        if want.abs_diff(have) <= 60 {
+            return None;
+        }
+        let attr = spec
+            .attributes
+            .get(crate::csi::request::ATTR_TOKEN_EXPIRATION)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        Some(format!(
+            "token.expiration {attr:?} cannot be honoured: the token comes from kubelet, which issues tokens for audience {:?} with the lifetime of the CSIDriver's spec.tokenRequests[].expirationSeconds (this one lives about {}), the same for every volume; set expirationSeconds: {want} there, or run the driver with --token-source driver (RBAC to create serviceaccounts/token) so it mints each volume's token with the lifetime asked for",
+            self.cfg.token_audience,
+            // Rounded to the minute: the lifetime is measured from when the driver got it.
+            crate::token::format_duration(Duration::from_secs((have + 30) / 60 * 60))
+        ))
+    }
+
     /// The tokenfile configuration's direct mode: mint a token on the target cluster with the
     /// connector's own credential, for a ServiceAccount the Connector's owner allowed (checked
     /// before any Secret is read or anything is minted). Every minted token gets an audit line.
@@ -74,13 +106,15 @@ impl Driver {
         resolved: &mut [ResolvedConnector],
         deps: &mut Deps,
         current: Option<&DirectToken>,
-    ) -> Result<Option<DirectToken>, DriverError> {
+        flags: &FeatureFlags,
+    ) -> Result<(Option<DirectToken>, Vec<String>), DriverError> {
+        let mut warnings = Vec::new();
         let Some(i) = render::builtin_tokenfile_connector(resolved, req) else {
-            return Ok(None);
+            return Ok((None, warnings));
         };
         let rc = &mut resolved[i];
         let Some(grant) = render::direct_grant(&rc.connector, req)? else {
-            return Ok(None);
+            return Ok((None, warnings));
         };
         let ns = rc.connector.metadata.namespace.clone().unwrap_or_default();
         let connector_key = rc.key();
@@ -99,7 +133,15 @@ impl Driver {
         let secret_key = ObjectKey::new(&ns, &secret_name);
         let secret = self.source.secret(&secret_key).await?;
         deps.secrets.insert(secret_key);
-        if let Some(ca_ref) = rc.connector.spec.ca_cert_secret_ref.clone() {
+        let ca_ref = rc.connector.spec.ca_cert_secret_ref.clone();
+        if let (Some(ca_ref), false) = (&ca_ref, flags.custom_ca_certs) {
+            warnings.push(format!(
+                "connector {connector_key} names spec.caCertSecretRef {:?}, which is not used: feature flag enable-custom-ca-certs is off ({}); the target cluster is verified against the system CAs",
+                ca_ref.name,
+                self.cfg.features.how_to_enable(Flag::CustomCaCerts)
+            ));
+        }
+        if let Some(ca_ref) = ca_ref.filter(|_| flags.custom_ca_certs) {
             let key = ObjectKey::new(&ns, &ca_ref.name);
             let ca_secret = self.source.secret(&key).await?;
             deps.secrets.insert(key);
@@ -113,7 +155,7 @@ impl Driver {
                 && c.token.lifetime() <= grant.duration + Duration::from_secs(60)
                 && Timestamp::now() < c.token.refresh_at()
         }) {
-            return Ok(Some(c.clone()));
+            return Ok((Some(c.clone()), warnings));
         }
         let token = crate::token::direct::mint_direct(
             &rc.connector,
@@ -139,10 +181,13 @@ impl Driver {
             "minted a tokenfile direct-mode token"
         );
         self.metrics.direct_tokens_minted_total.inc();
-        Ok(Some(DirectToken {
-            service_account: sa,
-            token,
-        }))
+        Ok((
+            Some(DirectToken {
+                service_account: sa,
+                token,
+            }),
+            warnings,
+        ))
     }
 }
 

@@ -66,7 +66,13 @@ impl KubeEventSink {
             reason: Some(ev.reason.as_str().into()),
             message: Some(ev.message.clone()),
             type_: Some(ev.reason.event_type().as_str().into()),
-            action: Some("Refresh".into()),
+            action: Some(
+                match ev.reason {
+                    super::Reason::VolumeWarning => "Publish",
+                    _ => "Refresh",
+                }
+                .into(),
+            ),
             count: Some(1),
             first_timestamp: Some(Time(now)),
             last_timestamp: Some(Time(now)),

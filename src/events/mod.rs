@@ -1,5 +1,5 @@
-//! Events about a volume after its mount (refresh failed, went stale, recovered), addressed to
-//! the pod that uses it: the [`EventSink`] trait with a log and a Kubernetes implementation, and
+//! Events about a volume after its mount (mounted with warnings, refresh failed, went stale,
+//! recovered), addressed to the pod that uses it: the [`EventSink`] trait with a log and a Kubernetes implementation, and
 //! the [`Recorder`] in front of them that limits how often one volume may emit.
 //!
 //! The driver decides *what* happened (see `driver/health.rs`); this layer decides *how often*
@@ -49,6 +49,9 @@ pub enum Reason {
     VolumeStale,
     /// A failing or stale volume was refreshed again.
     VolumeRecovered,
+    /// The volume was mounted, but not quite as its attributes asked: ignored attributes,
+    /// skipped configurations, a token lifetime that cannot be honoured, files left out.
+    VolumeWarning,
 }
 
 impl Reason {
@@ -57,6 +60,7 @@ impl Reason {
             Reason::RefreshFailed => "ConnectorRefreshFailed",
             Reason::VolumeStale => "ConnectorVolumeStale",
             Reason::VolumeRecovered => "ConnectorVolumeRecovered",
+            Reason::VolumeWarning => "ConnectorVolumeWarning",
         }
     }
 

@@ -383,6 +383,10 @@ fn no_error_or_debug_output_reveals_the_token() {
     let mut c = (*rc.connector).clone();
     c.status = None;
     no_ns.connector = Arc::new(c);
+    // A class with a proxy whose address is not set yet.
+    let mut class = (*rc.class).clone();
+    class.spec.proxy = Some(Default::default());
+    no_ns.class = Arc::new(class);
     let errors = vec![
         render(&[no_ns.clone()], &request(&[]), &secrets()).unwrap_err(),
         render(std::slice::from_ref(&rc), &request(&["nope"]), &secrets()).unwrap_err(),

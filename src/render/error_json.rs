@@ -1,6 +1,13 @@
 //! The `.error.json` payload of a volume whose Connector access was rejected by Connectors
 //! Approval: the only file in the volume (no configurations, no built-ins), so the workload
 //! starts, finds no usable configuration and fails fast with a reason it can print.
+//!
+//! The file is a `google.rpc.Status` in proto3 JSON form, as Alauda documents it (docs
+//! `overview/release_notes.mdx`, v1.10.0): `code` 7 (PERMISSION_DENIED), `message`, and one
+//! `google.rpc.ErrorInfo` in `details` per rejected Connector, whose `metadata` names the
+//! Connector, the AccessRequest and its condition's reason and message.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -9,8 +16,17 @@ use super::Payload;
 /// File name of the rejection report.
 pub const ERROR_FILE: &str = ".error.json";
 
-/// Schema version of [`ERROR_FILE`].
-pub const ERROR_SCHEMA: &str = "connectors-csi/error/v1";
+/// `google.rpc.Code` PERMISSION_DENIED.
+pub const CODE_PERMISSION_DENIED: i32 = 7;
+
+/// `@type` of each entry of `details`.
+pub const ERROR_INFO_TYPE: &str = "type.googleapis.com/google.rpc.ErrorInfo";
+
+/// `ErrorInfo.domain`: the API group of Connectors and AccessRequests.
+pub const ERROR_DOMAIN: &str = "connectors.alauda.io";
+
+/// `ErrorInfo.reason` of a rejected Connector.
+pub const REASON_ACCESS_REJECTED: &str = "ACCESS_REJECTED";
 
 /// One Connector whose use was rejected.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -33,12 +49,22 @@ pub struct NamespacedName {
     pub name: String,
 }
 
+/// `google.rpc.Status` in proto3 JSON.
 #[derive(Serialize)]
-struct ErrorReport<'a> {
-    schema: &'static str,
-    reason: &'static str,
+struct Status {
+    code: i32,
     message: String,
-    connectors: &'a [RejectedAccess],
+    details: Vec<ErrorInfo>,
+}
+
+/// `google.rpc.ErrorInfo` as a `google.protobuf.Any` in proto3 JSON (`@type` first).
+#[derive(Serialize)]
+struct ErrorInfo {
+    #[serde(rename = "@type")]
+    type_url: &'static str,
+    reason: &'static str,
+    domain: &'static str,
+    metadata: BTreeMap<&'static str, String>,
 }
 
 /// The payload holding only [`ERROR_FILE`] for `rejected` (at least one entry).
@@ -47,16 +73,35 @@ pub fn error_payload(rejected: &[RejectedAccess]) -> Payload {
         .iter()
         .map(|r| format!("{}/{}", r.connector.namespace, r.connector.name))
         .collect();
-    let report = ErrorReport {
-        schema: ERROR_SCHEMA,
-        reason: "AccessRejected",
+    let details = rejected
+        .iter()
+        .map(|r| ErrorInfo {
+            type_url: ERROR_INFO_TYPE,
+            reason: REASON_ACCESS_REJECTED,
+            domain: ERROR_DOMAIN,
+            metadata: BTreeMap::from([
+                (
+                    "connector",
+                    format!("{}/{}", r.connector.namespace, r.connector.name),
+                ),
+                (
+                    "accessRequest",
+                    format!("{}/{}", r.access_request.namespace, r.access_request.name),
+                ),
+                ("conditionReason", r.reason.clone()),
+                ("conditionMessage", r.message.clone()),
+            ]),
+        })
+        .collect();
+    let status = Status {
+        code: CODE_PERMISSION_DENIED,
         message: format!(
             "use of connector(s) {} was rejected by Connectors Approval; this volume holds no configuration. Re-run the workload to request access again",
             names.join(", ")
         ),
-        connectors: rejected,
+        details,
     };
-    let mut json = serde_json::to_vec_pretty(&report).expect("error report serializes");
+    let mut json = serde_json::to_vec_pretty(&status).expect("error report serializes");
     json.push(b'\n');
     let mut payload = Payload::default();
     payload.files.insert(ERROR_FILE.to_string(), json);
@@ -86,16 +131,26 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({
-                "schema": "connectors-csi/error/v1",
-                "reason": "AccessRejected",
+                "code": 7,
                 "message": "use of connector(s) shared/prod-harbor was rejected by Connectors Approval; this volume holds no configuration. Re-run the workload to request access again",
-                "connectors": [{
-                    "connector": {"namespace": "shared", "name": "prod-harbor"},
-                    "accessRequest": {"namespace": "shared", "name": "build-prod-harbor-0123456789"},
-                    "reason": "Rejected",
-                    "message": "rejected by alice",
+                "details": [{
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "ACCESS_REJECTED",
+                    "domain": "connectors.alauda.io",
+                    "metadata": {
+                        "connector": "shared/prod-harbor",
+                        "accessRequest": "shared/build-prod-harbor-0123456789",
+                        "conditionReason": "Rejected",
+                        "conditionMessage": "rejected by alice",
+                    },
                 }],
             })
+        );
+        // `@type` comes first, as proto3 JSON writes an Any.
+        let text = String::from_utf8(p.files[ERROR_FILE].clone()).unwrap();
+        assert!(
+            text.find("\"@type\"").unwrap() < text.find("\"reason\"").unwrap(),
+            "{text}"
         );
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::connector::{Connector, ConnectorClass};
 
+mod builtin;
 #[cfg(test)]
 mod builtin_tests;
 pub mod direct;
@@ -21,6 +22,11 @@ mod template_tests;
 mod tests;
 pub mod tokenfile;
 
+use builtin::builtin_file;
+pub use builtin::{
+    forward_proxy_url, has_no_proxy, proxy_username, BUILTIN_FILES, CA_CERT_ALIAS, NO_PROXY,
+    PROXY_FILES,
+};
 pub use direct::{direct_grant, DirectGrant, DirectPolicy};
 pub use kubeconfig::PLACEHOLDER_USER_TOKEN;
 pub use template::clear_cache as clear_template_cache;
@@ -29,32 +35,12 @@ pub use tokenfile::{tokenfile_direct_request, DirectRequest, TOKENFILE};
 /// Upper bound on the total size of a volume's files (sum of all file sizes).
 pub const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
 
-/// `no_proxy` written into the built-in `.env`: loopback and in-cluster service names, so
-/// traffic to the connectors proxy itself and to cluster services bypasses the forward proxy.
-pub const NO_PROXY: &str = "localhost,127.0.0.1,.svc,.cluster.local";
-
 /// The built-in `kubeconfig` configuration, offered for connectors of class [`K8S_CLASS`]
 /// whose class does not define it.
 pub const KUBECONFIG: &str = "kubeconfig";
 
 /// Connectors of this class get the built-in `kubeconfig` and `tokenfile` configurations.
 pub const K8S_CLASS: &str = "k8s";
-
-/// Files written for every volume unless excluded with `!<file>` or replaced by a configuration.
-pub const BUILTIN_FILES: &[&str] = &[
-    ".env",
-    "http.proxy",
-    "https.proxy",
-    "context.token",
-    "context.proxy.caCert",
-    "ca.crt",
-    CA_CERT_ALIAS,
-    "connector.status.proxyAddress",
-];
-
-/// The deprecated alias of `ca.crt` that the original driver writes (and Alauda's docs still
-/// use, e.g. `keytool -importcert -file <mount>/ca.cert`): always the same bytes as `ca.crt`.
-pub const CA_CERT_ALIAS: &str = "ca.cert";
 
 /// A connector with everything resolved that rendering needs.
 #[derive(Clone, Debug)]
@@ -198,125 +184,6 @@ pub fn validate_file_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         && name != "."
         && !name.starts_with("..")
-}
-
-/// The proxy username of a connector: `namespace/name` with `/` percent-encoded (`ns%2Fname`).
-/// Characters outside `[A-Za-z0-9._~-]` are percent-encoded too, so the result is always safe
-/// in a URL's userinfo.
-pub fn proxy_username(ns: &str, name: &str) -> String {
-    format!(
-        "{}%2F{}",
-        query_escape(ns).replace('+', "%20"),
-        query_escape(name).replace('+', "%20")
-    )
-}
-
-/// Go's `url.QueryEscape`: unreserved bytes stay, space becomes `+`, everything else `%XX`.
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// `scheme://host[:port]` of a connector's proxy address (no path: the forward proxy is
-/// addressed by host only).
-fn proxy_origin(rc: &ResolvedConnector) -> Result<(String, String), RenderError> {
-    let raw = rc
-        .connector
-        .proxy_url()
-        .ok_or_else(|| RenderError::NoProxyAddress {
-            connector: rc.key(),
-        })?;
-    let url = url::Url::parse(raw).map_err(|e| {
-        RenderError::Invalid(format!(
-            "connector {} has an invalid proxy address {raw:?} in status.proxy.httpAddress.url: {e}",
-            rc.key()
-        ))
-    })?;
-    let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(|| {
-        RenderError::Invalid(format!(
-            "connector {} proxy address {raw:?} has no host",
-            rc.key()
-        ))
-    })?;
-    let hostport = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    };
-    Ok((url.scheme().to_string(), hostport))
-}
-
-/// The forward-proxy URL with embedded credentials:
-/// `<scheme>://<ns1>%2F<name1>[,<ns2>%2F<name2>…]:<token>@<host[:port]>`, where scheme and
-/// host come from the last connector's `status.proxy.httpAddress.url`.
-pub fn forward_proxy_url(
-    connectors: &[ResolvedConnector],
-    token: &str,
-) -> Result<String, RenderError> {
-    let last = connectors
-        .last()
-        .ok_or_else(|| RenderError::Invalid("no connector to build a proxy URL for".into()))?;
-    if token.is_empty() {
-        return Err(RenderError::Invalid(
-            "the proxy token is empty; a ServiceAccount token is required".into(),
-        ));
-    }
-    let (scheme, hostport) = proxy_origin(last)?;
-    let users = connectors
-        .iter()
-        .map(|rc| proxy_username(&rc.namespace(), &rc.name()))
-        .collect::<Vec<_>>()
-        .join(",");
-    let password = query_escape(token).replace('+', "%20");
-    Ok(format!("{scheme}://{users}:{password}@{hostport}"))
-}
-
-/// Content of a built-in file; `None` when there is nothing to write (no proxy CA known).
-fn builtin_file(
-    name: &str,
-    connectors: &[ResolvedConnector],
-    secrets: &RenderSecrets<'_>,
-) -> Result<Option<Vec<u8>>, RenderError> {
-    let last = connectors
-        .last()
-        .expect("render checked connectors is non-empty");
-    let bytes = match name {
-        ".env" => {
-            let url = forward_proxy_url(connectors, secrets.token)?;
-            format!("http_proxy={url}\nhttps_proxy={url}\nno_proxy={NO_PROXY}\n").into_bytes()
-        }
-        "http.proxy" | "https.proxy" => forward_proxy_url(connectors, secrets.token)?.into_bytes(),
-        "context.token" => {
-            if secrets.token.is_empty() {
-                return Err(RenderError::Invalid(
-                    "the proxy token is empty; a ServiceAccount token is required".into(),
-                ));
-            }
-            secrets.token.as_bytes().to_vec()
-        }
-        "context.proxy.caCert" | "ca.crt" | CA_CERT_ALIAS => match last.proxy_ca.as_deref() {
-            Some(pem) if !pem.trim().is_empty() => pem.as_bytes().to_vec(),
-            _ => return Ok(None),
-        },
-        "connector.status.proxyAddress" => last
-            .connector
-            .proxy_url()
-            .ok_or_else(|| RenderError::NoProxyAddress {
-                connector: last.key(),
-            })?
-            .as_bytes()
-            .to_vec(),
-        other => unreachable!("{other} is not a built-in file"),
-    };
-    Ok(Some(bytes))
 }
 
 /// Declared params with class defaults applied, plus any extra params the volume passed. Values
@@ -495,17 +362,39 @@ fn render_configuration(
     })
 }
 
+/// A render's files and what it left out on the way (for the pod's warning event).
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub payload: Payload,
+    /// One sentence per thing the volume asked for that was skipped or ignored.
+    pub warnings: Vec<String>,
+}
+
+/// Renders the files of a volume (see [`render_with_warnings`]), dropping the warnings.
+pub fn render(
+    connectors: &[ResolvedConnector],
+    req: &RenderRequest,
+    secrets: &RenderSecrets<'_>,
+) -> Result<Payload, RenderError> {
+    render_with_warnings(connectors, req, secrets).map(|r| r.payload)
+}
+
 /// Renders the files of a volume.
 ///
 /// Layers, later winning on a file-name clash: the built-in files, then each configuration of
 /// `req.configurations` in order. `req.exclusions` then remove files from the result. A
 /// configuration is rendered once, for the first connector whose class defines it (templates
 /// see every connector in `.connectors`); proxy-related built-ins use the last connector.
-pub fn render(
+///
+/// Lenient like Alauda's driver, whose docs say a request fails only when "included
+/// configuration names are specified but none are found": an unknown configuration name is
+/// skipped with a warning, and fails the render only when no listed configuration exists.
+/// Parameters for a configuration not listed are ignored with a warning.
+pub fn render_with_warnings(
     connectors: &[ResolvedConnector],
     req: &RenderRequest,
     secrets: &RenderSecrets<'_>,
-) -> Result<Payload, RenderError> {
+) -> Result<Rendered, RenderError> {
     if connectors.is_empty() {
         return Err(RenderError::Invalid(
             "no connector selected; set the connectors (or connector.name) volume attribute".into(),
@@ -519,10 +408,18 @@ pub fn render(
             )));
         }
     }
-    if let Some(stray) = req.params.keys().find(|k| !req.configurations.contains(k)) {
-        return Err(RenderError::Invalid(format!(
-            "configuration.params has parameters for {stray:?}, which is not listed in configuration.names"
-        )));
+    let mut warnings = Vec::new();
+    let stray: Vec<String> = req
+        .params
+        .keys()
+        .filter(|k| !req.configurations.contains(k))
+        .map(|k| format!("{k:?}"))
+        .collect();
+    if !stray.is_empty() {
+        warnings.push(format!(
+            "ignored configuration.params for {}: not listed in configuration.names",
+            stray.join(", ")
+        ));
     }
     for ex in &req.exclusions {
         if !validate_file_name(ex) {
@@ -539,13 +436,29 @@ pub fn render(
         .map(|f| (f.to_string(), None))
         .collect();
     let mut seen: Vec<&str> = Vec::new();
+    let mut unknown: Vec<RenderError> = Vec::new();
     for name in &req.configurations {
         if seen.contains(&name.as_str()) {
             continue;
         }
         seen.push(name);
-        for (file, content) in render_configuration(name, connectors, req, secrets)? {
-            merged.insert(file, Some(content));
+        match render_configuration(name, connectors, req, secrets) {
+            Ok(layer) => {
+                for (file, content) in layer {
+                    merged.insert(file, Some(content));
+                }
+            }
+            Err(e @ RenderError::UnknownConfiguration { .. }) => unknown.push(e),
+            Err(e) => return Err(e),
+        }
+    }
+    if !unknown.is_empty() {
+        if unknown.len() == seen.len() {
+            // None of the listed configurations exists: nothing the pod asked for can be given.
+            return Err(unknown.swap_remove(0));
+        }
+        for e in &unknown {
+            warnings.push(format!("skipped configuration: {e}"));
         }
     }
     // `ca.cert` mirrors `ca.crt` after the merge (e.g. the target cluster's CA, or no file, in
@@ -558,6 +471,28 @@ pub fn render(
     }
     for ex in &req.exclusions {
         merged.remove(ex);
+    }
+    let last = connectors.last().expect("checked non-empty");
+    let left_out: Vec<&str> = PROXY_FILES
+        .iter()
+        .copied()
+        .filter(|f| matches!(merged.get(*f), Some(None)))
+        .collect();
+    if has_no_proxy(last) && !left_out.is_empty() {
+        let mut what: Vec<String> = left_out
+            .iter()
+            .filter(|f| **f != ".env")
+            .map(|f| format!("{f} is not written"))
+            .collect();
+        if left_out.contains(&".env") {
+            what.push(".env holds no proxy settings".into());
+        }
+        warnings.push(format!(
+            "connector {} has no proxy (its ConnectorClass {:?} sets no spec.proxy, so the class has no proxy capability): {}",
+            last.key(),
+            last.class_name(),
+            what.join(", ")
+        ));
     }
 
     let mut files = BTreeMap::new();
@@ -578,5 +513,8 @@ pub fn render(
             files.insert(name, bytes);
         }
     }
-    Ok(Payload { files })
+    Ok(Rendered {
+        payload: Payload { files },
+        warnings,
+    })
 }

@@ -318,13 +318,113 @@ fn unknown_configuration_names_the_class_and_what_is_available() {
 
     let k8s = class_with("k8s", vec![]);
     let k = connector("ns", "k", k8s, Some("http://p"));
-    let err = render(&[rc, k], &request(&["npmrc"]), &secrets()).unwrap_err();
+    let err = render(&[rc.clone(), k], &request(&["npmrc"]), &secrets()).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("\"git,k8s\""), "{msg}");
     assert!(
         msg.contains("\"gitconfig\", \"kubeconfig\", \"tokenfile\""),
         "built-in defaults are listed for k8s connectors: {msg}"
     );
+}
+
+#[test]
+fn unknown_configurations_are_skipped_unless_none_is_found() {
+    // Alauda's docs: "If included configuration names are specified but none are found, the
+    // request fails." One known name is enough; the unknown ones are named in a warning.
+    let git = class_with(
+        "git",
+        vec![cfg("gitconfig", &[(".gitconfig", "x")], vec![])],
+    );
+    let rc = connector("ns", "g", git, Some("http://p"));
+    let r = render_with_warnings(
+        std::slice::from_ref(&rc),
+        &request(&["gitconfig", "npmrc", "settings"]),
+        &secrets(),
+    )
+    .unwrap();
+    assert_eq!(text(&r.payload, ".gitconfig"), "x");
+    assert_eq!(r.warnings.len(), 2, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].starts_with(
+            "skipped configuration: connector class \"git\" has no configuration \"npmrc\""
+        ),
+        "{:?}",
+        r.warnings
+    );
+    assert!(r.warnings[1].contains("\"settings\""), "{:?}", r.warnings);
+
+    let err = render(
+        std::slice::from_ref(&rc),
+        &request(&["npmrc", "settings"]),
+        &secrets(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(err, RenderError::UnknownConfiguration { ref name, .. } if name == "npmrc"),
+        "{err}"
+    );
+    // Any other error of a listed configuration still fails the volume.
+    let broken = class_with(
+        "git",
+        vec![
+            cfg("gitconfig", &[(".gitconfig", "x")], vec![]),
+            cfg("bad", &[("f", "{{ .x ")], vec![]),
+        ],
+    );
+    let rc = connector("ns", "g", broken, Some("http://p"));
+    assert!(matches!(
+        render(
+            std::slice::from_ref(&rc),
+            &request(&["gitconfig", "bad"]),
+            &secrets()
+        )
+        .unwrap_err(),
+        RenderError::Template { .. }
+    ));
+}
+
+#[test]
+fn a_class_without_proxy_mounts_without_proxy_files_and_says_so() {
+    // The docs' Quick Start class `my-git` declares no spec.proxy, and its Connector gets no
+    // proxy address: the volume holds the configuration, the token and a `.env` without proxy
+    // settings; http.proxy, https.proxy and connector.status.proxyAddress are not written.
+    let my_git = class_with(
+        "my-git",
+        vec![cfg(
+            "config",
+            &[(".gitconfig", "this is git config\n")],
+            vec![],
+        )],
+    );
+    let rc = connector("default", "git-connector", my_git, None);
+    let r =
+        render_with_warnings(std::slice::from_ref(&rc), &request(&["config"]), &secrets()).unwrap();
+    let names: Vec<&str> = r.payload.files.keys().map(String::as_str).collect();
+    // (`connector()` gives every test connector a proxy CA, which the CA built-ins still write)
+    for f in ["http.proxy", "https.proxy", "connector.status.proxyAddress"] {
+        assert!(!names.contains(&f), "{names:?}");
+    }
+    for f in [".env", ".gitconfig", "context.token"] {
+        assert!(names.contains(&f), "{names:?}");
+    }
+    assert_eq!(
+        text(&r.payload, ".env"),
+        "# connector default/git-connector has no proxy (its ConnectorClass \"my-git\" sets no spec.proxy): no proxy settings\n"
+    );
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    for f in [
+        "http.proxy",
+        "https.proxy",
+        "connector.status.proxyAddress",
+        ".env",
+    ] {
+        assert!(r.warnings[0].contains(f), "{:?}", r.warnings);
+    }
+    // Excluded files are not mentioned; nothing left out, nothing said.
+    let mut req = request(&["config"]);
+    req.exclusions = PROXY_FILES.iter().map(|f| f.to_string()).collect();
+    let r = render_with_warnings(std::slice::from_ref(&rc), &req, &secrets()).unwrap();
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
 }
 
 #[test]
@@ -366,13 +466,21 @@ fn params_get_class_defaults_and_missing_required_params_fail() {
         "slow/3/e"
     );
 
-    // Params for a configuration that was not requested are most likely a typo.
+    // Params for a configuration that was not requested are ignored, with a warning naming
+    // them (Alauda's driver does not refuse them either).
     let mut req = request(&["conf"]);
+    req.params.insert(
+        "conf".into(),
+        BTreeMap::from([("level".into(), "3".into())]),
+    );
     req.params.insert("cnof".into(), BTreeMap::new());
-    let msg = render(&rcs, &req, &secrets()).unwrap_err().to_string();
+    let r = render_with_warnings(&rcs, &req, &secrets()).unwrap();
+    assert_eq!(text(&r.payload, "out"), "fast/3/<no value>");
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
     assert!(
-        msg.contains("\"cnof\"") && msg.contains("configuration.names"),
-        "{msg}"
+        r.warnings[0].contains("\"cnof\"") && r.warnings[0].contains("configuration.names"),
+        "{:?}",
+        r.warnings
     );
 }
 
@@ -568,8 +676,12 @@ fn forward_proxy_url_joins_usernames_and_uses_the_last_proxy() {
         RenderError::Invalid(_)
     ));
 
-    // render(): the built-ins need the last connector's proxy.
-    let err = render(std::slice::from_ref(&none), &request(&[]), &secrets()).unwrap_err();
+    // render(): the built-ins need the last connector's proxy when its class has one (the
+    // operator has not set the address yet: kubelet retries).
+    let mut proxied_class = class();
+    proxied_class.spec.proxy = Some(Default::default());
+    let waiting = connector("ns", "w", proxied_class, None);
+    let err = render(std::slice::from_ref(&waiting), &request(&[]), &secrets()).unwrap_err();
     assert!(
         err.to_string().contains("status.proxy.httpAddress.url"),
         "{err}"

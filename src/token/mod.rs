@@ -177,6 +177,23 @@ pub fn parse_go_duration(s: &str) -> Result<Duration, String> {
         .map_err(|_| format!("{s:?} must not be negative"))
 }
 
+/// A duration the way Go prints it, without zero parts: `30m`, `1h0m` → `1h`, `1h30m`, `45s`.
+pub fn format_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, sec) = (s / 3600, s % 3600 / 60, s % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out.push_str(&format!("{h}h"));
+    }
+    if m > 0 {
+        out.push_str(&format!("{m}m"));
+    }
+    if sec > 0 || out.is_empty() {
+        out.push_str(&format!("{sec}s"));
+    }
+    out
+}
+
 /// Parses a Go-style duration (`30m`, `1h30m`, `90s`) and enforces the TokenRequest minimum.
 pub fn parse_expiration(s: &str) -> Result<Duration, String> {
     let d = parse_go_duration(s).map_err(|e| format!("token.expiration: {e}"))?;
@@ -197,6 +214,14 @@ mod tests {
 
     fn now() -> Timestamp {
         "2026-01-01T00:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn durations_print_like_go_without_zero_parts() {
+        assert_eq!(format_duration(Duration::from_secs(1800)), "30m");
+        assert_eq!(format_duration(Duration::from_secs(3600)), "1h");
+        assert_eq!(format_duration(Duration::from_secs(5430)), "1h30m30s");
+        assert_eq!(format_duration(Duration::ZERO), "0s");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! (`deploy/examples/connectors/`), compared byte for byte with `tests/golden/classes/<case>/`,
 //! and (in `tools`) fed to the tool that reads it. `UPDATE_GOLDEN=1` rewrites the golden files.
 
+mod docs_manifests;
 mod mount;
 mod multi;
 mod tools;
@@ -62,6 +63,7 @@ pub const CASES: &[Case] = &[
     case("oci-dockerd", "oci", "dockerd"),
     case("oci-buildkitd", "oci", "buildkitd"),
     case("harbor-registry-config", "harbor", "registry-config"),
+    case("harbor-config", "harbor", "config"),
     case("harbor-buildkitd", "harbor", "buildkitd"),
     case("harbor-harbor-cli-config", "harbor", "harbor-cli-config"),
     case("maven-settings", "maven", "settings"),
@@ -113,12 +115,25 @@ pub const CASES: &[Case] = &[
         "npmrc",
         r#"{"npmrc":{"registry":"npm-local"}}"#,
     ),
+    // The docs' own manifest (a revision of jfrog_connectorclass.mdx names the key `repository`).
+    with(
+        "jfrog-npmrc-repository",
+        "jfrog",
+        "npmrc",
+        r#"{"npmrc":{"repository":"npm-local"}}"#,
+    ),
     case("jfrog-npmrc-empty", "jfrog", "npmrc"),
     with(
         "jfrog-yarnrc",
         "jfrog",
         "yarnrc",
         r#"{"yarnrc":{"registry":"npm-local"}}"#,
+    ),
+    with(
+        "jfrog-yarnrc-repository",
+        "jfrog",
+        "yarnrc",
+        r#"{"yarnrc":{"repository":"npm-local"}}"#,
     ),
     case("jfrog-yarnrc-empty", "jfrog", "yarnrc"),
     with(
@@ -229,7 +244,12 @@ fn catalog_has_a_class_per_documented_connector_type_with_its_configurations() {
         ("gitlab", &["gitconfig", "gitlabconfig"]),
         (
             "harbor",
-            &["registry-config", "buildkitd", "harbor-cli-config"],
+            &[
+                "registry-config",
+                "config",
+                "buildkitd",
+                "harbor-cli-config",
+            ],
         ),
         (
             "oci",

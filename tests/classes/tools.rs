@@ -63,7 +63,7 @@ fn run(cmd: &mut Command) -> String {
 }
 
 /// Runs a Python snippet with file arguments; it prints one JSON value.
-fn python(script: &str, args: &[&Path]) -> Json {
+pub(crate) fn python(script: &str, args: &[&Path]) -> Json {
     let out = run(Command::new("python3").arg("-c").arg(script).args(args));
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
@@ -167,7 +167,7 @@ fn kubectl_loads_the_kubeconfig() {
 
 /// `npm config list` of a rendered `.npmrc`: its "user" section as key → value (npm masks
 /// passwords in proxy URLs and `_auth` values).
-fn npm_user_config(npmrc: &Path) -> BTreeMap<String, String> {
+pub(crate) fn npm_user_config(npmrc: &Path) -> BTreeMap<String, String> {
     let cache = tempfile::tempdir().unwrap();
     let out = run(Command::new("npm")
         .args(["config", "list", "--userconfig"])
@@ -206,6 +206,13 @@ fn npm_reads_every_npmrc() {
         ),
         (
             "jfrog-npmrc",
+            "jfrog",
+            "https://jfrog.example.com/artifactory/api/npm/npm-local/",
+            "//jfrog.example.com/artifactory/api/npm/npm-local/:_auth",
+            "true",
+        ),
+        (
+            "jfrog-npmrc-repository",
             "jfrog",
             "https://jfrog.example.com/artifactory/api/npm/npm-local/",
             "//jfrog.example.com/artifactory/api/npm/npm-local/:_auth",
@@ -315,9 +322,10 @@ fn twine_style_configparser_reads_every_pypirc() {
         (
             "jfrog-pypirc",
             serde_json::json!({"jfrog": {
-                "repository": "https://jfrog.example.com/artifactory/api/pypi/pypi-local",
-                "username": "connectors-proxy",
-                "password": "connectors-proxy-injects-credential",
+                // Through the connector's reverse proxy, which takes the token as password.
+                "repository": format!("http://{}/artifactory/api/pypi/pypi-local/", proxy("jfrog").1),
+                "username": "default-jfrog-connector",
+                "password": TOKEN,
             }}),
         ),
         ("jfrog-pypirc-empty", serde_json::json!({})),
@@ -327,7 +335,7 @@ fn twine_style_configparser_reads_every_pypirc() {
     }
 }
 
-const SETTINGS_XML: &str = r#"
+pub(crate) const SETTINGS_XML: &str = r#"
 import json, sys
 import xml.etree.ElementTree as ET
 ns = {"m": "http://maven.apache.org/SETTINGS/1.0.0"}
@@ -422,6 +430,7 @@ fn registry_auth_files_parse_as_json() {
         ("oci-docker-config", "oci"),
         ("oci-registry-config", "oci"),
         ("harbor-registry-config", "harbor"),
+        ("harbor-config", "harbor"),
     ] {
         let files = render(find(case));
         let v: Json = serde_json::from_slice(&files["config.json"]).unwrap();
@@ -446,7 +455,7 @@ fn registry_auth_files_parse_as_json() {
     );
 }
 
-fn yaml(bytes: &[u8]) -> Yaml {
+pub(crate) fn yaml(bytes: &[u8]) -> Yaml {
     serde_yaml::from_slice(bytes).unwrap()
 }
 

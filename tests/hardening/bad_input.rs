@@ -118,11 +118,11 @@ pub(crate) const BROKEN_TEMPLATES: &[&str] = &[
     "{{ range .x }}",
     "{{ template \"nope\" }}",
     "{{ nosuchfunc 1 }}",
-    "{{ b64dec \"!!!\" }}",
+    // (Not here: `b64dec` of bad input, which sprig answers with the decoder's error text
+    // rather than failing; see render::tests.)
     "{{ urlParse \"http://a b\" }}",
     "{{ index .context.token 1 2 3 }}",
     "{{ define \"x\" }}",
-    "{{ .context.token | b64dec }}",
     "}}{{",
 ];
 

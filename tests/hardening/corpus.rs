@@ -27,13 +27,15 @@ pub(crate) enum Mutation {
     TargetIsAFile,
     TargetForeignMount,
     VolumeId(S),
-    UnknownAttribute(S, S),
+    /// A likely typo of a supported attribute (unknown keys are otherwise ignored).
+    TypoAttribute(S, S),
+    /// A huge `connector.name` value: the error quotes it.
+    HugeConnectorName(usize),
     BadConnectorName(S),
     DuplicateConnector(S),
     DuplicateConfiguration,
     BothConnectorForms,
     MalformedParams(S),
-    ParamsForUnlisted(S),
     BadFileMode(S),
     BadExpiration(S),
     NulInAttribute(usize, usize),
@@ -91,15 +93,23 @@ pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
             "[a-z]{0,5}[\u{0}-\u{1f}\u{7f}][a-z]{0,5}",
         ]
         .prop_map(|s| Mutation::VolumeId(S(s))),
-        (
-            "[A-Za-z][A-Za-z0-9._/-]{0,30}".prop_filter("not a known attribute", move |k| {
-                !known.contains(&k.as_str()) && !k.starts_with("csi.storage.k8s.io/")
-            }),
-            ".{0,40}"
-        )
-            .prop_map(|(k, v)| Mutation::UnknownAttribute(S(k), S(v))),
-        // Huge unknown attribute names: the error echoes them.
-        (1_000usize..60_000).prop_map(|n| Mutation::UnknownAttribute(S("x".repeat(n)), S("v".into()))),
+        // One edit away from a supported attribute (or the same letters): refused with a
+        // did-you-mean; any other unknown key is ignored with a warning event, not bad input.
+        (0..known.len(), 0u8..4, ".{0,40}")
+            .prop_map(move |(i, edit, v)| {
+                let k = known[i];
+                let typo = match edit {
+                    0 => k.to_ascii_uppercase(),
+                    1 => k[..k.len() - 1].to_string(),
+                    2 => k.replace('.', "_") + if k.contains('.') { "" } else { "_" },
+                    _ => format!("{}x{}", &k[..k.len() / 2], &k[k.len() / 2..]),
+                };
+                (typo, v)
+            })
+            .prop_filter("not a known attribute", move |(k, _)| !known.contains(&k.as_str()))
+            .prop_map(|(k, v)| Mutation::TypoAttribute(S(k), S(v))),
+        // Huge values: the error echoes them.
+        (1_000usize..60_000).prop_map(Mutation::HugeConnectorName),
         prop_oneof![
             // (No space: surrounding whitespace is trimmed from attribute values by design.)
             "[a-z]{0,5}[A-Z_!@#\u{0}\u{e9}][a-z]{0,5}",
@@ -122,7 +132,6 @@ pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
             Just("{\"kubeconfig\":{\"p\":{\"q\":1}}}".to_string()),
         ]
         .prop_map(|s| Mutation::MalformedParams(S(s))),
-        "[a-z]{1,10}".prop_map(|s| Mutation::ParamsForUnlisted(S(s))),
         "[0-9]{1,5}"
             .prop_filter("not an accepted mode", |m| {
                 !["400", "440", "444", "0400", "0440", "0444"].contains(&m.as_str())
@@ -263,8 +272,12 @@ pub(crate) fn build(m: &Mutation, env: &CorpusEnv) -> (Req, Vec<Code>, Option<Co
             r.volume_id = id.0.clone();
             vec![InvalidArgument]
         }
-        Mutation::UnknownAttribute(k, v) => {
+        Mutation::TypoAttribute(k, v) => {
             ctx(&mut r, k, v);
+            vec![InvalidArgument]
+        }
+        Mutation::HugeConnectorName(n) => {
+            ctx(&mut r, "connector.name", &"x".repeat(*n));
             vec![InvalidArgument]
         }
         Mutation::BadConnectorName(n) => {
@@ -287,14 +300,6 @@ pub(crate) fn build(m: &Mutation, env: &CorpusEnv) -> (Req, Vec<Code>, Option<Co
         Mutation::MalformedParams(p) => {
             ctx(&mut r, "configuration.names", "kubeconfig");
             ctx(&mut r, "configuration.params", p);
-            vec![InvalidArgument]
-        }
-        Mutation::ParamsForUnlisted(c) => {
-            ctx(
-                &mut r,
-                "configuration.params",
-                &serde_json::json!({ c.0.clone(): {"p": "v"} }).to_string(),
-            );
             vec![InvalidArgument]
         }
         Mutation::BadFileMode(m) => {

@@ -51,12 +51,29 @@ fn volumes_command_and_debug_endpoint_list_what_the_driver_holds_without_secrets
     assert_eq!(doc["volumes"].as_array().unwrap().len(), 2);
     assert_eq!(doc["volumes"][1]["pod"]["name"], "pod-vol-b");
     assert_eq!(doc["volumes"][1]["live"]["condition"], "Ready");
+    // The feature flags in force: no cluster, so no ConfigMap and the driver's defaults.
+    let flags = &doc["driver"]["featureFlags"];
+    assert_eq!(flags["configMap"]["state"], "not-watched", "{out}");
+    assert_eq!(
+        flags["flags"]["enable-multi-connector"],
+        serde_json::json!({"enabled": true, "from": "driver-default"})
+    );
+    assert_eq!(
+        flags["flags"]["enable-connectors-approval"]["enabled"],
+        false
+    );
 
     // The table.
     let (ok, out, err) = node.volumes(&["--driver-url", &url]);
     assert!(ok, "{err}");
     println!("{out}");
-    let lines: Vec<&str> = out.lines().collect();
+    let (table, flags) = out.split_once("\n\n").expect("the table, then the flags");
+    assert!(
+        flags.starts_with("feature flags: ")
+            && flags.contains("enable-connectors-approval=false (driver-default)"),
+        "{flags}"
+    );
+    let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 3, "{out}");
     for col in [
         "POD",

@@ -18,6 +18,32 @@ fn parse(pairs: &[(&str, &str)]) -> Result<VolumeSpec, String> {
 }
 
 #[test]
+fn unknown_attributes_are_ignored_with_one_warning_naming_them() {
+    // The original driver ignores attributes it does not know; so does this one, but it says
+    // so in the pod's ConnectorVolumeWarning event.
+    let s = parse(&[
+        ("connectors", "a"),
+        ("foo.bar", "1"),
+        ("example.com/owner", "team-a"),
+        ("csi.storage.k8s.io/pod.name", "p"),
+    ])
+    .unwrap();
+    assert_eq!(s.connectors, vec![ObjectKey::new("team", "a")]);
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert!(
+        s.warnings[0]
+            .starts_with("ignored unknown volume attribute(s) \"example.com/owner\", \"foo.bar\""),
+        "{:?}",
+        s.warnings
+    );
+    assert!(!s.warnings[0].contains("csi.storage.k8s.io"));
+    assert!(parse(&[("connectors", "a")]).unwrap().warnings.is_empty());
+    // Still refused: what is malformed, not merely unknown.
+    assert!(parse(&[("connectors", "a"), ("configuration.params", "{")]).is_err());
+    assert!(parse(&[("connectors", "A_B")]).is_err());
+}
+
+#[test]
 fn connector_name_defaults_to_pod_namespace() {
     let s = parse(&[
         ("connector.name", "k8s-a"),
@@ -111,7 +137,19 @@ fn every_attribute_error_says_what_to_fix() {
         ),
         (
             &[("connector.name", "a"), ("connectorName", "a")],
-            "unknown volume attribute(s) \"connectorName\"",
+            "unknown volume attribute \"connectorName\": did you mean \"connector.name\"?",
+        ),
+        (
+            &[
+                ("connector.name", "a"),
+                ("configuration.name", "kubeconfig"),
+            ],
+            "did you mean \"configuration.names\"?",
+        ),
+        (&[("connector", "a")], "did you mean \"connectors\"?"),
+        (
+            &[("connector.name", "a"), ("Token_Expiration", "1h")],
+            "did you mean \"token.expiration\"?",
         ),
     ];
     for (pairs, want) in cases {

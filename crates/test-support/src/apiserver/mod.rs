@@ -6,7 +6,7 @@
 //!
 //! * list, watch (`?watch=true&resourceVersion=N`, bookmarks when `allowWatchBookmarks=true`) and
 //!   get of Connectors (namespaced and all-namespaces paths), ConnectorClasses, Secrets,
-//!   Namespaces and ServiceAccounts, with `fieldSelector` on `metadata.name` /
+//!   Namespaces, ServiceAccounts and ConfigMaps, with `fieldSelector` on `metadata.name` /
 //!   `metadata.namespace` and equality `labelSelector`s;
 //! * resourceVersion semantics: one monotonic counter for every change, watches replay the
 //!   changes after the requested version and then stream live ones;

@@ -61,6 +61,14 @@ pub(crate) const RESOURCES: &[ResourceInfo] = &[
         kind: "ServiceAccount",
         namespaced: true,
     },
+    // The operator's feature-flag ConfigMap (`connectors-config`), watched by name.
+    ResourceInfo {
+        plural: "configmaps",
+        prefix: "/api/v1",
+        api_version: "v1",
+        kind: "ConfigMap",
+        namespaced: true,
+    },
     // Written by the driver (pod events): create and merge-patch, see `writes.rs`.
     ResourceInfo {
         plural: "events",
