@@ -90,6 +90,53 @@ async fn client_from_config_uses_an_explicit_kubeconfig() {
     );
 }
 
+/// Over HTTP/2 every watch of a node is a stream of one connection (kube-rs' own client would
+/// open one connection per watch); changes still arrive on every stream.
+#[tokio::test]
+async fn http2_multiplexes_every_watch_on_one_connection() {
+    const WATCHED: usize = 40;
+    for (http, expect_one) in [
+        (HttpVersion::Http2PriorKnowledge, true),
+        (HttpVersion::Negotiate, false),
+    ] {
+        let server = FakeApiServer::start().await;
+        server.apply(class("k8s", "PEM"));
+        for i in 0..WATCHED {
+            server.apply(connector(
+                "team",
+                &format!("c-{i}"),
+                "https://a.example.com",
+            ));
+        }
+        let config = kube::Config::from_custom_kubeconfig(
+            server.kubeconfig(),
+            &kube::config::KubeConfigOptions::default(),
+        )
+        .await
+        .unwrap();
+        let client = build_client(config, http).unwrap();
+        let source = start_with_client(client, fast_opts()).await;
+        let keys: Vec<ObjectKey> = (0..WATCHED)
+            .map(|i| ObjectKey::new("team", format!("c-{i}")))
+            .collect();
+        for (i, k) in keys.iter().enumerate() {
+            source.retain(&format!("vol-{i}"), std::slice::from_ref(k));
+            source.connector(k).await.unwrap();
+        }
+        let mut rx = source.subscribe();
+        server.apply(connector("team", "c-7", "https://b.example.com"));
+        next_event(&mut rx, &SourceEvent::Connector(keys[7].clone())).await;
+        let connections = server.accepted_connections();
+        println!("{http:?}: {WATCHED} connector watches + the class watch over {connections} connection(s)");
+        if expect_one {
+            assert_eq!(connections, 1, "HTTP/2: one connection for every watch");
+        } else {
+            // Plain http without prior knowledge is HTTP/1.1: a connection per open watch.
+            assert!(connections > WATCHED, "{connections}");
+        }
+    }
+}
+
 /// Runs against a real cluster: `CONNECTORS_CSI_E2E_KUBECONFIG=/path/to/kubeconfig cargo test
 /// --test kube_source -- --ignored`. Optionally `CONNECTORS_CSI_E2E_CONNECTOR=<ns>/<name>` names
 /// a Connector that must resolve (with its class).

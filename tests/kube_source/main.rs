@@ -6,7 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use connectors_csi::connector::kube::{client_from_config, KubeSource, KubeSourceOptions};
+use connectors_csi::connector::kube::{
+    build_client, client_from_config, HttpVersion, KubeSource, KubeSourceOptions,
+};
 use connectors_csi::connector::source::check_namespace_scope;
 use connectors_csi::connector::{
     Connector, ConnectorSource, ObjectKey, PodInfo, SourceError, SourceEvent, TokenRequestSpec,
@@ -77,7 +79,14 @@ pub(crate) fn fast_opts() -> KubeSourceOptions {
 }
 
 pub(crate) async fn start(server: &FakeApiServer, opts: KubeSourceOptions) -> Arc<KubeSource> {
-    let source = KubeSource::start(server.client().await, opts).await;
+    start_with_client(server.client().await, opts).await
+}
+
+pub(crate) async fn start_with_client(
+    client: kube::Client,
+    opts: KubeSourceOptions,
+) -> Arc<KubeSource> {
+    let source = KubeSource::start(client, opts).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !source.is_synced() {
         assert!(

@@ -32,6 +32,7 @@
 
 mod access;
 mod approval;
+mod client;
 mod connectors;
 mod errors;
 mod named;
@@ -39,14 +40,12 @@ mod reflectors;
 mod secrets;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, ListParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::reflector::{self, ObjectRef};
 use kube::Client;
 use tokio::sync::{broadcast, watch, Semaphore};
@@ -58,8 +57,9 @@ use super::source::{
 };
 use super::types::{Connector, ConnectorClass};
 use crate::token::Token;
+pub use client::{build_client, client_from_config, HttpVersion};
 use connectors::ConnectorWatches;
-use errors::{error_chain, map_kube_error, ApiCall};
+use errors::{map_kube_error, ApiCall};
 use named::NamedWatch;
 use reflectors::{run_reflector, WatchHealth};
 use secrets::sweep;
@@ -340,51 +340,4 @@ impl ConnectorSource for KubeSource {
     fn subscribe(&self) -> broadcast::Receiver<SourceEvent> {
         self.events.subscribe()
     }
-}
-
-/// Builds a client the way client-go does: an explicit `--kubeconfig`, else `KUBECONFIG`
-/// (several files are merged), else the in-cluster ServiceAccount, else `~/.kube/config`.
-pub async fn client_from_config(kubeconfig: Option<PathBuf>) -> Result<Client, SourceError> {
-    let from_file = |kc: Kubeconfig, origin: String| async move {
-        kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
-            .await
-            .map_err(|e| {
-                SourceError::Invalid(format!(
-                    "kubeconfig {origin} is not usable: {}",
-                    super::dir::redact_quoted(&e.to_string())
-                ))
-            })
-    };
-    let read_err = |origin: &str, e: kube::config::KubeconfigError| {
-        SourceError::Invalid(format!(
-            "cannot read kubeconfig {origin}: {}",
-            super::dir::redact_quoted(&error_chain(&e))
-        ))
-    };
-    let config = if let Some(path) = kubeconfig {
-        let origin = path.display().to_string();
-        let kc = Kubeconfig::read_from(&path).map_err(|e| read_err(&origin, e))?;
-        from_file(kc, origin).await?
-    } else if std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty()) {
-        let origin = "from $KUBECONFIG".to_string();
-        match Kubeconfig::from_env().map_err(|e| read_err(&origin, e))? {
-            Some(kc) => from_file(kc, origin).await?,
-            None => return Err(SourceError::Invalid("KUBECONFIG names no file".into())),
-        }
-    } else {
-        match kube::Config::incluster() {
-            Ok(c) => c,
-            Err(in_cluster) => match Kubeconfig::read() {
-                Ok(kc) => from_file(kc, "~/.kube/config".into()).await?,
-                Err(file) => {
-                    return Err(SourceError::Invalid(format!(
-                        "no Kubernetes client configuration: not running in a cluster ({in_cluster}) and no kubeconfig ({}); pass --kubeconfig or set KUBECONFIG",
-                        super::dir::redact_quoted(&file.to_string())
-                    )))
-                }
-            },
-        }
-    };
-    Client::try_from(config)
-        .map_err(|e| SourceError::Invalid(format!("cannot build a Kubernetes client: {e}")))
 }

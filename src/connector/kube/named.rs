@@ -8,7 +8,7 @@
 //! 30 s, each delay plus a random part of itself), and every (re)list first takes a permit of a
 //! semaphore shared by the source, so a node never starts more than a few lists at once (after a
 //! restart, or when the API server dropped every watch). Each watch request asks for a random
-//! 5–10 min timeout (see [`watch_timeout_secs`]).
+//! 30–60 min timeout, as kubelet's (see [`watch_timeout_secs`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -139,16 +139,14 @@ where
     }
 }
 
-/// Timeout of one watch request: random in [5 min, 10 min). A watch ending on its timeout is
-/// resumed from its resourceVersion (no list), so this sets how often each watched object costs
-/// one WATCH request, and the randomness keeps a node's watches (and a fleet's) out of step.
-/// kubelet's reflectors use 30–60 min (`MinWatchTimeout`) because client-go's HTTP/2 pings notice
-/// a dead connection within a minute; kube-rs' client has no pings and no TCP keepalive, and its
-/// watcher treats a watch silent for longer than this timeout as dead, so the timeout also bounds
-/// how long a silently dropped connection (a NAT or load balancer forgetting the flow) could hide
-/// a Connector change. 5–10 min halves kube-rs' fixed 290 s and keeps that bound short.
+/// Timeout of one watch request: random in [30 min, 60 min), as kubelet's reflectors
+/// (`MinWatchTimeout`). A watch ending on its timeout is resumed from its resourceVersion (no
+/// list), so this sets how often each watched object costs one WATCH request, and the randomness
+/// keeps a node's watches (and a fleet's) out of step. kube-rs' watcher also takes a watch silent
+/// for longer than this for dead; a silently dropped connection is noticed much sooner by the
+/// client's HTTP/2 pings or TCP keepalive (`client.rs`), which end every watch on it.
 pub(super) fn watch_timeout_secs() -> u32 {
-    const MIN: u32 = 5 * 60;
+    const MIN: u32 = 30 * 60;
     MIN + rand::random::<u32>() % MIN
 }
 

@@ -14,6 +14,8 @@ pub(crate) struct KillableListener {
     pub(crate) down: Arc<AtomicBool>,
     /// Connections closed unanswered while down (a client's connection attempts).
     pub(crate) refused: Arc<AtomicUsize>,
+    /// Connections accepted and served.
+    pub(crate) accepted: Arc<AtomicUsize>,
 }
 
 impl axum::serve::Listener for KillableListener {
@@ -30,6 +32,7 @@ impl axum::serve::Listener for KillableListener {
                         continue;
                     }
                     let _ = stream.set_nodelay(true);
+                    self.accepted.fetch_add(1, Ordering::SeqCst);
                     return (
                         KillableStream {
                             inner: stream,

@@ -81,6 +81,7 @@ impl FakeApiServer {
         let addr = listener.local_addr().expect("local address");
         let down = Arc::new(AtomicBool::new(false));
         let refused = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (down_tx, _) = watch::channel(false);
         let inner = Arc::new(Inner {
             state: Mutex::new(ServerState {
@@ -105,6 +106,7 @@ impl FakeApiServer {
             down: down.clone(),
             down_tx,
             refused: refused.clone(),
+            accepted: accepted.clone(),
             restarts: watch::channel(0).0,
         });
         let router = Router::new().fallback(handle).with_state(inner.clone());
@@ -112,6 +114,7 @@ impl FakeApiServer {
             inner: listener,
             down,
             refused,
+            accepted,
         };
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
@@ -294,6 +297,12 @@ impl FakeApiServer {
     /// they never become requests).
     pub fn refused_connections(&self) -> usize {
         self.inner.refused.load(Ordering::SeqCst)
+    }
+
+    /// TCP connections accepted so far (HTTP/1.1 needs one per concurrent request or watch;
+    /// HTTP/2 multiplexes them). The server speaks HTTP/1.1 and h2c (prior knowledge).
+    pub fn accepted_connections(&self) -> usize {
+        self.inner.accepted.load(Ordering::SeqCst)
     }
 
     /// Simulates an API server restart: every open watch ends, and a watch resuming from a

@@ -233,6 +233,8 @@ pub(crate) struct Inner {
     pub(crate) down_tx: watch::Sender<bool>,
     /// Connections refused while down ([`FakeApiServer::refused_connections`](super::FakeApiServer::refused_connections)).
     pub(crate) refused: Arc<std::sync::atomic::AtomicUsize>,
+    /// Connections accepted ([`FakeApiServer::accepted_connections`](super::FakeApiServer::accepted_connections)).
+    pub(crate) accepted: Arc<std::sync::atomic::AtomicUsize>,
     /// Bumped by [`FakeApiServer::restart`](super::FakeApiServer::restart): every open watch ends.
     pub(crate) restarts: watch::Sender<u64>,
 }
