@@ -55,16 +55,7 @@ pub(crate) struct Recovery {
 
 pub(crate) struct FleetResults {
     pub(crate) rss: Vec<RssRow>,
-    pub(crate) startup: Traffic,
-    pub(crate) steady: Traffic,
-    pub(crate) steady_window: Duration,
-    /// Bytes each node received for one change of a Connector only node 0 uses.
-    pub(crate) change_bytes_user: usize,
-    pub(crate) change_bytes_others: usize,
-    pub(crate) change_requests: usize,
-    /// Bytes all nodes received for a change of a Connector no node uses.
-    pub(crate) unused_change_bytes: usize,
-    pub(crate) recovery: Recovery,
+    pub(crate) api: ApiTraffic,
     pub(crate) cold: Samples,
     pub(crate) warm: Samples,
     pub(crate) cold_requests: test_support::RequestCounts,
@@ -208,7 +199,18 @@ struct SimNode {
 async fn start_nodes(server: &FakeApiServer) -> Vec<SimNode> {
     let mut nodes = Vec::new();
     for n in 0..NODES {
-        let client = server.client_with_token(&format!("node-{n}")).await;
+        // The driver's own client (HTTP/2; h2c here, as the fake server is plain HTTP).
+        let config = kube::Config::from_custom_kubeconfig(
+            server.kubeconfig_with_token(&format!("node-{n}")),
+            &kube::config::KubeConfigOptions::default(),
+        )
+        .await
+        .unwrap();
+        let client = connectors_csi::connector::kube::build_client(
+            config,
+            connectors_csi::connector::kube::HttpVersion::Http2PriorKnowledge,
+        )
+        .unwrap();
         let source = KubeSource::start(client, KubeSourceOptions::default()).await;
         let keys: Vec<ObjectKey> = (0..CONNECTORS_PER_NODE)
             .map(|j| ObjectKey::new(format!("node-{n}"), format!("c-{j}")))
@@ -250,23 +252,31 @@ async fn all_recovered(nodes: &[SimNode]) -> usize {
     ok
 }
 
-async fn api_traffic(
-    server: &FakeApiServer,
-) -> (
-    Traffic,
-    Traffic,
-    Duration,
-    usize,
-    usize,
-    usize,
-    usize,
-    Recovery,
-) {
+/// What the simulated nodes asked for and received.
+pub(crate) struct ApiTraffic {
+    pub(crate) startup: Traffic,
+    pub(crate) steady: Traffic,
+    pub(crate) steady_window: Duration,
+    /// Bytes node 0 received for one change of a Connector only it uses.
+    pub(crate) change_bytes_user: usize,
+    /// Bytes every other node received for that change.
+    pub(crate) change_bytes_others: usize,
+    pub(crate) change_requests: usize,
+    /// Bytes all nodes received for a change of a Connector no node uses.
+    pub(crate) unused_change_bytes: usize,
+    pub(crate) recovery: Recovery,
+    /// TCP connections per node after start (HTTP/2).
+    pub(crate) connections_per_node: f64,
+}
+
+async fn api_traffic(server: &FakeApiServer) -> ApiTraffic {
     server.reset_counts();
+    let connections0 = server.accepted_connections();
     let mut nodes = start_nodes(server).await;
     // Let every watch request go out.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let startup = traffic(&server.counts(), NODES);
+    let connections_per_node = (server.accepted_connections() - connections0) as f64 / NODES as f64;
     progress!(
         "fleet: {NODES} nodes synced, {:.1} requests and {:.0} bytes per node",
         startup.requests,
@@ -366,16 +376,17 @@ async fn api_traffic(
         NODES
     );
     drop(nodes);
-    (
+    ApiTraffic {
         startup,
         steady,
         steady_window,
-        user,
-        others,
+        change_bytes_user: user,
+        change_bytes_others: others,
         change_requests,
-        unused_bytes,
+        unused_change_bytes: unused_bytes,
         recovery,
-    )
+        connections_per_node,
+    }
 }
 
 /// First publish of a Connector this node does not watch yet (cold: one LIST + WATCH and one
@@ -451,20 +462,12 @@ pub(crate) async fn run_fleet() -> FleetResults {
         server.apply(unused_connector(i));
     }
     rss.push(process_rss(&server, unused).await);
-    let (startup, steady, steady_window, user, others, change_requests, unused_bytes, recovery) =
-        api_traffic(&server).await;
+    let api = api_traffic(&server).await;
     progress!("fleet: cold vs warm publish");
     let (cold, warm, cold_requests) = cold_and_warm(&server).await;
     FleetResults {
         rss,
-        startup,
-        steady,
-        steady_window,
-        change_bytes_user: user,
-        change_bytes_others: others,
-        change_requests,
-        unused_change_bytes: unused_bytes,
-        recovery,
+        api,
         cold,
         warm,
         cold_requests,
@@ -517,7 +520,7 @@ pub(crate) fn fleet_markdown(f: &FleetResults) -> String {
     let _ = writeln!(o, "\nBefore this change (issue 23's measurement against a real kube-apiserver v1.36, every node mirroring every Connector): 16 MiB with ~20, 39 MiB with 5,000 and 88 MiB with 20,000 Connectors, 3.5–4.7 KiB per Connector.\n");
 
     let _ = writeln!(o, "#### API requests and bytes per node\n");
-    let _ = writeln!(o, "{NODES} simulated nodes (one `KubeSource` each, own token), each with volumes using {CONNECTORS_PER_NODE} Connectors of its own, {} unused Connectors in the cluster.\n", f.rss.last().map(|r| r.unused).unwrap_or(0));
+    let _ = writeln!(o, "{NODES} simulated nodes (one `KubeSource` each, own token, the driver's HTTP/2 client), each with volumes using {CONNECTORS_PER_NODE} Connectors of its own, {} unused Connectors in the cluster. TCP connections per node: {:.1} (every watch is a stream of it).\n", f.rss.last().map(|r| r.unused).unwrap_or(0), f.api.connections_per_node);
     let _ = writeln!(o, "| phase | requests / node | LIST / node | WATCH / node | bytes / node |\n|---|---:|---:|---:|---:|");
     let row = |o: &mut String, what: &str, t: &Traffic| {
         let _ = writeln!(
@@ -532,15 +535,15 @@ pub(crate) fn fleet_markdown(f: &FleetResults) -> String {
     row(
         &mut o,
         "start: class reflector + one named watch per used Connector",
-        &f.startup,
+        &f.api.startup,
     );
     row(
         &mut o,
         &format!(
             "steady state, {} s (the fake server sends a bookmark every 10 s per watch)",
-            f.steady_window.as_secs()
+            f.api.steady_window.as_secs()
         ),
-        &f.steady,
+        &f.api.steady,
     );
     row(
         &mut o,
@@ -549,16 +552,16 @@ pub(crate) fn fleet_markdown(f: &FleetResults) -> String {
             OUTAGE.as_secs(),
             window(RECOVERY_WINDOW).as_secs()
         ),
-        &f.recovery.per_node,
+        &f.api.recovery.per_node,
     );
     let _ = writeln!(o);
-    let _ = writeln!(o, "- One change of a Connector only node 0 uses: node 0 received {} bytes, the other {} nodes {} bytes in all; {} requests.", f.change_bytes_user, NODES - 1, f.change_bytes_others, f.change_requests);
+    let _ = writeln!(o, "- One change of a Connector only node 0 uses: node 0 received {} bytes, the other {} nodes {} bytes in all; {} requests.", f.api.change_bytes_user, NODES - 1, f.api.change_bytes_others, f.api.change_requests);
     let _ = writeln!(
         o,
         "- One change of a Connector no node uses: {} bytes to all nodes.",
-        f.unused_change_bytes
+        f.api.unused_change_bytes
     );
-    let r = &f.recovery;
+    let r = &f.api.recovery;
     let _ = writeln!(o, "- Watch drop: {} connection attempts refused during the outage (all nodes; backoff 0.8 s doubling, with jitter); after it, the first relist came {} and the last {} after the API server was back; busiest second {} requests for all {NODES} nodes; {} change events (nothing changed, so no volume re-rendered); {}/{NODES} nodes serving every watch again at the end.", r.during_outage, ms(r.first_relist.as_secs_f64() * 1000.0), ms(r.relist_spread.as_secs_f64() * 1000.0), r.busiest_second, r.events, r.recovered_nodes);
     let _ = writeln!(o, "- Before this change (issue 23, 20 driver processes, 5,000 Connectors, one apiserver restart): 220 full LIST pages, 87 in the busiest second, all within 5.1 s — every node fetched every Connector again.\n");
 
