@@ -54,17 +54,6 @@ fn connector_paths(api: &FakeApiServer) -> Vec<String> {
         .collect()
 }
 
-async fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let t0 = Instant::now();
-    while t0.elapsed() < limit {
-        if f() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    f()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_watches_only_the_connectors_its_volumes_use() {
     if !require_root("a_node_watches_only_the_connectors_its_volumes_use") {
@@ -122,7 +111,7 @@ async fn a_node_watches_only_the_connectors_its_volumes_use() {
     api.apply(k8s_connector("team", "k8s-a", "http://c-new.team.svc"));
     for target in [&a, &b] {
         assert!(
-            wait_until(Duration::from_secs(1), || std::fs::read_to_string(
+            wait_for(Duration::from_secs(1), || std::fs::read_to_string(
                 target.join("http.proxy")
             )
             .is_ok_and(|s| s.contains("c-new")))
@@ -147,7 +136,7 @@ async fn a_node_watches_only_the_connectors_its_volumes_use() {
         .await
         .unwrap();
     assert!(
-        wait_until(Duration::from_secs(5), || source.watched_connectors() == 0).await,
+        wait_for(Duration::from_secs(5), || source.watched_connectors() == 0).await,
         "the watch outlived its last volume"
     );
     let _ = t.stop().await;
@@ -192,7 +181,7 @@ async fn restart_recovery_watches_the_recovered_volumes_connectors() {
         "recovery references the volume's connector"
     );
     assert!(
-        wait_until(Duration::from_secs(3), || api
+        wait_for(Duration::from_secs(3), || api
             .counts()
             .get("list", "connectors")
             == 1)
@@ -210,7 +199,7 @@ async fn restart_recovery_watches_the_recovered_volumes_connectors() {
         "http://c-after-restart.team.svc",
     ));
     assert!(
-        wait_until(Duration::from_secs(3), || std::fs::read_to_string(
+        wait_for(Duration::from_secs(3), || std::fs::read_to_string(
             target.join("http.proxy")
         )
         .is_ok_and(|s| s.contains("c-after-restart")))
@@ -219,7 +208,7 @@ async fn restart_recovery_watches_the_recovered_volumes_connectors() {
     );
     d2.unpublish("vol-r", &target).await.unwrap();
     assert!(
-        wait_until(Duration::from_secs(5), || source2.watched_connectors() == 0).await,
+        wait_for(Duration::from_secs(5), || source2.watched_connectors() == 0).await,
         "the watch outlived the recovered volume"
     );
 }
@@ -255,7 +244,7 @@ async fn a_failed_first_publish_does_not_keep_its_connector_watched() {
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::NotFound, "{err:?}");
     assert!(
-        wait_until(Duration::from_secs(5), || source.watched_connectors() == 0).await,
+        wait_for(Duration::from_secs(5), || source.watched_connectors() == 0).await,
         "a connector no volume uses is not kept watched"
     );
     let _ = t.stop().await;

@@ -28,17 +28,6 @@ fn minting_request(
     r
 }
 
-async fn wait_for(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let t0 = Instant::now();
-    while t0.elapsed() < timeout {
-        if f() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    f()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_refreshed_before_expiry_repeatedly() {
     if !require_root("tokens_are_refreshed_before_expiry_repeatedly") {

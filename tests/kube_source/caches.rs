@@ -102,14 +102,10 @@ async fn connector_watches_follow_volume_references_and_stop_when_idle() {
 
     // vol-2 goes: b has no reference left and stops after the idle grace; a stays for vol-1.
     source.release("vol-2");
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while source.watched_connectors() > 1 {
-        assert!(
-            Instant::now() < deadline,
-            "the idle watch of team/b was not stopped"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(
+        wait_for(Duration::from_secs(3), || source.watched_connectors() == 1).await,
+        "the idle watch of team/b was not stopped"
+    );
     let mut rx = source.subscribe();
     server.apply(connector("team", "a", "https://a2.example.com"));
     next_event(&mut rx, &SourceEvent::Connector(a.clone())).await;
@@ -132,14 +128,10 @@ async fn connector_watches_follow_volume_references_and_stop_when_idle() {
     );
 
     source.release("vol-1");
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while source.watched_connectors() > 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the idle watch of team/a was not stopped"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    assert!(
+        wait_for(Duration::from_secs(3), || source.watched_connectors() == 0).await,
+        "the idle watch of team/a was not stopped"
+    );
 }
 
 #[tokio::test]
@@ -347,14 +339,10 @@ async fn unreferenced_secret_watches_are_stopped_when_idle() {
         .await
         .unwrap();
     assert_eq!(source.watched_secrets(), 1);
-    let deadline = Instant::now() + Duration::from_secs(3);
-    while source.watched_secrets() > 0 {
-        assert!(
-            Instant::now() < deadline,
-            "idle unreferenced watch not stopped"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert!(
+        wait_for(Duration::from_secs(3), || source.watched_secrets() == 0).await,
+        "idle unreferenced watch not stopped"
+    );
 }
 
 /// Objects the CRDs accept with free-form values and without `spec` come through the API

@@ -17,7 +17,7 @@ use connectors_csi::token::direct::mint_direct;
 use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
 use serde_json::{json, Value};
-use test_support::FakeApiServer;
+use test_support::{wait_for, FakeApiServer};
 use tokio::sync::broadcast;
 
 mod access;

@@ -13,6 +13,7 @@ pub mod k8s_tools;
 pub mod mounts;
 pub mod objects;
 pub mod rbac;
+pub mod wait;
 pub mod yaml;
 
 pub use apiserver::{
@@ -23,4 +24,5 @@ pub use csi::*;
 pub use driver::*;
 pub use mounts::*;
 pub use objects::*;
+pub use wait::wait_for;
 pub use yaml::repo_root;
