@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
+use connectors_csi::connector::kube::KubeSourceOptions;
 use connectors_csi::connector::ConnectorSource;
 use connectors_csi::driver::{ApprovalFlags, DriverConfig};
 use connectors_csi::refresh::RefreshOutcome;
@@ -49,12 +49,7 @@ async fn setup_with(flags: ApprovalFlags, opts: KubeSourceOptions) -> Env {
     for name in ["k8s-a", "k8s-b"] {
         grants.grant(SA, "get", "connectors", "team", name);
     }
-    let source = KubeSource::start(api.client().await, opts).await;
-    let t0 = Instant::now();
-    while !source.is_synced() && t0.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(source.is_synced(), "kube source synced");
+    let source = synced_kube_source(api.client().await, opts).await;
     let root = tempfile::tempdir().unwrap();
     let mut cfg = DriverConfig::for_root(root.path());
     cfg.refresh_jitter = Duration::ZERO;

@@ -2,10 +2,9 @@
 //! API server, on real tmpfs: the Kubernetes scenarios end to end.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
-use connectors_csi::connector::ConnectorSource;
 use connectors_csi::driver::DriverConfig;
 use serde_json::{json, Value};
 use test_support::FakeApiServer;
@@ -30,12 +29,7 @@ async fn setup(opts: KubeSourceOptions) -> (FakeApiServer, TestDriver, Arc<KubeS
         "http://c-k8s-a.team.svc.cluster.local",
     ));
     api.apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}));
-    let source = KubeSource::start(api.client().await, opts).await;
-    let t0 = Instant::now();
-    while !source.is_synced() && t0.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(source.is_synced(), "kube source synced");
+    let source = synced_kube_source(api.client().await, opts).await;
     let root = tempfile::tempdir().unwrap();
     let mut cfg = DriverConfig::for_root(root.path());
     cfg.refresh_jitter = Duration::ZERO;

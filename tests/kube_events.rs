@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
-use connectors_csi::connector::ConnectorSource;
 use connectors_csi::driver::{Condition, DriverConfig};
 use connectors_csi::events::kube::KubeEventSink;
 use connectors_csi::metrics::ResultLabel;
@@ -33,12 +32,7 @@ async fn setup() -> (FakeApiServer, TestDriver, Arc<KubeSource>) {
         sar_cache_ttl: Duration::from_millis(100),
         ..Default::default()
     };
-    let source = KubeSource::start(api.client().await, opts).await;
-    let t0 = Instant::now();
-    while !source.is_synced() && t0.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(source.is_synced());
+    let source = synced_kube_source(api.client().await, opts).await;
     let root = tempfile::tempdir().unwrap();
     let mut cfg = DriverConfig::for_root(root.path());
     cfg.refresh_jitter = Duration::ZERO;

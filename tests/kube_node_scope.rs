@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
-use connectors_csi::connector::ConnectorSource;
 use connectors_csi::driver::{Driver, DriverConfig};
 use connectors_csi::metrics::Metrics;
 use serde_json::{json, Value};
@@ -21,13 +20,7 @@ fn k8s_connector(ns: &str, name: &str, proxy: &str) -> Value {
 }
 
 async fn synced_source(api: &FakeApiServer, opts: KubeSourceOptions) -> Arc<KubeSource> {
-    let source = KubeSource::start(api.client().await, opts).await;
-    let t0 = Instant::now();
-    while !source.is_synced() && t0.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(source.is_synced(), "kube source synced");
-    source
+    synced_kube_source(api.client().await, opts).await
 }
 
 /// A cluster with `team/k8s-a` and [`UNUSED`] connectors in other namespaces.

@@ -250,16 +250,7 @@ pub(crate) async fn run_rotation_dir() -> Rotation {
 }
 
 pub(crate) async fn start_kube_source(server: &FakeApiServer) -> Arc<KubeSource> {
-    let source = KubeSource::start(server.client().await, KubeSourceOptions::default()).await;
-    let t0 = Instant::now();
-    while !source.is_synced() {
-        assert!(
-            t0.elapsed() < Duration::from_secs(10),
-            "KubeSource did not sync"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    source
+    synced_kube_source(server.client().await, KubeSourceOptions::default()).await
 }
 
 pub(crate) async fn run_rotation_kube() -> Rotation {

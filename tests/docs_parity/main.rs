@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
+use connectors_csi::connector::kube::KubeSourceOptions;
 use connectors_csi::connector::ConnectorSource;
 use connectors_csi::driver::DriverConfig;
 use connectors_csi::events::kube::KubeEventSink;
@@ -58,12 +58,7 @@ pub async fn setup(overrides: Overrides, extra: Vec<Value>) -> Env {
         grants.grant(SA, "get", "connectors", "team", name);
     }
     let client = api.client().await;
-    let source = KubeSource::start(client.clone(), KubeSourceOptions::default()).await;
-    let t0 = Instant::now();
-    while !source.is_synced() && t0.elapsed() < Duration::from_secs(10) {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(source.is_synced(), "kube source synced");
+    let source = synced_kube_source(client.clone(), KubeSourceOptions::default()).await;
     let root = tempfile::tempdir().unwrap();
     let mut cfg = DriverConfig::for_root(root.path());
     cfg.refresh_jitter = Duration::ZERO;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use connectors_csi::connector::kube::{KubeSource, KubeSourceOptions};
 use connectors_csi::connector::ConnectorSource;
 use connectors_csi::csi::proto::{self, identity_client::IdentityClient, node_client::NodeClient};
 use connectors_csi::driver::{Driver, DriverConfig};
@@ -256,4 +257,18 @@ impl Drop for DriverProcess {
             unmount_all_under(&Self::kubelet_dir(&self.root));
         }
     }
+}
+
+/// Starts a [`KubeSource`] on `client` and waits (10 s at most, else panics) until it has synced.
+pub async fn synced_kube_source(client: kube::Client, opts: KubeSourceOptions) -> Arc<KubeSource> {
+    let source = KubeSource::start(client, opts).await;
+    let t0 = Instant::now();
+    while !source.is_synced() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "KubeSource did not sync within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    source
 }
