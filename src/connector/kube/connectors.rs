@@ -40,7 +40,7 @@ impl KubeSource {
         map: &'a mut ConnectorWatches,
         key: &ObjectKey,
     ) -> &'a mut NamedWatch<Connector> {
-        let entry = map.watches.entry(key.clone()).or_insert_with(|| {
+        let start = || {
             NamedWatch::start(
                 self.client.clone(),
                 key,
@@ -48,29 +48,25 @@ impl KubeSource {
                 self.events.clone(),
                 self.lists.clone(),
             )
-        });
+        };
+        let entry = map.watches.entry(key.clone()).or_insert_with(start);
         if entry.failed() {
             let refs = entry.refs;
-            *entry = NamedWatch::start(
-                self.client.clone(),
-                key,
-                &CONNECTOR_KIND,
-                self.events.clone(),
-                self.lists.clone(),
-            );
+            *entry = start();
             entry.refs = refs;
         }
         entry
     }
 
-    /// `holder` (a volume) uses exactly `keys` from now on.
+    /// `holder` (a volume) uses exactly `keys` from now on (a key listed twice counts once).
     pub(super) fn retain_connectors(&self, holder: &str, keys: &[ObjectKey]) {
+        let mut keys = keys.to_vec();
+        keys.sort();
+        keys.dedup();
         let mut map = lock(&self.connector_watches);
         let old = map.holders.remove(holder).unwrap_or_default();
-        for key in keys {
-            if !old.contains(key) {
-                self.connector_watch(&mut map, key).refs += 1;
-            }
+        for key in keys.iter().filter(|k| !old.contains(k)) {
+            self.connector_watch(&mut map, key).refs += 1;
         }
         let now = Instant::now();
         for key in old.iter().filter(|k| !keys.contains(k)) {
@@ -80,10 +76,7 @@ impl KubeSource {
             }
         }
         if !keys.is_empty() {
-            let mut unique = keys.to_vec();
-            unique.sort();
-            unique.dedup();
-            map.holders.insert(holder.to_string(), unique);
+            map.holders.insert(holder.to_string(), keys);
         }
     }
 
