@@ -22,8 +22,8 @@
 //!   SubjectAccessReview (allow answers cached, denials never) and `access_request` reads
 //!   AccessRequests from one label-selector watch per (pod, Connector), creating one when none
 //!   exists (`approval.rs`).
-//! * `list_connectors` (only the image credential provider, a one-shot process, calls it) is
-//!   one LIST of all Connectors from the watch cache, not a watch.
+//! * `list_connectors` (only the image credential provider, a one-shot process, calls it) lists
+//!   all Connectors in pages of 500; it starts no watch.
 //!
 //! A warm publish therefore costs no API read: only the SubjectAccessReview (when its cache
 //! entry expired) and the TokenRequest (when kubelet did not supply a token) reach the server.
@@ -281,15 +281,22 @@ impl ConnectorSource for KubeSource {
             kind: "connector",
             key: "all namespaces".into(),
         };
+        // Pages of 500, as a reflector's first list: a cluster with 100,000 Connectors is never
+        // one response of the whole collection.
         let api = Api::<Connector>::all(self.client.clone());
-        let list = tokio::time::timeout(
-            self.opts.api_timeout,
-            api.list(&ListParams::default().match_any()),
-        )
-        .await
-        .map_err(|_| errors::timeout_error(&call, self.opts.api_timeout))?
-        .map_err(|e| map_kube_error(e, &call))?;
-        Ok(list.items.into_iter().map(Arc::new).collect())
+        let mut params = ListParams::default().limit(500);
+        let mut out = Vec::new();
+        loop {
+            let page = tokio::time::timeout(self.opts.api_timeout, api.list(&params))
+                .await
+                .map_err(|_| errors::timeout_error(&call, self.opts.api_timeout))?
+                .map_err(|e| map_kube_error(e, &call))?;
+            out.extend(page.items.into_iter().map(Arc::new));
+            match page.metadata.continue_.filter(|c| !c.is_empty()) {
+                Some(token) => params = params.continue_token(&token),
+                None => return Ok(out),
+            }
+        }
     }
 
     async fn connector_class(&self, name: &str) -> Result<Arc<ConnectorClass>, SourceError> {
