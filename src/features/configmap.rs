@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
-use kube::runtime::watcher::{self, Event};
-use kube::runtime::WatchStreamExt;
-use kube::ResourceExt;
 use tokio::sync::watch;
+
+use crate::connector::kube::named::{named_watcher, NamedEvents};
 
 use super::{parse_bool, ConfigMapState, Features, Flag, Overrides};
 
@@ -35,35 +34,17 @@ fn data_of(cm: &ConfigMap) -> BTreeMap<String, String> {
 }
 
 async fn run(api: Api<ConfigMap>, name: String, state: watch::Sender<ConfigMapState>) {
-    // `any_semantic`: the initial list may be served from the API server's watch cache
-    // (resourceVersion=0) instead of etcd; every node runs this watch.
-    let config = watcher::Config::default()
-        .fields(&format!("metadata.name={name}"))
-        .any_semantic();
-    let stream = watcher::watcher(api, config)
-        .default_backoff()
-        .modify(|cm: &mut ConfigMap| cm.managed_fields_mut().clear());
+    // The driver's named watch: one object by name, lists from the watch cache, backoff.
+    let stream = named_watcher(api, &name);
     futures::pin_mut!(stream);
-    let mut listed: Option<ConfigMap> = None;
+    let mut fold = NamedEvents::new(&name);
     while let Some(item) = stream.next().await {
         let next = match item {
-            Ok(Event::Init) => {
-                listed = None;
-                continue;
-            }
-            Ok(Event::InitApply(cm)) => {
-                if cm.name_any() == name {
-                    listed = Some(cm);
-                }
-                continue;
-            }
-            Ok(Event::InitDone) => match listed.take() {
-                Some(cm) => ConfigMapState::Present(data_of(&cm)),
-                None => ConfigMapState::Absent,
+            Ok(event) => match fold.apply(event) {
+                Some(Some(cm)) => ConfigMapState::Present(data_of(&cm)),
+                Some(None) => ConfigMapState::Absent,
+                None => continue,
             },
-            Ok(Event::Apply(cm)) if cm.name_any() == name => ConfigMapState::Present(data_of(&cm)),
-            Ok(Event::Delete(cm)) if cm.name_any() == name => ConfigMapState::Absent,
-            Ok(_) => continue,
             Err(e) => {
                 let read = !matches!(*state.borrow(), ConfigMapState::Pending(_));
                 if read {

@@ -35,7 +35,7 @@ mod approval;
 mod client;
 mod connectors;
 mod errors;
-mod named;
+pub(crate) mod named;
 mod reflectors;
 mod secrets;
 

@@ -150,6 +150,65 @@ pub(super) fn watch_timeout_secs() -> u32 {
     MIN + rand::random::<u32>() % MIN
 }
 
+/// The list/watch of the one object `name` in `api`'s scope, configured as every named watch of
+/// the driver is: `fieldSelector=metadata.name=<name>`, unpaged lists from the watch cache
+/// (kube-rs sends `resourceVersion=0` only on unpaged lists), a random 30–60 min watch timeout,
+/// jittered exponential backoff, `managedFields` dropped.
+pub(crate) fn named_watcher<K>(
+    api: Api<K>,
+    name: &str,
+) -> impl futures::Stream<Item = Result<Event<K>, watcher::Error>> + Send
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + fmt::Debug + Send + 'static,
+{
+    let mut config = watcher::Config::default()
+        .fields(&format!("metadata.name={name}"))
+        .any_semantic()
+        .timeout(watch_timeout_secs());
+    config.page_size = None;
+    watcher::watcher(api, config)
+        .default_backoff()
+        .modify(|o: &mut K| o.managed_fields_mut().clear())
+}
+
+/// Folds a named watch's events into the object's state.
+pub(crate) struct NamedEvents<K> {
+    name: String,
+    listed: Option<K>,
+}
+
+impl<K: Resource> NamedEvents<K> {
+    pub(crate) fn new(name: &str) -> Self {
+        NamedEvents {
+            name: name.to_string(),
+            listed: None,
+        }
+    }
+
+    /// `Some(Some(object))` when the object is known to be there (a list completed, or it was
+    /// applied), `Some(None)` when it is known not to be, `None` when the event says nothing new
+    /// (a list in progress, another object).
+    pub(crate) fn apply(&mut self, event: Event<K>) -> Option<Option<K>> {
+        let ours = |o: &K| o.meta().name.as_deref() == Some(self.name.as_str());
+        match event {
+            Event::Init => {
+                self.listed = None;
+                None
+            }
+            Event::InitApply(o) => {
+                if ours(&o) {
+                    self.listed = Some(o);
+                }
+                None
+            }
+            Event::InitDone => Some(self.listed.take()),
+            Event::Apply(o) if ours(&o) => Some(Some(o)),
+            Event::Delete(o) if ours(&o) => Some(None),
+            Event::Apply(_) | Event::Delete(_) => None,
+        }
+    }
+}
+
 /// Watches one object by name until aborted.
 async fn run<K>(
     api: Api<K>,
@@ -161,18 +220,9 @@ async fn run<K>(
 ) where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + fmt::Debug + Send + Sync + 'static,
 {
-    let mut config = watcher::Config::default()
-        .fields(&format!("metadata.name={}", key.name))
-        .any_semantic()
-        .timeout(watch_timeout_secs());
-    // One object: no pages. kube-rs sends `resourceVersion=0` (served from the watch cache)
-    // only on unpaged lists.
-    config.page_size = None;
-    let stream = watcher::watcher(api, config)
-        .default_backoff()
-        .modify(|o: &mut K| o.managed_fields_mut().clear());
+    let stream = named_watcher(api, &key.name);
     futures::pin_mut!(stream);
-    let mut listed: Option<K> = None;
+    let mut fold = NamedEvents::new(&key.name);
     // Held from `Init` (the watcher's next poll sends the LIST) to the end of that list.
     let mut permit = None;
     let rv_of = |s: &Observed<K>| match s {
@@ -184,27 +234,18 @@ async fn run<K>(
             return;
         };
         let next = match item {
-            Ok(Event::Init) => {
-                listed = None;
-                permit = lists.clone().acquire_owned().await.ok();
-                continue;
-            }
-            Ok(Event::InitApply(o)) => {
-                if o.name_any() == key.name {
-                    listed = Some(o);
+            Ok(event) => {
+                match event {
+                    Event::Init => permit = lists.clone().acquire_owned().await.ok(),
+                    Event::InitDone => drop(permit.take()),
+                    _ => {}
                 }
-                continue;
-            }
-            Ok(Event::InitDone) => {
-                permit = None;
-                match listed.take() {
-                    Some(o) => Observed::Present(Arc::new(o)),
-                    None => Observed::Absent,
+                match fold.apply(event) {
+                    Some(Some(o)) => Observed::Present(Arc::new(o)),
+                    Some(None) => Observed::Absent,
+                    None => continue,
                 }
             }
-            Ok(Event::Apply(o)) if o.name_any() == key.name => Observed::Present(Arc::new(o)),
-            Ok(Event::Delete(o)) if o.name_any() == key.name => Observed::Absent,
-            Ok(_) => continue,
             Err(e) => {
                 drop(permit.take());
                 let err = map_watch_error(
