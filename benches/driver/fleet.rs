@@ -129,6 +129,7 @@ async fn process_rss(server: &FakeApiServer, unused: usize) -> RssRow {
         .arg(&kubelet_dir)
         .arg("--state-dir")
         .arg(root.path().join("state"))
+        .args(["--legacy-state-dir", ""])
         .args(["--metrics-address", &metrics_addr])
         .args(["--log-level", "warn"])
         .stdout(std::process::Stdio::null())

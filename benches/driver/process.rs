@@ -120,6 +120,7 @@ pub(crate) async fn run_process() -> ProcResults {
         .arg(&kubelet_dir)
         .arg("--state-dir")
         .arg(root.path().join("state"))
+        .args(["--legacy-state-dir", ""])
         .arg("--static-token-file")
         .arg(&token_file)
         .args(["--metrics-address", &metrics_addr])
