@@ -167,7 +167,12 @@ impl Driver {
                 return;
             };
             let before = h.live.condition;
-            h.report = report_from_state(&live.state);
+            // Only what a refresh changes; the attributes (connectors, configurations) are as
+            // published, not parsed again.
+            h.report.token_origin.clone_from(&live.state.token_origin);
+            h.report.token_expires_at = live.state.token.as_ref().map(|t| t.expires_at);
+            h.report.rendered_at = live.state.rendered_at;
+            h.report.next_refresh = live.state.next_refresh;
             h.live.last_refresh = Some(now);
             h.live.last_refresh_result = Some(if swapped { "ok" } else { "unchanged" }.into());
             h.live.consecutive_failures = 0;

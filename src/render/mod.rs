@@ -497,9 +497,10 @@ pub fn render_with_warnings(
 
     let mut files = BTreeMap::new();
     let mut total = 0usize;
+    let mut proxy_url = None;
     for (name, entry) in merged {
         let content = match entry {
-            None => builtin_file(&name, connectors, secrets)?,
+            None => builtin_file(&name, connectors, secrets, &mut proxy_url)?,
             Some(c) => c,
         };
         if let Some(bytes) = content {
