@@ -51,7 +51,7 @@ impl Driver {
         match result {
             Ok((live, warnings)) => {
                 let next = live.state.next_refresh;
-                self.health_published(&live.state, false);
+                self.health_published(&live.state, &live.spec, false);
                 self.health_warned(&live, &warnings);
                 *guard = Some(live);
                 drop(guard);

@@ -85,7 +85,7 @@ impl Driver {
                 connectors: spec.connectors.iter().cloned().collect(),
                 ..Deps::default()
             };
-            self.health_published(&st, true);
+            self.health_published(&st, &spec, true);
             // Keep the volume's Connectors watched (the refresh below reads them).
             self.source.retain(&id, &spec.connectors);
             let live = LiveVolume {

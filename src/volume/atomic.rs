@@ -20,6 +20,11 @@
 //! see ENOENT. Retired directories are removed by later writes; if a new payload does not fit
 //! next to them (ENOSPC), they are removed at once and the write is retried.
 //! Callers serialise writes to one directory (the driver holds a per-volume lock).
+//!
+//! The cost of a write is kept at what the algorithm needs: one listing of the volume directory
+//! decides everything (the current payload, retired payloads, missing or foreign links, names
+//! to remove), and files are created, compared, chmod-ed and linked through the open directory
+//! and file descriptors (`openat`, `fchmod`, `readlinkat`, `symlinkat`), not by path.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -193,21 +198,32 @@ struct Entry {
     kind: Kind,
 }
 
-fn list(dir: &Path) -> Result<Vec<Entry>, WriteError> {
+/// Lists `dir` through one open descriptor, kept for the `*at` calls on its entries.
+fn list(dir: &Path) -> Result<(rustix::fs::Dir, Vec<Entry>), WriteError> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(dir, flags, Mode::empty())
+        .map_err(|e| io_err("read_dir", dir)(e.into()))?;
+    let mut d = rustix::fs::Dir::new(fd).map_err(|e| io_err("read_dir", dir)(e.into()))?;
     let mut out = Vec::new();
-    for e in fs::read_dir(dir).map_err(io_err("read_dir", dir))? {
-        let e = e.map_err(io_err("read_dir", dir))?;
+    while let Some(e) = d.read() {
+        let e = e.map_err(|e| io_err("read_dir", dir)(e.into()))?;
+        let name = e.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
         let kind = match e.file_type() {
-            Ok(t) if t.is_dir() => Kind::Dir,
-            Ok(t) if t.is_symlink() => Kind::Symlink,
+            FileType::Directory => Kind::Dir,
+            FileType::Symlink => Kind::Symlink,
             _ => Kind::Other,
         };
         out.push(Entry {
-            name: e.file_name(),
+            name: <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name)
+                .to_os_string(),
             kind,
         });
     }
-    Ok(out)
+    Ok((d, out))
 }
 
 /// `files` sorted by name (as a `BTreeMap` iterates).
@@ -225,11 +241,18 @@ fn write_sorted(
     // One read of the volume directory serves the current payload, the retired payloads, the
     // user-visible links and the names to remove; nothing else writes here meanwhile (callers
     // serialise writes to one directory).
-    let mut listing = list(dir)?;
+    let (root, mut listing) = list(dir)?;
+    let root = root.fd().map_err(|e| io_err("read_dir", dir)(e.into()))?;
     let data_link = dir.join(DATA_DIR);
     let old = match listing.iter().position(|e| e.name == DATA_DIR) {
         None => None,
-        Some(i) if listing[i].kind == Kind::Symlink => current_data_dir(dir)?,
+        Some(i) if listing[i].kind == Kind::Symlink => {
+            match rustix::fs::readlinkat(root, DATA_DIR, Vec::new()) {
+                Ok(t) => Some(t.to_string_lossy().into_owned()),
+                Err(rustix::io::Errno::NOENT) => None,
+                Err(e) => return Err(io_err("readlink", &data_link)(e.into())),
+            }
+        }
         // `..data` exists but is not a symlink: rebuild it.
         Some(i) => {
             remove_any(&data_link)?;
@@ -242,26 +265,20 @@ fn write_sorted(
     let mut changed = old.is_none();
     if let Some(old_name) = &old {
         let old_dir = dir.join(old_name);
-        match fs::read_dir(&old_dir) {
-            Ok(entries) => {
-                let mut count = 0;
-                for e in entries {
-                    let e = e.map_err(io_err("read_dir", &old_dir))?;
-                    count += 1;
-                    if !e.file_name().to_str().is_some_and(in_payload) {
-                        changed = true;
-                    }
-                }
-                changed = changed || count != files.len() || {
-                    let d = open_dir(&old_dir)?;
-                    files
+        match list(&old_dir) {
+            Ok((d, entries)) => {
+                let d = d.fd().map_err(|e| io_err("read_dir", &old_dir)(e.into()))?;
+                changed = entries.len() != files.len()
+                    || entries
                         .iter()
-                        .any(|(name, data, mode)| differs(&d, name, data, *mode, opts.gid))
-                };
+                        .any(|e| !e.name.to_str().is_some_and(in_payload))
+                    || files
+                        .iter()
+                        .any(|(name, data, mode)| differs(d, name, data, *mode, opts.gid));
             }
             // `..data` points nowhere: treat as a first write (repair).
-            Err(e) if e.kind() == io::ErrorKind::NotFound => changed = true,
-            Err(e) => return Err(io_err("read_dir", &old_dir)(e)),
+            Err(e) if e.raw_os_error() == Some(nix::libc::ENOENT) => changed = true,
+            Err(e) => return Err(e),
         }
     }
 
@@ -300,7 +317,6 @@ fn write_sorted(
     }
 
     // User-visible symlinks: create missing ones (also repairs an interrupted earlier write).
-    let root = open_dir(dir)?;
     let mut want = String::new();
     for (name, _, _) in files {
         want.clear();
@@ -310,7 +326,7 @@ fn write_sorted(
         let existing = listing.iter().find(|e| e.name == *name).map(|e| e.kind);
         let ok = match existing {
             None => false,
-            Some(Kind::Symlink) => rustix::fs::readlinkat(&root, *name, Vec::new())
+            Some(Kind::Symlink) => rustix::fs::readlinkat(root, *name, Vec::new())
                 .is_ok_and(|t| t.as_bytes() == want.as_bytes()),
             Some(_) => false,
         };
@@ -318,7 +334,7 @@ fn write_sorted(
             if existing.is_some() {
                 remove_any(&dir.join(name))?;
             }
-            rustix::fs::symlinkat(want.as_str(), &root, *name)
+            rustix::fs::symlinkat(want.as_str(), root, *name)
                 .map_err(|e| io_at("symlink", dir, name)(e.into()))?;
         }
     }
@@ -375,7 +391,13 @@ pub fn current_data_dir(dir: &Path) -> Result<Option<String>, WriteError> {
 /// Does file `name` in the directory `dir` differ from `data` with `mode` (and group `gid`)?
 /// One open (not following a symlink), one fstat and, when size and mode match, one read of
 /// exactly that size.
-fn differs(dir: &fs::File, name: &str, data: &[u8], mode: u32, gid: Option<u32>) -> bool {
+fn differs(
+    dir: rustix::fd::BorrowedFd<'_>,
+    name: &str,
+    data: &[u8],
+    mode: u32,
+    gid: Option<u32>,
+) -> bool {
     use rustix::fs::{Mode, OFlags};
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let Ok(fd) = rustix::fs::openat(dir, name, flags, Mode::empty()) else {
