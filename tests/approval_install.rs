@@ -422,6 +422,7 @@ fn flags_have_env_vars_and_need_the_kube_source() {
             .arg(dir.path().join("csi.sock"))
             .arg("--state-dir")
             .arg(dir.path().join("state"))
+            .args(["--legacy-state-dir", ""])
             .args(&args)
             .env_remove("ENABLE_CONNECTOR_PROXY_PERMISSIONS")
             .env_remove("ENABLE_CONNECTORS_APPROVAL");

@@ -352,6 +352,7 @@ fn serve_answers_the_csi_client_and_exposes_metrics() {
         .arg(&kubelet)
         .arg("--state-dir")
         .arg(dir.path().join("state"))
+        .args(["--legacy-state-dir", ""])
         .args([
             "--metrics-address",
             &format!("127.0.0.1:{port}"),

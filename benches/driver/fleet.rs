@@ -108,6 +108,7 @@ async fn process_rss(server: &FakeApiServer, unused: usize) -> RssRow {
     let socket = root.path().join("csi.sock");
     let binary = binary_path();
     let log = std::fs::File::create(root.path().join("driver.log")).unwrap();
+    mount_state_tmpfs(&root.path().join("state"));
     let t0 = Instant::now();
     let mut child = std::process::Command::new(&binary)
         .arg("serve")
@@ -120,6 +121,7 @@ async fn process_rss(server: &FakeApiServer, unused: usize) -> RssRow {
         .arg(&kubelet_dir)
         .arg("--state-dir")
         .arg(root.path().join("state"))
+        .args(["--legacy-state-dir", ""])
         .args(["--metrics-address", &metrics_addr])
         .args(["--log-level", "warn"])
         .stdout(std::process::Stdio::null())
@@ -171,6 +173,7 @@ async fn process_rss(server: &FakeApiServer, unused: usize) -> RssRow {
         nix::sys::signal::Signal::SIGTERM,
     );
     let _ = child.wait();
+    unmount_state_tmpfs(&root.path().join("state"));
     assert_no_mounts_under(root.path());
     progress!("fleet: {unused} unused connectors: RSS {rss_kib} KiB, ready in {ready:?}");
     RssRow {

@@ -190,12 +190,25 @@ async fn start_inproc(
     let root = tempfile::tempdir().unwrap();
     let mut cfg = DriverConfig::for_root(root.path());
     tweak(&mut cfg);
+    mount_state_tmpfs(&cfg.state_dir);
     TestDriver::start_with(root, cfg, source).await
+}
+
+/// The state directory on a tmpfs of its own, as the driver's default `/run/connectors-csi` is.
+fn mount_state_tmpfs(dir: &Path) {
+    mount_test_tmpfs(dir, 256 << 20);
+}
+
+/// Unmounts [`mount_state_tmpfs`].
+fn unmount_state_tmpfs(dir: &Path) {
+    nix::mount::umount2(dir, nix::mount::MntFlags::MNT_DETACH).unwrap();
 }
 
 /// Stops the server and checks that nothing stayed mounted.
 async fn stop_inproc(d: TestDriver) {
+    let state = d.driver.cfg.state_dir.clone();
     let root = d.stop().await;
+    unmount_state_tmpfs(&state);
     assert_no_mounts_under(root.path());
 }
 

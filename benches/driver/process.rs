@@ -108,6 +108,7 @@ pub(crate) async fn run_process() -> ProcResults {
     };
     let socket = root.path().join("csi.sock");
     let binary = binary_path();
+    mount_state_tmpfs(&root.path().join("state"));
     let log = std::fs::File::create(root.path().join("driver.log")).unwrap();
     let mut child = std::process::Command::new(&binary)
         .arg("serve")
@@ -120,6 +121,7 @@ pub(crate) async fn run_process() -> ProcResults {
         .arg(&kubelet_dir)
         .arg("--state-dir")
         .arg(root.path().join("state"))
+        .args(["--legacy-state-dir", ""])
         .arg("--static-token-file")
         .arg(&token_file)
         .args(["--metrics-address", &metrics_addr])
@@ -222,6 +224,7 @@ pub(crate) async fn run_process() -> ProcResults {
     .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "driver exited with {status}");
+    unmount_state_tmpfs(&root.path().join("state"));
     assert_no_mounts_under(root.path());
     ProcResults {
         binary: binary.display().to_string(),

@@ -65,7 +65,7 @@ pub(crate) async fn run_publish(
     // (as for new pods).
     let floor_base = d.root.path().join("floor");
     std::fs::create_dir_all(&floor_base).unwrap();
-    let state_dir = d.root.path().join("floor-state");
+    let state_dir = d.driver.cfg.state_dir.join("floor");
     std::fs::create_dir_all(&state_dir).unwrap();
     let state_bytes = vec![b'x'; 2300]; // the size of a real state file (token included)
     let vcfg = d.driver.cfg.validation();
@@ -177,7 +177,7 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
         "one /proc/self/mountinfo parse (reference, not in the flow)",
     ];
     let mut samples: Vec<Samples> = vec![Samples::default(); NAMES.len()];
-    let store = StateStore::open(&d.root.path().join("phase-state")).unwrap();
+    let store = StateStore::open(&d.driver.cfg.state_dir.join("phase")).unwrap();
     let source = memory_source();
     let vcfg = d.driver.cfg.validation();
     let life = Duration::from_secs(3600);

@@ -32,7 +32,7 @@ pub(crate) fn machine() -> String {
             .unwrap_or_default()
     };
     format!(
-        "nproc {nproc}, model name `{model}`, kernel {} {}, MemTotal {mem_total}; state and temp dirs on {fs}; {} mounts in the mount namespace at start; load average at start {}; run {}",
+        "nproc {nproc}, model name `{model}`, kernel {} {}, MemTotal {mem_total}; state dirs on a tmpfs (as the default `/run/connectors-csi`), temp dirs on {fs}; {} mounts in the mount namespace at start; load average at start {}; run {}",
         uname.sysname().to_string_lossy(),
         uname.release().to_string_lossy(),
         mount::mount_table().map(|t| t.len()).unwrap_or(0),

@@ -38,9 +38,14 @@ pub struct ServeArgs {
     /// Accept target paths outside --kubelet-dir (tests only).
     #[arg(long, env = "ALLOW_ANY_TARGET", hide = true)]
     pub allow_any_target: bool,
-    /// Where per-volume state lives (root-only; must survive driver restarts, not /tmp).
-    #[arg(long, env = "STATE_DIR", default_value = "/var/lib/connectors-csi")]
+    /// Where per-volume state lives (root-only). It must survive driver restarts, not reboots
+    /// (the tmpfs it describes does not either): a tmpfs under /run, not /tmp (tmpfiles cleaners).
+    #[arg(long, env = "STATE_DIR", default_value = DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
+    /// State directory of releases before the state moved to /run: its state files are moved
+    /// into --state-dir at start (upgrade). Empty: no migration.
+    #[arg(long, env = "LEGACY_STATE_DIR", default_value = LEGACY_STATE_DIR)]
+    pub legacy_state_dir: String,
     /// Connector source: `kube`, `dir:<path>`, or `auto` (kube when a cluster is configured,
     /// else dir:./deploy/examples).
     #[arg(long, env = "CONNECTORS_CSI_SOURCE", default_value = "auto")]
@@ -106,6 +111,12 @@ pub struct ServeArgs {
     #[arg(long, env = "LOG_LEVEL", default_value = "info")]
     pub log_level: String,
 }
+
+/// Default `--state-dir`: a tmpfs on every systemd host, with the mounts' lifetime.
+pub const DEFAULT_STATE_DIR: &str = "/run/connectors-csi";
+
+/// The disk-backed default `--state-dir` of earlier releases (default `--legacy-state-dir`).
+pub const LEGACY_STATE_DIR: &str = "/var/lib/connectors-csi";
 
 /// Parses Go-style durations (`5s`, `1m30s`).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -246,6 +257,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         kubelet_dir: args.kubelet_dir.clone(),
         allow_any_target: args.allow_any_target,
         state_dir: args.state_dir.clone(),
+        legacy_state_dir: Some(PathBuf::from(&args.legacy_state_dir))
+            .filter(|p| !p.as_os_str().is_empty() && *p != args.state_dir),
         token_audience: args.token_audience.clone(),
         token_source: args.token_source,
         tmpfs_size_bytes: args.tmpfs_size,
@@ -264,7 +277,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("restart recovery: {e}"))?;
     info!(driver = %args.driver_name, node = %args.node_id, source = source.kind(),
-          adopted = report.adopted, version = env!("CARGO_PKG_VERSION"), "connectors-csi starting");
+          adopted = report.adopted, migrated = report.migrated, version = env!("CARGO_PKG_VERSION"), "connectors-csi starting");
 
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let metrics_task = if args.metrics_address.is_empty() {

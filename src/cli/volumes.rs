@@ -21,7 +21,7 @@ use crate::volume::state::VolumeState;
 #[derive(Args, Debug, Clone)]
 pub struct VolumesArgs {
     /// The driver's state directory.
-    #[arg(long, env = "STATE_DIR", default_value = "/var/lib/connectors-csi")]
+    #[arg(long, env = "STATE_DIR", default_value = super::serve::DEFAULT_STATE_DIR)]
     pub state_dir: PathBuf,
     /// Where the running driver serves /debug/volumes (its --metrics-address; the driver serves
     /// it only with --enable-debug-volumes); empty to read the state directory only. Without an

@@ -111,11 +111,27 @@ impl Driver {
         out
     }
 
-    /// A volume was published or adopted: Ready, with its static fields.
-    pub(super) fn health_published(&self, state: &VolumeState, adopted: bool) {
+    /// A volume was published or adopted: Ready, with its static fields (from the volume's
+    /// parsed attributes, `spec`, not parsed again).
+    pub(super) fn health_published(
+        &self,
+        state: &VolumeState,
+        spec: &crate::csi::request::VolumeSpec,
+        adopted: bool,
+    ) {
         let now = Timestamp::now();
         let h = Health {
-            report: report_from_state(state),
+            report: VolumeReport {
+                volume_id: state.volume_id.clone(),
+                pod: state.pod.clone(),
+                connectors: spec.connectors.iter().map(|k| k.to_string()).collect(),
+                configurations: spec.render.configurations.clone(),
+                token_origin: state.token_origin.clone(),
+                token_expires_at: state.token.as_ref().map(|t| t.expires_at),
+                rendered_at: state.rendered_at,
+                next_refresh: state.next_refresh,
+                live: None,
+            },
             live: LiveFields {
                 condition: Condition::Ready,
                 condition_since: now,
@@ -167,7 +183,12 @@ impl Driver {
                 return;
             };
             let before = h.live.condition;
-            h.report = report_from_state(&live.state);
+            // Only what a refresh changes; the attributes (connectors, configurations) are as
+            // published, not parsed again.
+            h.report.token_origin.clone_from(&live.state.token_origin);
+            h.report.token_expires_at = live.state.token.as_ref().map(|t| t.expires_at);
+            h.report.rendered_at = live.state.rendered_at;
+            h.report.next_refresh = live.state.next_refresh;
             h.live.last_refresh = Some(now);
             h.live.last_refresh_result = Some(if swapped { "ok" } else { "unchanged" }.into());
             h.live.consecutive_failures = 0;

@@ -50,6 +50,9 @@ pub struct DriverConfig {
     pub kubelet_dir: PathBuf,
     pub allow_any_target: bool,
     pub state_dir: PathBuf,
+    /// A state directory of an older release (`/var/lib/connectors-csi`) whose state files
+    /// [`Driver::recover`] moves into `state_dir` first (upgrade migration); `None`: none.
+    pub legacy_state_dir: Option<PathBuf>,
     pub token_audience: String,
     pub token_source: TokenSourceMode,
     pub tmpfs_size_bytes: u64,
@@ -73,6 +76,7 @@ impl DriverConfig {
             kubelet_dir: root.join("kubelet"),
             allow_any_target: false,
             state_dir: root.join("state"),
+            legacy_state_dir: None,
             token_audience: "connectors-proxy".into(),
             token_source: TokenSourceMode::Auto,
             tmpfs_size_bytes: DEFAULT_TMPFS_SIZE,

@@ -1,7 +1,6 @@
 //! Publishing a volume: the first publish (state, tmpfs, atomic write) and kubelet's periodic
 //! republish, and applying a prepared render to a live volume.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use jiff::Timestamp;
@@ -12,7 +11,7 @@ use crate::csi::request::PublishRequest;
 use crate::refresh::next_refresh;
 use crate::render::Payload;
 use crate::token::Token;
-use crate::volume::atomic::{self, FileProjection, WriteOptions};
+use crate::volume::atomic::{self, WriteOptions};
 use crate::volume::mount::{self, MountStamp, StampCheck, TmpfsOptions};
 use crate::volume::state::VolumeState;
 
@@ -52,7 +51,7 @@ impl Driver {
         match result {
             Ok((live, warnings)) => {
                 let next = live.state.next_refresh;
-                self.health_published(&live.state, false);
+                self.health_published(&live.state, &live.spec, false);
                 self.health_warned(&live, &warnings);
                 *guard = Some(live);
                 drop(guard);
@@ -199,19 +198,6 @@ impl Driver {
         mode: u32,
         gid: Option<u32>,
     ) -> Result<bool, DriverError> {
-        let files: BTreeMap<String, FileProjection> = payload
-            .files
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    FileProjection {
-                        data: v.clone(),
-                        mode,
-                    },
-                )
-            })
-            .collect();
         let dir_mode = if mode & 0o004 != 0 {
             0o555
         } else if mode & 0o040 != 0 {
@@ -219,7 +205,7 @@ impl Driver {
         } else {
             0o500
         };
-        atomic::write_payload(target, &files, WriteOptions { gid, dir_mode })
+        atomic::write_files(target, &payload.files, mode, WriteOptions { gid, dir_mode })
             .map(|o| o.swapped)
             .map_err(|source| DriverError::Write {
                 volume: volume_id.to_string(),

@@ -13,10 +13,22 @@ use crate::volume::mount;
 use crate::volume::state::VolumeState;
 
 impl Driver {
-    /// Restart recovery: re-adopt every volume in the state dir whose tmpfs is still mounted,
-    /// clean up the rest, and unmount tmpfs of ours under the kubelet dir that no state knows.
+    /// Restart recovery: move the state of an older state dir in (`legacy_state_dir`), re-adopt
+    /// every volume in the state dir whose tmpfs is still mounted, clean up the rest, and unmount
+    /// tmpfs of ours under the kubelet dir that no state knows.
     pub async fn recover(&self) -> Result<RecoveryReport, DriverError> {
         let mut report = RecoveryReport::default();
+        // Upgrade from a release that kept the state on disk: bring it here first, and let the
+        // checks below decide which volumes are still mounted (after a reboot: none).
+        if let Some(old) = &self.cfg.legacy_state_dir {
+            let m = self.state.migrate_from(old)?;
+            if m.moved + m.superseded > 0 {
+                info!(from = %old.display(), to = %self.cfg.state_dir.display(),
+                      moved = m.moved, superseded = m.superseded,
+                      "moved per-volume state from the old state directory");
+            }
+            report.migrated = m.moved;
+        }
         let mut known_targets = BTreeSet::new();
         // One read of the mount table serves every state and the orphan sweep below.
         let table = if self.cfg.mount {
@@ -73,7 +85,7 @@ impl Driver {
                 connectors: spec.connectors.iter().cloned().collect(),
                 ..Deps::default()
             };
-            self.health_published(&st, true);
+            self.health_published(&st, &spec, true);
             // Keep the volume's Connectors watched (the refresh below reads them).
             self.source.retain(&id, &spec.connectors);
             let live = LiveVolume {
@@ -112,6 +124,7 @@ impl Driver {
         info!(
             adopted = report.adopted,
             removed = report.removed,
+            migrated = report.migrated,
             orphans = report.orphans_unmounted,
             "restart recovery done"
         );
@@ -123,6 +136,8 @@ impl Driver {
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RecoveryReport {
     pub adopted: usize,
+    /// State files moved from `legacy_state_dir` (adopted or removed like the others).
+    pub migrated: usize,
     pub removed: usize,
     pub orphans_unmounted: usize,
 }

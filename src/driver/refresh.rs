@@ -25,10 +25,8 @@ impl Driver {
         }
         let started = Instant::now();
         let result = async {
-            let current = live.token.clone();
-            let direct = live.direct.clone();
             let prepared = self
-                .prepare(&live.spec, None, Some(&current), direct.as_ref())
+                .prepare(&live.spec, None, Some(&live.token), live.direct.as_ref())
                 .await?;
             self.apply(live, prepared)
         }

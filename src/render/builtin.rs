@@ -114,11 +114,21 @@ pub fn forward_proxy_url(
 }
 
 /// Content of a built-in file; `None` when there is nothing to write (no proxy CA known).
+///
+/// `proxy_url` caches the forward-proxy URL across the files of one render (`.env`,
+/// `http.proxy` and `https.proxy` hold the same one, built from the whole token).
 pub(super) fn builtin_file(
     name: &str,
     connectors: &[ResolvedConnector],
     secrets: &RenderSecrets<'_>,
+    proxy_url: &mut Option<String>,
 ) -> Result<Option<Vec<u8>>, RenderError> {
+    let mut url = || -> Result<String, RenderError> {
+        if proxy_url.is_none() {
+            *proxy_url = Some(forward_proxy_url(connectors, secrets.token)?);
+        }
+        Ok(proxy_url.clone().expect("set above"))
+    };
     let last = connectors
         .last()
         .expect("render checked connectors is non-empty");
@@ -134,10 +144,10 @@ pub(super) fn builtin_file(
     }
     let bytes = match name {
         ".env" => {
-            let url = forward_proxy_url(connectors, secrets.token)?;
+            let url = url()?;
             format!("http_proxy={url}\nhttps_proxy={url}\nno_proxy={NO_PROXY}\n").into_bytes()
         }
-        "http.proxy" | "https.proxy" => forward_proxy_url(connectors, secrets.token)?.into_bytes(),
+        "http.proxy" | "https.proxy" => url()?.into_bytes(),
         "context.token" => {
             if secrets.token.is_empty() {
                 return Err(RenderError::Invalid(

@@ -277,10 +277,13 @@ fn render_class_configuration(
 }
 
 /// The built-in `kubeconfig` for a `k8s` connector: the real API server through the forward proxy.
+/// `proxy_url`: the render's forward-proxy URL when it is this connector's alone (one
+/// connector), shared with the built-in files (built at most once per render).
 fn render_builtin_kubeconfig(
     rc: &ResolvedConnector,
     req: &RenderRequest,
     secrets: &RenderSecrets<'_>,
+    proxy_url: Option<&mut Option<String>>,
 ) -> Result<Layer, RenderError> {
     if let Some(p) = req.params.get(KUBECONFIG).and_then(|p| p.keys().next()) {
         return Err(RenderError::Invalid(format!(
@@ -294,7 +297,16 @@ fn render_builtin_kubeconfig(
             rc.key()
         )));
     }
-    let proxy_url = forward_proxy_url(std::slice::from_ref(rc), secrets.token)?;
+    let own = || forward_proxy_url(std::slice::from_ref(rc), secrets.token);
+    let proxy_url = match proxy_url {
+        Some(cache) => {
+            if cache.is_none() {
+                *cache = Some(own()?);
+            }
+            cache.clone().expect("set above")
+        }
+        None => own()?,
+    };
     let doc = kubeconfig::build(
         &rc.name(),
         server,
@@ -313,6 +325,7 @@ fn render_configuration(
     connectors: &[ResolvedConnector],
     req: &RenderRequest,
     secrets: &RenderSecrets<'_>,
+    proxy_url: &mut Option<String>,
 ) -> Result<Layer, RenderError> {
     for rc in connectors {
         if let Some(cfg) = rc.class.configuration(name) {
@@ -321,7 +334,10 @@ fn render_configuration(
     }
     let k8s = connectors.iter().find(|rc| is_k8s(rc));
     match (name, k8s) {
-        (KUBECONFIG, Some(rc)) => return render_builtin_kubeconfig(rc, req, secrets),
+        (KUBECONFIG, Some(rc)) => {
+            let shared = (connectors.len() == 1).then_some(proxy_url);
+            return render_builtin_kubeconfig(rc, req, secrets, shared);
+        }
         (TOKENFILE, Some(rc)) => return tokenfile::render(rc, req, secrets),
         _ => {}
     }
@@ -437,12 +453,14 @@ pub fn render_with_warnings(
         .collect();
     let mut seen: Vec<&str> = Vec::new();
     let mut unknown: Vec<RenderError> = Vec::new();
+    // The forward-proxy URL (whole token escaped, proxy address parsed): built once per render.
+    let mut proxy_url = None;
     for name in &req.configurations {
         if seen.contains(&name.as_str()) {
             continue;
         }
         seen.push(name);
-        match render_configuration(name, connectors, req, secrets) {
+        match render_configuration(name, connectors, req, secrets, &mut proxy_url) {
             Ok(layer) => {
                 for (file, content) in layer {
                     merged.insert(file, Some(content));
@@ -499,7 +517,7 @@ pub fn render_with_warnings(
     let mut total = 0usize;
     for (name, entry) in merged {
         let content = match entry {
-            None => builtin_file(&name, connectors, secrets)?,
+            None => builtin_file(&name, connectors, secrets, &mut proxy_url)?,
             Some(c) => c,
         };
         if let Some(bytes) = content {

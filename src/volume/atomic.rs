@@ -20,15 +20,18 @@
 //! see ENOENT. Retired directories are removed by later writes; if a new payload does not fit
 //! next to them (ENOSPC), they are removed at once and the write is retried.
 //! Callers serialise writes to one directory (the driver holds a per-volume lock).
+//!
+//! The cost of a write is kept at what the algorithm needs: one listing of the volume directory
+//! decides everything (the current payload, retired payloads, missing or foreign links, names
+//! to remove), and files are created, compared, chmod-ed and linked through the open directory
+//! and file descriptors (`openat`, `fchmod`, `readlinkat`, `symlinkat`), not by path.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-use nix::unistd::{chown, Gid};
 
 /// Symlink pointing at the current payload directory.
 pub const DATA_DIR: &str = "..data";
@@ -113,6 +116,24 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Wri
     }
 }
 
+/// [`io_err`] for `name` in `dir`, the path built only when there is an error.
+fn io_at<'a>(
+    op: &'static str,
+    dir: &'a Path,
+    name: &'a str,
+) -> impl FnOnce(io::Error) -> WriteError + 'a {
+    move |source| WriteError::Io {
+        op,
+        path: dir.join(name),
+        source,
+    }
+}
+
+/// Opens a directory for the `*at` calls below (one path lookup for all its files).
+fn open_dir(dir: &Path) -> Result<fs::File, WriteError> {
+    fs::File::open(dir).map_err(io_err("open", dir))
+}
+
 /// What a write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOutcome {
@@ -138,40 +159,126 @@ pub fn write_payload(
     payload: &BTreeMap<String, FileProjection>,
     opts: WriteOptions,
 ) -> Result<WriteOutcome, WriteError> {
-    for name in payload.keys() {
+    let files: Vec<File<'_>> = payload
+        .iter()
+        .map(|(name, f)| (name.as_str(), f.data.as_slice(), f.mode))
+        .collect();
+    write_sorted(dir, &files, opts)
+}
+
+/// [`write_payload`] for files that share one mode, borrowing their contents (no copy of the
+/// payload, as the driver's files all have the volume's file mode).
+pub fn write_files(
+    dir: &Path,
+    files: &BTreeMap<String, Vec<u8>>,
+    mode: u32,
+    opts: WriteOptions,
+) -> Result<WriteOutcome, WriteError> {
+    let files: Vec<File<'_>> = files
+        .iter()
+        .map(|(name, data)| (name.as_str(), data.as_slice(), mode))
+        .collect();
+    write_sorted(dir, &files, opts)
+}
+
+/// One file to write: name, content, mode.
+type File<'a> = (&'a str, &'a [u8], u32);
+
+/// What a directory entry is, from `getdents(2)`'s `d_type` (no stat per entry).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Dir,
+    Symlink,
+    Other,
+}
+
+/// One listing of the volume directory: what the write decides everything on.
+struct Entry {
+    name: std::ffi::OsString,
+    kind: Kind,
+}
+
+/// Lists `dir` through one open descriptor, kept for the `*at` calls on its entries.
+fn list(dir: &Path) -> Result<(rustix::fs::Dir, Vec<Entry>), WriteError> {
+    use rustix::fs::{FileType, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(dir, flags, Mode::empty())
+        .map_err(|e| io_err("read_dir", dir)(e.into()))?;
+    let mut d = rustix::fs::Dir::new(fd).map_err(|e| io_err("read_dir", dir)(e.into()))?;
+    let mut out = Vec::new();
+    while let Some(e) = d.read() {
+        let e = e.map_err(|e| io_err("read_dir", dir)(e.into()))?;
+        let name = e.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let kind = match e.file_type() {
+            FileType::Directory => Kind::Dir,
+            FileType::Symlink => Kind::Symlink,
+            _ => Kind::Other,
+        };
+        out.push(Entry {
+            name: <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name)
+                .to_os_string(),
+            kind,
+        });
+    }
+    Ok((d, out))
+}
+
+/// `files` sorted by name (as a `BTreeMap` iterates).
+fn write_sorted(
+    dir: &Path,
+    files: &[File<'_>],
+    opts: WriteOptions,
+) -> Result<WriteOutcome, WriteError> {
+    for (name, _, _) in files {
         if !valid_payload_name(name) {
-            return Err(WriteError::InvalidPath(name.clone()));
+            return Err(WriteError::InvalidPath(name.to_string()));
         }
     }
+    let in_payload = |name: &str| files.binary_search_by(|f| f.0.cmp(name)).is_ok();
+    // One read of the volume directory serves the current payload, the retired payloads, the
+    // user-visible links and the names to remove; nothing else writes here meanwhile (callers
+    // serialise writes to one directory).
+    let (root, mut listing) = list(dir)?;
+    let root = root.fd().map_err(|e| io_err("read_dir", dir)(e.into()))?;
     let data_link = dir.join(DATA_DIR);
-    let old = current_data_dir(dir)?;
+    let old = match listing.iter().position(|e| e.name == DATA_DIR) {
+        None => None,
+        Some(i) if listing[i].kind == Kind::Symlink => {
+            match rustix::fs::readlinkat(root, DATA_DIR, Vec::new()) {
+                Ok(t) => Some(t.to_string_lossy().into_owned()),
+                Err(rustix::io::Errno::NOENT) => None,
+                Err(e) => return Err(io_err("readlink", &data_link)(e.into())),
+            }
+        }
+        // `..data` exists but is not a symlink: rebuild it.
+        Some(i) => {
+            remove_any(&data_link)?;
+            listing.swap_remove(i);
+            None
+        }
+    };
 
     // Decide whether anything differs from what is on disk.
-    let mut stale: BTreeSet<String> = BTreeSet::new();
     let mut changed = old.is_none();
     if let Some(old_name) = &old {
         let old_dir = dir.join(old_name);
-        match fs::read_dir(&old_dir) {
-            Ok(entries) => {
-                for e in entries {
-                    let e = e.map_err(io_err("read_dir", &old_dir))?;
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    if !payload.contains_key(&name) {
-                        stale.insert(name);
-                    }
-                }
-                if !stale.is_empty() {
-                    changed = true;
-                }
-                if !changed {
-                    changed = payload
+        match list(&old_dir) {
+            Ok((d, entries)) => {
+                let d = d.fd().map_err(|e| io_err("read_dir", &old_dir)(e.into()))?;
+                changed = entries.len() != files.len()
+                    || entries
                         .iter()
-                        .any(|(name, f)| differs(&old_dir.join(name), f, opts.gid));
-                }
+                        .any(|e| !e.name.to_str().is_some_and(in_payload))
+                    || files
+                        .iter()
+                        .any(|(name, data, mode)| differs(d, name, data, *mode, opts.gid));
             }
             // `..data` points nowhere: treat as a first write (repair).
-            Err(e) if e.kind() == io::ErrorKind::NotFound => changed = true,
-            Err(e) => return Err(io_err("read_dir", &old_dir)(e)),
+            Err(e) if e.raw_os_error() == Some(nix::libc::ENOENT) => changed = true,
+            Err(e) => return Err(e),
         }
     }
 
@@ -179,73 +286,75 @@ pub fn write_payload(
     if changed {
         // Retired payloads past their grace period (all of them when nothing is current, e.g.
         // the leftovers of an interrupted first write) go before the new one takes space.
-        remove_retired(dir, old.as_deref(), false)?;
+        let kept = remove_retired(dir, &listing, old.as_deref(), false)?;
         let ts_dir = new_payload_dir(dir)?;
         let ts_name = ts_dir
             .file_name()
             .expect("payload dir has a name")
             .to_string_lossy()
             .into_owned();
-        let mut filled = fill_payload_dir(&ts_dir, payload, opts);
+        let mut filled = fill_payload_dir(&ts_dir, files, opts);
         if filled.as_ref().err().and_then(WriteError::raw_os_error) == Some(nix::libc::ENOSPC) {
             // Retired payloads still in their grace period take the space: drop them and retry.
             remove_any(&ts_dir)?;
-            remove_retired(dir, old.as_deref(), true)?;
+            for p in &kept {
+                remove_any(p)?;
+            }
             std::os::unix::fs::DirBuilderExt::mode(&mut fs::DirBuilder::new(), 0o700)
                 .create(&ts_dir)
                 .map_err(io_err("mkdir", &ts_dir))?;
-            filled = fill_payload_dir(&ts_dir, payload, opts);
+            filled = fill_payload_dir(&ts_dir, files, opts);
         }
         if let Err(e) = filled {
             remove_any(&ts_dir)?;
             return Err(e);
         }
         let tmp_link = dir.join(DATA_TMP);
-        match fs::remove_file(&tmp_link) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io_err("remove", &tmp_link)(e)),
-        }
+        // (A stale `..data_tmp` went with the retired entries above.)
         std::os::unix::fs::symlink(&ts_name, &tmp_link).map_err(io_err("symlink", &tmp_link))?;
         fs::rename(&tmp_link, &data_link).map_err(io_err("rename", &data_link))?;
         current = Some(ts_name);
     }
 
     // User-visible symlinks: create missing ones (also repairs an interrupted earlier write).
-    for name in payload.keys() {
-        let link = dir.join(name);
-        let want = Path::new(DATA_DIR).join(name);
-        match fs::read_link(&link) {
-            Ok(target) if target == want => {}
-            Ok(_) | Err(_) => {
-                if link.symlink_metadata().is_ok() {
-                    remove_any(&link)?;
-                }
-                std::os::unix::fs::symlink(&want, &link).map_err(io_err("symlink", &link))?;
+    let mut want = String::new();
+    for (name, _, _) in files {
+        want.clear();
+        want.push_str(DATA_DIR);
+        want.push('/');
+        want.push_str(name);
+        let existing = listing.iter().find(|e| e.name == *name).map(|e| e.kind);
+        let ok = match existing {
+            None => false,
+            Some(Kind::Symlink) => rustix::fs::readlinkat(root, *name, Vec::new())
+                .is_ok_and(|t| t.as_bytes() == want.as_bytes()),
+            Some(_) => false,
+        };
+        if !ok {
+            if existing.is_some() {
+                remove_any(&dir.join(name))?;
             }
+            rustix::fs::symlinkat(want.as_str(), root, *name)
+                .map_err(|e| io_at("symlink", dir, name)(e.into()))?;
         }
     }
-    // Remove user-visible names that are no longer projected; retired payload dirs past their
-    // grace period, stray payload dirs and a stale `..data_tmp` go in remove_retired.
-    let keep = current.clone().unwrap_or_default();
-    let entries = fs::read_dir(dir).map_err(io_err("read_dir", dir))?;
-    for e in entries {
-        let e = e.map_err(io_err("read_dir", dir))?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name == DATA_DIR || name == keep {
+    // Remove user-visible names that are no longer projected (the listing holds every name but
+    // this write's new payload directory).
+    for e in &listing {
+        if e.name.as_encoded_bytes().starts_with(b"..") {
             continue;
         }
-        if !name.starts_with("..") && !payload.contains_key(&name) {
-            remove_any(&e.path())?;
+        if !e.name.to_str().is_some_and(in_payload) {
+            remove_any(&dir.join(&e.name))?;
         }
     }
     if !changed {
         // (A swapping write removed them before filling its directory.)
-        remove_retired(dir, current.as_deref(), false)?;
+        remove_retired(dir, &listing, current.as_deref(), false)?;
     }
     Ok(WriteOutcome {
         swapped: changed,
-        data_dir: keep,
+        data_dir: current.unwrap_or_default(),
     })
 }
 
@@ -279,18 +388,34 @@ pub fn current_data_dir(dir: &Path) -> Result<Option<String>, WriteError> {
     }
 }
 
-fn differs(path: &Path, want: &FileProjection, gid: Option<u32>) -> bool {
-    let Ok(meta) = fs::symlink_metadata(path) else {
+/// Does file `name` in the directory `dir` differ from `data` with `mode` (and group `gid`)?
+/// One open (not following a symlink), one fstat and, when size and mode match, one read of
+/// exactly that size.
+fn differs(
+    dir: rustix::fd::BorrowedFd<'_>,
+    name: &str,
+    data: &[u8],
+    mode: u32,
+    gid: Option<u32>,
+) -> bool {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let Ok(fd) = rustix::fs::openat(dir, name, flags, Mode::empty()) else {
+        return true;
+    };
+    let mut f = fs::File::from(fd);
+    let Ok(meta) = f.metadata() else {
         return true;
     };
     if !meta.is_file()
-        || meta.len() != want.data.len() as u64
-        || meta.mode() & 0o7777 != want.mode
+        || meta.len() != data.len() as u64
+        || meta.mode() & 0o7777 != mode
         || gid.is_some_and(|g| meta.gid() != g)
     {
         return true;
     }
-    fs::read(path).map(|d| d != want.data).unwrap_or(true)
+    let mut buf = vec![0u8; data.len()];
+    io::Read::read_exact(&mut f, &mut buf).is_err() || buf != data
 }
 
 fn new_payload_dir(dir: &Path) -> Result<PathBuf, WriteError> {
@@ -308,58 +433,67 @@ fn new_payload_dir(dir: &Path) -> Result<PathBuf, WriteError> {
 
 fn fill_payload_dir(
     ts_dir: &Path,
-    payload: &BTreeMap<String, FileProjection>,
+    files: &[File<'_>],
     opts: WriteOptions,
 ) -> Result<(), WriteError> {
-    for (name, f) in payload {
-        let path = ts_dir.join(name);
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(io_err("create", &path))?;
-        file.write_all(&f.data).map_err(io_err("write", &path))?;
+    use rustix::fs::{Mode, OFlags};
+    // Every call on the open directory or file: no path lookup per file.
+    let d = open_dir(ts_dir)?;
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    for (name, data, mode) in files {
+        let fd = rustix::fs::openat(&d, *name, flags, Mode::from_raw_mode(0o600))
+            .map_err(|e| io_at("create", ts_dir, name)(e.into()))?;
+        let mut file = fs::File::from(fd);
+        file.write_all(data).map_err(io_at("write", ts_dir, name))?;
         if let Some(g) = opts.gid {
-            chown(&path, None, Some(Gid::from_raw(g)))
-                .map_err(|e| io_err("chown", &path)(io::Error::from(e)))?;
+            std::os::unix::fs::fchown(&file, None, Some(g))
+                .map_err(io_at("chown", ts_dir, name))?;
         }
         // chmod after chown: chown clears setgid bits, and umask must not matter.
-        fs::set_permissions(&path, fs::Permissions::from_mode(f.mode))
-            .map_err(io_err("chmod", &path))?;
+        file.set_permissions(fs::Permissions::from_mode(*mode))
+            .map_err(io_at("chmod", ts_dir, name))?;
     }
     if let Some(g) = opts.gid {
-        chown(ts_dir, None, Some(Gid::from_raw(g)))
-            .map_err(|e| io_err("chown", ts_dir)(io::Error::from(e)))?;
+        std::os::unix::fs::fchown(&d, None, Some(g)).map_err(io_err("chown", ts_dir))?;
     }
-    fs::set_permissions(ts_dir, fs::Permissions::from_mode(opts.dir_mode))
+    d.set_permissions(fs::Permissions::from_mode(opts.dir_mode))
         .map_err(io_err("chmod", ts_dir))?;
     Ok(())
 }
 
-/// Removes reserved (`..`-prefixed) entries other than `..data` and the `current` payload
-/// directory: non-directories at once, payload directories once retired for [`RETIRED_GRACE`]
-/// (or all of them with `all`, or when nothing is current). A directory is retired when its
-/// successor is created, so its retirement time is the modification time of the next newer
-/// payload directory (payload directories are never modified after they are filled).
-fn remove_retired(dir: &Path, current: Option<&str>, all: bool) -> Result<(), WriteError> {
+/// Removes reserved (`..`-prefixed) entries of `listing` other than `..data` and the `current`
+/// payload directory: non-directories at once, payload directories once retired for
+/// [`RETIRED_GRACE`] (or all of them with `all`, or when nothing is current). A directory is
+/// retired when its successor is created, so its retirement time is the modification time of
+/// the next newer payload directory (payload directories are never modified after they are
+/// filled). Returns the retired directories kept (still in their grace period).
+fn remove_retired(
+    dir: &Path,
+    listing: &[Entry],
+    current: Option<&str>,
+    all: bool,
+) -> Result<Vec<PathBuf>, WriteError> {
     let mtime = |p: &Path| fs::symlink_metadata(p).and_then(|m| m.modified()).ok();
     let mut retired: Vec<(SystemTime, PathBuf)> = Vec::new();
-    for e in fs::read_dir(dir).map_err(io_err("read_dir", dir))? {
-        let e = e.map_err(io_err("read_dir", dir))?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if !name.starts_with("..") || name == DATA_DIR || Some(name.as_str()) == current {
+    for e in listing {
+        let reserved = e.name.as_encoded_bytes().starts_with(b"..");
+        if !reserved || e.name == DATA_DIR || current.is_some_and(|c| e.name == c) {
             continue;
         }
-        let path = e.path();
-        match (e.file_type().map(|t| t.is_dir()), mtime(&path)) {
-            (Ok(true), Some(t)) if !all && current.is_some() => retired.push((t, path)),
-            _ => remove_any(&path)?,
+        let path = dir.join(&e.name);
+        let keep_until_grace = e.kind == Kind::Dir && !all && current.is_some();
+        match keep_until_grace.then(|| mtime(&path)).flatten() {
+            Some(t) => retired.push((t, path)),
+            None => remove_any(&path)?,
         }
+    }
+    if retired.is_empty() {
+        return Ok(Vec::new());
     }
     retired.sort();
     let current_mtime = current.and_then(|c| mtime(&dir.join(c)));
     let now = SystemTime::now();
+    let mut kept = Vec::new();
     for i in 0..retired.len() {
         let retired_at = retired
             .get(i + 1)
@@ -368,9 +502,11 @@ fn remove_retired(dir: &Path, current: Option<&str>, all: bool) -> Result<(), Wr
             .unwrap_or(SystemTime::UNIX_EPOCH);
         if now.duration_since(retired_at).unwrap_or_default() >= RETIRED_GRACE {
             remove_any(&retired[i].1)?;
+        } else {
+            kept.push(retired[i].1.clone());
         }
     }
-    Ok(())
+    Ok(kept)
 }
 
 fn remove_any(path: &Path) -> Result<(), WriteError> {
@@ -396,6 +532,7 @@ fn remove_any(path: &Path) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn payload(items: &[(&str, &str)]) -> BTreeMap<String, FileProjection> {
         items
@@ -547,6 +684,48 @@ mod tests {
         assert_eq!(
             fs::metadata(t.path().join("a")).unwrap().mode() & 0o7777,
             0o400
+        );
+    }
+
+    #[test]
+    fn foreign_entries_are_replaced_and_write_files_shares_one_mode() {
+        let t = tempfile::tempdir().unwrap();
+        // `..data` that is not a symlink, a user-visible name that is a plain file, one that
+        // links elsewhere, and a name no longer projected.
+        fs::create_dir(t.path().join("..data")).unwrap();
+        fs::write(t.path().join("a"), "plain").unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", t.path().join("b")).unwrap();
+        fs::write(t.path().join("gone"), "x").unwrap();
+        let files = BTreeMap::from([
+            ("a".to_string(), b"1".to_vec()),
+            ("b".to_string(), b"22".to_vec()),
+        ]);
+        let out = write_files(t.path(), &files, 0o444, WriteOptions::default()).unwrap();
+        assert!(out.swapped);
+        for (name, want) in [("a", "1"), ("b", "22")] {
+            assert_eq!(
+                fs::read_link(t.path().join(name)).unwrap(),
+                Path::new("..data").join(name)
+            );
+            assert_eq!(fs::read_to_string(t.path().join(name)).unwrap(), want);
+            assert_eq!(
+                fs::metadata(t.path().join(name)).unwrap().mode() & 0o7777,
+                0o444
+            );
+        }
+        assert!(t.path().join("gone").symlink_metadata().is_err());
+        assert_eq!(
+            fs::read_link(t.path().join("..data")).unwrap(),
+            Path::new(&out.data_dir)
+        );
+        // The same files again: nothing swapped; a different mode: swapped.
+        let again = write_files(t.path(), &files, 0o444, WriteOptions::default()).unwrap();
+        assert!(!again.swapped);
+        assert_eq!(again.data_dir, out.data_dir);
+        assert!(
+            write_files(t.path(), &files, 0o440, WriteOptions::default())
+                .unwrap()
+                .swapped
         );
     }
 }

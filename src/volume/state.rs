@@ -1,6 +1,11 @@
 //! Per-volume state kept in the driver's state directory so that a restarted driver finds every
 //! volume it owns. Files are root-only (0600 in a 0700 directory) because they hold the last
 //! token, which is needed to re-render a volume on connector changes after a restart.
+//!
+//! The state describes tmpfs mounts, which a reboot erases: it must outlive the driver process,
+//! not the node. Its default place is therefore a tmpfs too (`/run/connectors-csi`), which has
+//! exactly the mounts' lifetime and no disk in a publish's path; [`StateStore::migrate_from`]
+//! moves the state of older releases out of their disk-backed `/var/lib/connectors-csi`.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -82,7 +87,7 @@ impl From<&StoredToken> for crate::token::Token {
 /// Errors of the state store.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("state directory {path}: {source} (it must be writable by the driver, e.g. a hostPath at /var/lib/connectors-csi)")]
+    #[error("state directory {path}: {source} (it must be writable by the driver, e.g. a hostPath at /run/connectors-csi)")]
     Io { path: PathBuf, source: io::Error },
     #[error("state file {path} is corrupt: {message}")]
     Corrupt { path: PathBuf, message: String },
@@ -117,33 +122,11 @@ impl StateStore {
         self.dir.join(format!("{}.json", hex::encode(&h[..16])))
     }
 
-    /// Writes the state atomically (temp file + rename), mode 0600.
-    ///
-    /// Not fsynced, on purpose: the state only has to outlive the driver process (a crash or
-    /// restart keeps the page cache). What outlives a node crash is useless: the volume's tmpfs
-    /// is gone after a reboot, so recovery drops the state of every volume (and removes
-    /// unreadable files), and kubelet publishes afresh. An fsync cost 1–20 ms per save on the
-    /// bench machine, twice per publish and once per refresh.
+    /// Writes the state atomically (temp file + rename), mode 0600, not fsynced (see
+    /// [`write_private`]).
     pub fn save(&self, state: &VolumeState) -> Result<(), StateError> {
-        let path = self.path_for(&state.volume_id);
-        let tmp = path.with_extension("json.tmp");
-        let io = |source| StateError::Io {
-            path: tmp.clone(),
-            source,
-        };
         let bytes = serde_json::to_vec(state).expect("state serialises");
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(io)?;
-        f.write_all(&bytes).map_err(io)?;
-        fs::rename(&tmp, &path).map_err(|source| StateError::Io {
-            path: path.clone(),
-            source,
-        })
+        write_private(&self.path_for(&state.volume_id), &bytes)
     }
 
     pub fn load(&self, volume_id: &str) -> Result<Option<VolumeState>, StateError> {
@@ -190,9 +173,104 @@ impl StateStore {
         Ok(out)
     }
 
+    /// Moves the state files of an older state directory (`<old_root>/volumes/*.json`, e.g. the
+    /// disk-backed `/var/lib/connectors-csi` of releases before the state moved to `/run`) into
+    /// this store. A file this store does not hold yet is copied (0600, temp file + rename) and
+    /// then removed from the old place; one it already holds is only removed there (this store's
+    /// copy is the newer). Safe to interrupt: a kill between copy and removal leaves both, and the
+    /// next start removes the old one. Which migrated volumes are still mounted is decided by
+    /// restart recovery, as for any state. A missing old directory is nothing to migrate.
+    pub fn migrate_from(&self, old_root: &Path) -> Result<Migration, StateError> {
+        let old_dir = old_root.join("volumes");
+        let mut m = Migration::default();
+        let same = match (fs::canonicalize(&old_dir), fs::canonicalize(&self.dir)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => old_dir == self.dir,
+        };
+        if same {
+            return Ok(m);
+        }
+        let entries = match fs::read_dir(&old_dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(m),
+            Err(source) => {
+                return Err(StateError::Io {
+                    path: old_dir,
+                    source,
+                })
+            }
+        };
+        let io_at = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StateError::Io { path, source }
+        };
+        for e in entries {
+            let e = e.map_err(io_at(&old_dir))?;
+            let name = e.file_name();
+            let old = e.path();
+            let name_str = name.to_string_lossy();
+            if name_str.ends_with(".json.tmp") {
+                // A save interrupted in the old store: never complete, never renamed.
+                fs::remove_file(&old).map_err(io_at(&old))?;
+                continue;
+            }
+            if !name_str.ends_with(".json") {
+                continue;
+            }
+            let new = self.dir.join(&name);
+            if new.exists() {
+                m.superseded += 1;
+            } else {
+                let bytes = fs::read(&old).map_err(io_at(&old))?;
+                write_private(&new, &bytes)?;
+                m.moved += 1;
+            }
+            fs::remove_file(&old).map_err(io_at(&old))?;
+        }
+        // Empty now (unless someone put other files there); the old root may be a mount point.
+        let _ = fs::remove_dir(&old_dir);
+        Ok(m)
+    }
+
     pub fn remove_path(&self, path: &Path) {
         let _ = fs::remove_file(path);
     }
+}
+
+/// What [`StateStore::migrate_from`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// State files moved into this store.
+    pub moved: usize,
+    /// Old files dropped because this store already held the volume's state.
+    pub superseded: usize,
+}
+
+/// Writes `bytes` to `path` atomically (temp file + rename), mode 0600.
+///
+/// Not fsynced, on purpose: the state only has to outlive the driver process (a crash or
+/// restart keeps the page cache, and the default state directory is a tmpfs under `/run`
+/// anyway). What outlives a node crash is useless: the volume's tmpfs is gone after a reboot,
+/// so recovery drops the state of every volume (and removes unreadable files), and kubelet
+/// publishes afresh.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
+    let tmp = path.with_extension("json.tmp");
+    let io = |source| StateError::Io {
+        path: tmp.clone(),
+        source,
+    };
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    fs::rename(&tmp, path).map_err(|source| StateError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn parse(path: &Path, b: &[u8]) -> Result<VolumeState, StateError> {
@@ -250,5 +328,59 @@ mod tests {
         s.remove("vol-1").unwrap();
         assert!(s.load("vol-1").unwrap().is_none());
         assert!(!format!("{:?}", state("x")).contains("tok-secret"));
+    }
+
+    #[test]
+    fn migrate_from_moves_missing_states_keeps_newer_ones_and_is_idempotent() {
+        let old_root = tempfile::tempdir().unwrap();
+        let new_root = tempfile::tempdir().unwrap();
+        let old = StateStore::open(old_root.path()).unwrap();
+        let new = StateStore::open(new_root.path()).unwrap();
+        // Nothing to migrate from a directory that does not exist.
+        assert_eq!(
+            new.migrate_from(&old_root.path().join("nope")).unwrap(),
+            Migration::default()
+        );
+        old.save(&state("vol-old")).unwrap();
+        let mut stale = state("vol-both");
+        stale.files = vec!["old-file".into()];
+        old.save(&stale).unwrap();
+        let mut newer = state("vol-both");
+        newer.files = vec!["new-file".into()];
+        new.save(&newer).unwrap();
+        fs::write(old_root.path().join("volumes/x.json.tmp"), "{").unwrap();
+
+        let m = new.migrate_from(old_root.path()).unwrap();
+        assert_eq!(
+            m,
+            Migration {
+                moved: 1,
+                superseded: 1
+            }
+        );
+        assert_eq!(new.load("vol-old").unwrap().unwrap(), state("vol-old"));
+        assert_eq!(
+            new.load("vol-both").unwrap().unwrap(),
+            newer,
+            "the newer state wins"
+        );
+        assert_eq!(
+            fs::metadata(new.path_for("vol-old")).unwrap().mode() & 0o777,
+            0o600
+        );
+        assert!(
+            !old_root.path().join("volumes").exists(),
+            "the old store is emptied and removed"
+        );
+        // A second start finds nothing left to do; the same directory is never migrated onto itself.
+        assert_eq!(
+            new.migrate_from(old_root.path()).unwrap(),
+            Migration::default()
+        );
+        assert_eq!(
+            new.migrate_from(new_root.path()).unwrap(),
+            Migration::default()
+        );
+        assert_eq!(new.list().unwrap().len(), 2);
     }
 }

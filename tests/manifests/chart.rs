@@ -457,7 +457,8 @@ fn chart_values_flow_into_the_manifests() {
         r#"
 image: {repository: reg.local/team/connectors-csi, tag: "1.2.3", pullPolicy: Always}
 kubeletDir: /var/lib/k0s/kubelet
-stateDir: /var/lib/k0s/connectors-csi
+stateDir: /run/k0s/connectors-csi
+legacyStateDir: ""
 tokenAudience: proxy.example
 tokenExpirationSeconds: 3600
 serviceAccountTokenInSecrets: true
@@ -511,6 +512,14 @@ imagePullSecrets: [{name: regcred}]
     assert_eq!(env_str(driver, "METRICS_ADDRESS"), "0.0.0.0:19810");
     assert_eq!(env_str(driver, "LOG_LEVEL"), "connectors_csi=debug");
     assert_eq!(env_str(driver, "LOG_FORMAT"), "text");
+    assert_eq!(env_str(driver, "STATE_DIR"), "/run/k0s/connectors-csi");
+    // Migration off: the old directory is neither passed nor mounted.
+    assert_eq!(env_str(driver, "LEGACY_STATE_DIR"), "");
+    assert!(pod["volumes"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .all(|v| v["name"] != Value::from("legacy-state-dir")));
     assert_eq!(s(driver, "resources.limits.memory", "driver"), "256Mi");
     assert_eq!(
         flag(

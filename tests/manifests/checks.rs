@@ -190,6 +190,28 @@ pub(crate) fn check_daemonset(ds: &Value, csidriver: &Value) {
         !state_dir.starts_with("/tmp"),
         "state under /tmp is wiped by tmpfiles cleaners"
     );
+    // The old state directory, when migration is on, is mounted where the driver looks for it.
+    let legacy = env_value(driver, "LEGACY_STATE_DIR")
+        .and_then(|e| e.get("value"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if legacy.is_empty() {
+        assert!(
+            !volume_names.contains("legacy-state-dir"),
+            "no legacy-state-dir volume without LEGACY_STATE_DIR"
+        );
+    } else {
+        assert_ne!(legacy, state_dir, "migrating a state directory onto itself");
+        assert_eq!(
+            s(
+                &mount_of(driver, "legacy-state-dir"),
+                "mountPath",
+                "legacy-state-dir"
+            ),
+            legacy
+        );
+        assert_eq!(host_path("legacy-state-dir"), legacy);
+    }
 
     assert_eq!(
         env_str(driver, "TOKEN_AUDIENCE"),

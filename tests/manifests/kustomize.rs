@@ -159,7 +159,12 @@ fn daemonset_is_wired_to_kubelet_and_sidecars() {
     let driver = by_name(seq(pod, "containers", "ds"), "driver", "containers");
     assert_eq!(env_str(driver, "CSI_ENDPOINT"), "unix:///csi/csi.sock");
     assert_eq!(env_str(driver, "KUBELET_DIR"), "/var/lib/kubelet");
-    assert_eq!(env_str(driver, "STATE_DIR"), "/var/lib/connectors-csi");
+    // State on the host's /run (a tmpfs: the mounts' lifetime), migrated from the old default.
+    assert_eq!(env_str(driver, "STATE_DIR"), "/run/connectors-csi");
+    assert_eq!(
+        env_str(driver, "LEGACY_STATE_DIR"),
+        "/var/lib/connectors-csi"
+    );
     assert_eq!(env_str(driver, "CONNECTORS_CSI_SOURCE"), "kube");
     assert!(
         env_value(driver, "ENABLE_DEBUG_VOLUMES").is_none(),
@@ -206,7 +211,12 @@ fn daemonset_is_wired_to_kubelet_and_sidecars() {
             "/var/lib/kubelet/plugins_registry",
             "Directory",
         ),
-        ("state-dir", "/var/lib/connectors-csi", "DirectoryOrCreate"),
+        ("state-dir", "/run/connectors-csi", "DirectoryOrCreate"),
+        (
+            "legacy-state-dir",
+            "/var/lib/connectors-csi",
+            "DirectoryOrCreate",
+        ),
     ] {
         let v = by_name(volumes, vol, "volumes");
         assert_eq!(s(v, "hostPath.path", vol), path);

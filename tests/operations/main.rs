@@ -91,6 +91,7 @@ impl Node {
             .arg(dir.path().join("kubelet"))
             .arg("--state-dir")
             .arg(dir.path().join("state"))
+            .args(["--legacy-state-dir", ""])
             .args([
                 "--metrics-address",
                 &format!("127.0.0.1:{port}"),

@@ -163,6 +163,11 @@ impl DriverProcess {
     pub fn source_dir(root: &Path) -> PathBuf {
         root.join("connectors")
     }
+    /// The `--legacy-state-dir` the process migrates state from at start (never the host's
+    /// `/var/lib/connectors-csi`).
+    pub fn legacy_state_dir(root: &Path) -> PathBuf {
+        root.join("legacy-state")
+    }
 
     /// Starts the driver (appending its stderr to `root/driver.log`) with extra flags.
     pub fn spawn(root: &Path, log_level: &str, extra: &[&str]) -> DriverProcess {
@@ -182,6 +187,8 @@ impl DriverProcess {
             .arg(Self::kubelet_dir(root))
             .arg("--state-dir")
             .arg(Self::state_dir(root))
+            .arg("--legacy-state-dir")
+            .arg(Self::legacy_state_dir(root))
             .arg("--endpoint")
             .arg(&socket)
             .args([
