@@ -201,7 +201,7 @@ fn index(item: &Value, data: &[bool], indexes: &[Value]) -> FResult {
                 }
             }
             Value::Map(m) => match i {
-                Value::String(k) => m.get(k.as_ref()).cloned().unwrap_or(Value::Nil),
+                Value::String(k) => m.get(k.as_ref()).unwrap_or(Value::Nil),
                 Value::Nil => return err("value is nil; should be of type string"),
                 other => {
                     return err(format!(

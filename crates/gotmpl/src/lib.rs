@@ -46,9 +46,21 @@
 //!
 //! Differences that remain: strings are UTF-8 (Go strings may hold any bytes, e.g. `"\xff"`);
 //! `index` of a string yields an `int` (Go: `uint8`); `fmt` prints data integers as `int`
-//! where Go says `int64`; an `int64` parameter accepts any integer; sprig's dict-changing
-//! functions (`set`, `unset`, `merge*`) update the variable they were given (`$d`, `$d.a`)
-//! but not other references to the same dict (Go maps are shared references).
+//! where Go says `int64`; an `int64` parameter accepts any integer.
+//!
+//! # Maps are references, lists are values
+//!
+//! As in Go, a dict is one map however it is reached ([`value::Map`]): sprig's `set`, `unset`,
+//! `merge` and `mergeOverwrite` change it in place, for every variable, field, list element
+//! or `template` call that holds it (the data given to `execute` included); `deepCopy` makes
+//! an independent copy; `range` over a map reads its keys and values once, up front, as Go's
+//! does. Lists never change in place (no Go built-in or sprig function writes into an existing
+//! slice: sprig's `append` copies), so sharing them is exact.
+//!
+//! Two bounds Go does not have keep a template from taking its host down: a change that would
+//! make a dict contain itself fails (`... the dict would contain itself`; Go builds the
+//! cycle and printing it then overflows Go's stack, a fatal error), and one execution may call
+//! the dict-changing functions at most 100000 times ([`Error::is_limit`]).
 
 pub mod builtins;
 pub mod error;

@@ -1,10 +1,16 @@
 //! The data a template sees: Go's `interface{}` world as decoded from JSON (nil, bool, int64,
 //! float64, string, []interface{}, map[string]interface{}) plus opaque objects (time, semver,
 //! certificates) that have fields and methods.
+//!
+//! Maps are references, as in Go: a [`Map`] reached through two paths (two variables, a
+//! variable and a field of the data, a `template` call's dot) is one map, and sprig's `set`,
+//! `unset` and `merge*` change it for every holder. Lists are values: no Go built-in or sprig
+//! function writes into an existing slice (sprig's `append` copies before appending, `slice`
+//! shares but nothing can write through it), so an immutable shared list behaves as Go's.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// One template value. Cloning is cheap (strings, lists and maps are shared).
 #[derive(Clone)]
@@ -22,7 +28,7 @@ pub enum Value {
     /// Go `[]interface{}` (also stands for `[]string` results of sprig functions).
     List(Arc<Vec<Value>>),
     /// Go `map[string]interface{}`; iteration is in sorted key order, as Go's `range` and `fmt`.
-    Map(Arc<BTreeMap<String, Value>>),
+    Map(Map),
     /// A Go struct or pointer with fields/methods (time.Time, *semver.Version, certificates).
     Object(Arc<dyn Object>),
 }
@@ -62,7 +68,7 @@ impl Value {
         Value::List(Arc::new(v))
     }
     pub fn map(m: BTreeMap<String, Value>) -> Value {
-        Value::Map(Arc::new(m))
+        Value::Map(Map::new(m))
     }
 
     /// Go's `%T`-ish name of the value's type, used in error messages
@@ -135,7 +141,7 @@ impl fmt::Debug for Value {
             Value::Float(x) => write!(f, "{x:?}"),
             Value::String(s) => write!(f, "{s:?}"),
             Value::List(l) => f.debug_list().entries(l.iter()).finish(),
-            Value::Map(m) => f.debug_map().entries(m.iter()).finish(),
+            Value::Map(m) => f.debug_map().entries(m.snapshot().iter()).finish(),
             Value::Object(o) => write!(f, "{o:?}"),
         }
     }
@@ -174,5 +180,143 @@ impl From<Vec<Value>> for Value {
 impl From<BTreeMap<String, Value>> for Value {
     fn from(m: BTreeMap<String, Value>) -> Self {
         Value::map(m)
+    }
+}
+
+/// The entries of a [`Map`] at one moment.
+pub type Entries = BTreeMap<String, Value>;
+
+/// A Go `map[string]interface{}`: a shared reference to mutable entries. Clones are the same
+/// map (Go's map assignment); [`Map::deep_copy`] makes a new one.
+///
+/// Readers take a [`Map::snapshot`] (an `Arc` of the entries, no copy) and iterate it freely:
+/// a later write copies the entries only while such a snapshot is still alive, so reading
+/// never holds the lock across template code and a `range` sees the entries as they were
+/// when it started (Go's `range` over a map also sorts the keys and reads the values once,
+/// up front).
+#[derive(Clone)]
+pub struct Map(Arc<MapCell>);
+
+struct MapCell(Mutex<Arc<Entries>>);
+
+impl Map {
+    pub fn new(entries: Entries) -> Map {
+        Map(Arc::new(MapCell(Mutex::new(Arc::new(entries)))))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Arc<Entries>> {
+        // A panic while holding the lock cannot leave the entries half-written (every write
+        // is one BTreeMap call), so a poisoned lock is still consistent.
+        self.0 .0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The current entries (shared, not copied).
+    pub fn snapshot(&self) -> Arc<Entries> {
+        self.lock().clone()
+    }
+
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.lock().get(key).cloned()
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.lock().contains_key(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// Changes the entries in place (seen by every holder of this map).
+    pub fn update<R>(&self, f: impl FnOnce(&mut Entries) -> R) -> R {
+        let mut g = self.lock();
+        f(Arc::make_mut(&mut g))
+    }
+
+    pub fn insert(&self, key: String, v: Value) -> Option<Value> {
+        self.update(|m| m.insert(key, v))
+    }
+
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.update(|m| m.remove(key))
+    }
+
+    /// Whether `self` and `other` are the same Go map.
+    pub fn ptr_eq(&self, other: &Map) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Whether this map can be reached from `v` (through maps and lists): storing `v` in
+    /// this map would make it contain itself. Walks without recursion.
+    pub fn reachable_from(&self, v: &Value) -> bool {
+        let mut stack: Vec<Value> = vec![v.clone()];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Map(m) => {
+                    if m.ptr_eq(self) {
+                        return true;
+                    }
+                    stack.extend(
+                        m.snapshot()
+                            .values()
+                            .filter(|e| matches!(e, Value::Map(_) | Value::List(_)))
+                            .cloned(),
+                    );
+                }
+                Value::List(l) => stack.extend(
+                    l.iter()
+                        .filter(|e| matches!(e, Value::Map(_) | Value::List(_)))
+                        .cloned(),
+                ),
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
+impl Drop for MapCell {
+    /// Drops nested maps and lists without recursion, so a value nested as deep as a template
+    /// can make it (one `set` per level) cannot overflow the stack when it goes away.
+    fn drop(&mut self) {
+        let entries = self.0.get_mut().unwrap_or_else(|e| e.into_inner());
+        let Some(entries) = Arc::get_mut(entries) else {
+            return;
+        };
+        if !entries
+            .values()
+            .any(|v| matches!(v, Value::Map(_) | Value::List(_)))
+        {
+            return;
+        }
+        let mut stack: Vec<Value> = std::mem::take(entries).into_values().collect();
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Map(mut m) => {
+                    if let Some(cell) = Arc::get_mut(&mut m.0) {
+                        let e = cell.0.get_mut().unwrap_or_else(|e| e.into_inner());
+                        if let Some(e) = Arc::get_mut(e) {
+                            stack.extend(std::mem::take(e).into_values());
+                        }
+                    }
+                }
+                Value::List(mut l) => {
+                    if let Some(items) = Arc::get_mut(&mut l) {
+                        stack.append(items);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Map {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.snapshot().iter()).finish()
     }
 }

@@ -62,6 +62,8 @@ pub(crate) struct Budget {
     pub steps: u64,
     pub limit_hit: bool,
     pub ctx: CtxFuncMap,
+    /// Calls of dict-changing functions so far (see `call::MAX_DICT_WRITES`).
+    pub dict_writes: u64,
 }
 
 /// A value during evaluation. `iface` marks a value read from an `interface{}` slot (a map
@@ -391,7 +393,9 @@ impl<'a> State<'a, '_> {
                 }))
             }
             Value::Map(m) => {
+                // Go's range over a map sorts the keys and reads the values once, up front.
                 let entries: Vec<(Val, Val)> = m
+                    .snapshot()
                     .iter()
                     .map(|(k, v)| {
                         (

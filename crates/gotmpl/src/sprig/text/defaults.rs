@@ -29,6 +29,35 @@ pub(super) fn is_empty(v: &Value) -> bool {
     }
 }
 
+/// A copy of `v` that shares no map with it (lists are rebuilt only when they hold a map:
+/// lists are never changed in place, so sharing one is a copy).
+pub(crate) fn deep_copy(v: &Value) -> Value {
+    match v {
+        Value::Map(m) => stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            Value::map(
+                m.snapshot()
+                    .iter()
+                    .map(|(k, e)| (k.clone(), deep_copy(e)))
+                    .collect(),
+            )
+        }),
+        Value::List(l) if l.iter().any(holds_map) => {
+            stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+                Value::list(l.iter().map(deep_copy).collect())
+            })
+        }
+        v => v.clone(),
+    }
+}
+
+fn holds_map(v: &Value) -> bool {
+    match v {
+        Value::Map(_) => true,
+        Value::List(l) => l.iter().any(holds_map),
+        _ => false,
+    }
+}
+
 /// `reflect.DeepEqual` over template values (types must match: `1` and `1.0` differ).
 pub(super) fn deep_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -42,9 +71,15 @@ pub(super) fn deep_equal(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
+            if x.ptr_eq(y) {
+                return true;
+            }
+            let (x, y) = (x.snapshot(), y.snapshot());
             x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                && stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+                    x.iter()
+                        .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                })
         }
         (Value::Object(x), Value::Object(y)) => {
             std::sync::Arc::ptr_eq(x, y)
@@ -84,9 +119,10 @@ pub(super) fn register(m: &mut FuncMap) {
             a[1].clone()
         })
     });
-    // Values are immutable and shared, so a clone is a deep copy.
-    f(m, "deepCopy", Fixed(&[A]), |a| Ok(a[0].clone()));
-    f(m, "mustDeepCopy", Fixed(&[A]), |a| Ok(a[0].clone()));
+    // copystructure.Copy: new maps all the way down, so changing the copy never changes the
+    // original (and the reverse).
+    f(m, "deepCopy", Fixed(&[A]), |a| Ok(deep_copy(&a[0])));
+    f(m, "mustDeepCopy", Fixed(&[A]), |a| Ok(deep_copy(&a[0])));
 
     f(m, "typeOf", Fixed(&[A]), |a| Ok(a[0].type_name().into()));
     f(m, "typeIs", Fixed(&[S, A]), |a| {

@@ -37,6 +37,7 @@ pub(super) fn register(m: &mut FuncMap) {
                 arg(a, 0).type_name()
             )));
         };
+        let d = d.snapshot();
         let get = |k: &str| -> Result<String, FuncError> {
             match d.get(k) {
                 None => Ok(String::new()),

@@ -59,7 +59,11 @@ fn parse_and_join_round_trip() {
             (Ok(Value::Map(d)), Ok((fields, joined))) => {
                 assert_eq!(d.len(), 8, "{url}: exactly sprig's keys");
                 for (k, want) in KEYS.iter().zip(fields) {
-                    assert_eq!(d.get(*k).and_then(Value::as_str), Some(*want), "{url} {k}");
+                    assert_eq!(
+                        d.get(*k).as_ref().and_then(Value::as_str),
+                        Some(*want),
+                        "{url} {k}"
+                    );
                 }
                 assert_eq!(call_str("urlJoin", &[Value::Map(d)]), *joined, "{url}");
             }
