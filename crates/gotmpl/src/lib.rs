@@ -41,7 +41,8 @@
 //! Execution stops with an [`Error`] for which [`Error::is_limit`] is true when it exceeds
 //! [`Limits`]: output bytes (function results are also capped at four times that), steps,
 //! or nesting of `{{template}}`/context-function calls (Go's own bound is 100000, ours
-//! defaults to 100). Parsing bounds nested parentheses and control structures at 10000
+//! defaults to 100; the error reads as Go's, `exceeded maximum template depth (N)`, so with
+//! `max_depth: 100_000` Go's recursion cases render exactly as Go's). Parsing bounds nested parentheses and control structures at 10000
 //! (Go: `max expression depth exceeded`); deep but legal nesting never overflows the stack.
 //!
 //! Differences that remain: strings are UTF-8 (Go strings may hold any bytes, e.g. `"\xff"`);

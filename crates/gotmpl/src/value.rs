@@ -21,7 +21,7 @@ pub enum Value {
     Bool(bool),
     /// Go `int`/`int64` (template number literals are `int`; sprig math returns `int64`).
     Int(i64),
-    /// Go `uint64` (only from functions; JSON integers above `i64::MAX`).
+    /// Go `uint64` (only from functions: JSON integers above `i64::MAX` decode as `float64`).
     Uint(u64),
     Float(f64),
     String(Arc<str>),
@@ -109,16 +109,22 @@ impl Value {
         }
     }
 
-    /// A JSON document as Go's `encoding/json` would decode it into `interface{}` the way
-    /// Kubernetes' unstructured decoding does: integers become `int64`, other numbers `float64`.
+    /// A JSON document decoded into `interface{}` the way Kubernetes decodes unstructured
+    /// objects (`k8s.io/apimachinery/pkg/util/json`, i.e. `sigs.k8s.io/json`'s
+    /// `UnmarshalCaseSensitivePreserveInts`): integers that fit become `int64`, every other
+    /// number `float64` (integers above `i64::MAX` included), objects
+    /// `map[string]interface{}`, arrays `[]interface{}`, `null` a nil interface. Checked
+    /// against that package's documented rule (its README: "JSON integers are unmarshaled into
+    /// `interface{}` fields as an `int64` instead of a `float64` when possible, falling back
+    /// to `float64` on any parse or overflow error"); the corpora's Go oracle decodes the same
+    /// way (`testdata/go/gen/main.go`, `decode`).
     pub fn from_json(v: &serde_json::Value) -> Value {
         match v {
             serde_json::Value::Null => Value::Nil,
             serde_json::Value::Bool(b) => Value::Bool(*b),
-            serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-                (Some(i), _) => Value::Int(i),
-                (None, Some(u)) => Value::Uint(u),
-                _ => Value::Float(n.as_f64().unwrap_or(0.0)),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float(n.as_f64().unwrap_or(0.0)),
             },
             serde_json::Value::String(s) => Value::String(s.as_str().into()),
             serde_json::Value::Array(a) => Value::list(a.iter().map(Value::from_json).collect()),

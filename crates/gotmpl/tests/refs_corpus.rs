@@ -7,7 +7,7 @@
 mod corpus;
 
 use corpus::{check_with, Case};
-use gotmpl::{Arity, CtxFuncMap, CtxFunction, Ty, Value};
+use gotmpl::{Arity, CtxFuncMap, CtxFunction, Limits, Ty, Value};
 
 fn cases() -> Vec<Case> {
     corpus::go_generated_cases("refs")
@@ -51,5 +51,11 @@ fn refs_corpus_covers_every_kind_of_alias() {
 
 #[test]
 fn refs_corpus_matches_go() {
-    check_with("refs", &cases(), &gotmpl::sprig::funcs(), &include());
+    check_with(
+        "refs",
+        &cases(),
+        &gotmpl::sprig::funcs(),
+        &include(),
+        &Limits::default(),
+    );
 }

@@ -59,12 +59,13 @@ fn render(
     data: &serde_json::Value,
     funcs: &FuncMap,
     ctx: &CtxFuncMap,
+    limits: &Limits,
 ) -> Result<String, String> {
     let data = Value::from_json(data);
     let mut all = funcs.clone();
     all.extend(&ctx.placeholders());
     let t = Template::parse("t", template, &all).map_err(|e| e.to_string())?;
-    t.execute_with(&data, &Limits::default(), ctx)
+    t.execute_with(&data, limits, ctx)
         .map_err(|e| e.to_string())
 }
 
@@ -76,17 +77,18 @@ enum Got {
     Crash(String),
 }
 
-fn run_isolated(case: &Case, funcs: &FuncMap, ctx: &CtxFuncMap) -> Got {
+fn run_isolated(case: &Case, funcs: &FuncMap, ctx: &CtxFuncMap, limits: &Limits) -> Got {
     let (tx, rx) = mpsc::channel();
-    let (template, data, funcs, ctx) = (
+    let (template, data, funcs, ctx, limits) = (
         case.template.clone(),
         case.data.clone(),
         funcs.clone(),
         ctx.clone(),
+        *limits,
     );
     std::thread::spawn(move || {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-            render(&template, &data, &funcs, &ctx)
+            render(&template, &data, &funcs, &ctx, &limits)
         }));
         let _ = tx.send(r);
     });
@@ -149,7 +151,9 @@ pub fn crashes(cases: &[Case], datas: &[serde_json::Value], funcs: &FuncMap) -> 
                 data: data.clone(),
                 ..case.clone()
             };
-            if let Got::Crash(msg) = run_isolated(&probe, funcs, &CtxFuncMap::new()) {
+            if let Got::Crash(msg) =
+                run_isolated(&probe, funcs, &CtxFuncMap::new(), &Limits::default())
+            {
                 out.push(format!(
                     "{} with data {}: {msg}",
                     case.name,
@@ -236,19 +240,19 @@ fn describe_got(got: &Got) -> String {
 /// (the list only shrinks) and all list entries naming no case.
 #[allow(dead_code)] // corpora with context functions call check_with
 pub fn check(kind: &str, cases: &[Case], funcs: &FuncMap) {
-    check_with(kind, cases, funcs, &CtxFuncMap::new())
+    check_with(kind, cases, funcs, &CtxFuncMap::new(), &Limits::default())
 }
 
-/// [`check`] with context functions (Helm's `include`) besides `funcs`.
+/// [`check`] with context functions (Helm's `include`) besides `funcs`, under `limits`.
 #[allow(dead_code)] // only the corpora that use context functions call it
-pub fn check_with(kind: &str, cases: &[Case], funcs: &FuncMap, ctx: &CtxFuncMap) {
+pub fn check_with(kind: &str, cases: &[Case], funcs: &FuncMap, ctx: &CtxFuncMap, limits: &Limits) {
     let known = known_failures(kind);
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
     let mut passed = 0usize;
     let mut known_failing = 0usize;
     for case in cases {
-        let got = run_isolated(case, funcs, ctx);
+        let got = run_isolated(case, funcs, ctx, limits);
         let ok = passes(&case.expect, &got);
         match (ok, known.contains_key(&case.name)) {
             (true, false) => passed += 1,
