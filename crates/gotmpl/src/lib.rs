@@ -46,8 +46,18 @@
 //! (Go: `max expression depth exceeded`); deep but legal nesting never overflows the stack.
 //!
 //! Differences that remain: strings are UTF-8 (Go strings may hold any bytes, e.g. `"\xff"`);
-//! `index` of a string yields an `int` (Go: `uint8`); `fmt` prints data integers as `int`
-//! where Go says `int64`; an `int64` parameter accepts any integer.
+//! `index` of a string yields an `int` (Go: `uint8`).
+//!
+//! # Integers: `int` and `int64`
+//!
+//! [`Value::Int`] carries its Go type ([`IntKind`]): number literals, `len`, range indexes,
+//! `atoi`, `int` and time fields such as `Year` are `int`; integers of the data (see
+//! [`Value::from_json`]), sprig's integer math (`add`, `sub`, `mul`, `div`, `mod`, `add1`,
+//! `max`, `min`), `int64`, `toDecimal` and `Unix*`/`*seconds` results are `int64`, as in
+//! Go. The type shows where Go shows it: `%T`, `fmt`'s `%!d(int64=1)`, `typeOf`, `kindOf`,
+//! `deepEqual` (`int` 1 and `int64` 1 differ), and argument checks (an `int` parameter, such as
+//! `trunc`'s or `substr`'s, refuses an `int64`: `wrong type for value; expected int; got
+//! int64`, the error Helm users know). `eq`/`lt` compare any two signed integers, as Go's do.
 //!
 //! # Maps are references, lists are values
 //!
@@ -80,4 +90,4 @@ pub use error::Error;
 pub use exec::{Context, CtxFuncMap, CtxFunction, Limits, MissingKey};
 pub use funcs::{Arity, FuncError, FuncMap, Function, Ty};
 pub use template::Template;
-pub use value::{Object, Value};
+pub use value::{IntKind, Object, Value};

@@ -19,8 +19,10 @@ pub enum Value {
     /// as `<no value>`, by `fmt` as `<nil>`.
     Nil,
     Bool(bool),
-    /// Go `int`/`int64` (template number literals are `int`; sprig math returns `int64`).
-    Int(i64),
+    /// A Go signed integer: `int` (template number literals, `len`, range indexes) or `int64`
+    /// (integers of the data, sprig's math and `int64`); the kind shows in `%T`, `typeOf`,
+    /// `kindOf`, `fmt`'s bad-verb text and `deepEqual`.
+    Int(i64, IntKind),
     /// Go `uint64` (only from functions: JSON integers above `i64::MAX` decode as `float64`).
     Uint(u64),
     Float(f64),
@@ -31,6 +33,22 @@ pub enum Value {
     Map(Map),
     /// A Go struct or pointer with fields/methods (time.Time, *semver.Version, certificates).
     Object(Arc<dyn Object>),
+}
+
+/// Which Go signed integer type a [`Value::Int`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IntKind {
+    Int,
+    Int64,
+}
+
+impl IntKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            IntKind::Int => "int",
+            IntKind::Int64 => "int64",
+        }
+    }
 }
 
 /// A Go value with named fields and methods, reached by `.Name` in a template.
@@ -61,6 +79,14 @@ pub trait Object: Send + Sync + fmt::Debug {
 }
 
 impl Value {
+    /// A Go `int`.
+    pub fn int(i: i64) -> Value {
+        Value::Int(i, IntKind::Int)
+    }
+    /// A Go `int64`.
+    pub fn int64(i: i64) -> Value {
+        Value::Int(i, IntKind::Int64)
+    }
     pub fn str(s: impl Into<Arc<str>>) -> Value {
         Value::String(s.into())
     }
@@ -77,7 +103,7 @@ impl Value {
         match self {
             Value::Nil => "<nil>",
             Value::Bool(_) => "bool",
-            Value::Int(_) => "int",
+            Value::Int(_, k) => k.name(),
             Value::Uint(_) => "uint64",
             Value::Float(_) => "float64",
             Value::String(_) => "string",
@@ -92,7 +118,7 @@ impl Value {
         match self {
             Value::Nil => false,
             Value::Bool(b) => *b,
-            Value::Int(i) => *i != 0,
+            Value::Int(i, _) => *i != 0,
             Value::Uint(u) => *u != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
@@ -123,7 +149,7 @@ impl Value {
             serde_json::Value::Null => Value::Nil,
             serde_json::Value::Bool(b) => Value::Bool(*b),
             serde_json::Value::Number(n) => match n.as_i64() {
-                Some(i) => Value::Int(i),
+                Some(i) => Value::Int(i, IntKind::Int64),
                 None => Value::Float(n.as_f64().unwrap_or(0.0)),
             },
             serde_json::Value::String(s) => Value::String(s.as_str().into()),
@@ -142,7 +168,7 @@ impl fmt::Debug for Value {
         match self {
             Value::Nil => f.write_str("nil"),
             Value::Bool(b) => write!(f, "{b}"),
-            Value::Int(i) => write!(f, "{i}"),
+            Value::Int(i, _) => write!(f, "{i}"),
             Value::Uint(u) => write!(f, "{u}u"),
             Value::Float(x) => write!(f, "{x:?}"),
             Value::String(s) => write!(f, "{s:?}"),
@@ -168,9 +194,10 @@ impl From<bool> for Value {
         Value::Bool(b)
     }
 }
+/// A Go `int`.
 impl From<i64> for Value {
     fn from(i: i64) -> Self {
-        Value::Int(i)
+        Value::Int(i, IntKind::Int)
     }
 }
 impl From<f64> for Value {
@@ -193,7 +220,7 @@ impl From<BTreeMap<String, Value>> for Value {
 pub type Entries = BTreeMap<String, Value>;
 
 /// A Go `map[string]interface{}`: a shared reference to mutable entries. Clones are the same
-/// map (Go's map assignment); [`Map::deep_copy`] makes a new one.
+/// map (Go's map assignment); sprig's `deepCopy` makes a new one.
 ///
 /// Readers take a [`Map::snapshot`] (an `Arc` of the entries, no copy) and iterate it freely:
 /// a later write copies the entries only while such a snapshot is still alive, so reading

@@ -28,6 +28,7 @@ fn arg(j: &Json) -> Value {
         }
         Json::Object(o) => Value::map(o.iter().map(|(k, v)| (k.clone(), arg(v))).collect()),
         Json::Array(a) => Value::list(a.iter().map(arg).collect()),
+        Json::Number(n) if n.is_i64() => Value::int(n.as_i64().unwrap_or_default()),
         other => Value::from_json(other),
     }
 }

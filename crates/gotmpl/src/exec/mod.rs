@@ -116,13 +116,10 @@ impl Val {
     }
 }
 
-/// Go's type name of `v`; `data` integers are `int64`.
-pub(crate) fn go_type_name(v: &Value, data: bool) -> &str {
-    match v {
-        Value::Int(_) if data => "int64",
-        Value::Int(_) => "int",
-        v => v.type_name(),
-    }
+/// Go's type name of `v` (integers carry their Go kind, so where a value came from no
+/// longer matters).
+pub(crate) fn go_type_name(v: &Value, _data: bool) -> &str {
+    v.type_name()
 }
 
 /// The node execution is at, for error messages (Go's `state.at`).
@@ -359,7 +356,7 @@ impl<'a> State<'a, '_> {
         let mut ran = false;
         let data = val.data;
         let items: Box<dyn Iterator<Item = (Val, Val)>> = match &val.v {
-            Value::Int(_) | Value::Uint(_) => {
+            Value::Int(..) | Value::Uint(_) => {
                 if decl.len() > 1 {
                     return Err(self.errorf(format!(
                         "can't use {} to iterate over more than one variable",
@@ -367,16 +364,19 @@ impl<'a> State<'a, '_> {
                     )));
                 }
                 let n = match val.v {
-                    Value::Int(i) => i.max(0) as u64,
+                    Value::Int(i, _) => i.max(0) as u64,
                     Value::Uint(u) => u,
                     _ => 0,
                 };
-                let is_uint = matches!(val.v, Value::Uint(_));
+                // Go's range over an integer yields that integer's type.
+                let kind = match val.v {
+                    Value::Int(_, k) => Some(k),
+                    _ => None,
+                };
                 Box::new((0..n).map(move |i| {
-                    let v = if is_uint {
-                        Value::Uint(i)
-                    } else {
-                        Value::Int(i as i64)
+                    let v = match kind {
+                        None => Value::Uint(i),
+                        Some(k) => Value::Int(i as i64, k),
                     };
                     let mut v = Val::plain(v);
                     v.data = data;
@@ -387,7 +387,7 @@ impl<'a> State<'a, '_> {
                 let l = l.clone();
                 Box::new((0..l.len()).map(move |i| {
                     (
-                        Val::plain(Value::Int(i as i64)),
+                        Val::plain(Value::int(i as i64)),
                         Val::elem(l[i].clone(), data),
                     )
                 }))

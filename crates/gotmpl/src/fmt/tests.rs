@@ -9,7 +9,7 @@ fn s(x: &str) -> Value {
     Value::str(x)
 }
 fn i(x: i64) -> Value {
-    Value::Int(x)
+    Value::int(x)
 }
 fn f(x: f64) -> Value {
     Value::Float(x)

@@ -18,7 +18,7 @@ pub(super) fn is_empty(v: &Value) -> bool {
     match v {
         Value::Nil => true,
         Value::Bool(b) => !b,
-        Value::Int(i) => *i == 0,
+        Value::Int(i, _) => *i == 0,
         Value::Uint(u) => *u == 0,
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
@@ -63,7 +63,7 @@ pub(super) fn deep_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::Int(x, a), Value::Int(y, b)) => a == b && x == y,
         (Value::Uint(x), Value::Uint(y)) => x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
@@ -140,19 +140,19 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(deep_equal(&a[0], &a[1]).into())
     });
 
-    f(m, "atoi", Fixed(&[S]), |a| Ok(Value::Int(atoi(sarg(a, 0)))));
+    f(m, "atoi", Fixed(&[S]), |a| Ok(Value::int(atoi(sarg(a, 0)))));
     f(m, "int", Fixed(&[A]), |a| {
-        Ok(Value::Int(cast::to_int(&a[0])))
+        Ok(Value::int(cast::to_int(&a[0])))
     });
     f(m, "int64", Fixed(&[A]), |a| {
-        Ok(Value::Int(cast::to_int64(&a[0])))
+        Ok(Value::int64(cast::to_int64(&a[0])))
     });
     f(m, "float64", Fixed(&[A]), |a| {
         Ok(Value::Float(cast::to_float64(&a[0])))
     });
     f(m, "toDecimal", Fixed(&[A]), |a| {
         let text = crate::fmt::sprint(std::slice::from_ref(&a[0]));
-        Ok(Value::Int(cast::parse_int(&text, 8, 64).unwrap_or(0)))
+        Ok(Value::int64(cast::parse_int(&text, 8, 64).unwrap_or(0)))
     });
 }
 

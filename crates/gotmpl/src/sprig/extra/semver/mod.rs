@@ -275,7 +275,7 @@ impl Object for Version {
             Ok(f(self.compare(version_arg(args, 0)?)))
         };
         Some(match name {
-            "Compare" => cmp(|o| Value::Int(o as i64)),
+            "Compare" => cmp(|o| Value::int(o as i64)),
             "LessThan" => cmp(|o| Value::Bool(o == Ordering::Less)),
             "GreaterThan" => cmp(|o| Value::Bool(o == Ordering::Greater)),
             "Equal" => cmp(|o| Value::Bool(o == Ordering::Equal)),

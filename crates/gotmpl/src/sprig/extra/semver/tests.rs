@@ -387,7 +387,7 @@ fn sprig_functions() {
     let compare = |a: &str, b: &str| {
         let Value::Object(a) = ver(a) else { panic!() };
         match a.method("Compare", &[ver(b)]) {
-            Some(Ok(Value::Int(i))) => i,
+            Some(Ok(Value::Int(i, _))) => i,
             other => panic!("{other:?}"),
         }
     };

@@ -113,7 +113,7 @@ fn join_from_dict() {
         ("fragment", "x y"),
     ]);
     assert_eq!(call_str("urlJoin", &[d]), "https://h/a%20b/%C3%A9#x%20y");
-    let bad = Value::map([("path".to_string(), Value::Int(1))].into_iter().collect());
+    let bad = Value::map([("path".to_string(), Value::int(1))].into_iter().collect());
     assert_eq!(
         call("urlJoin", &[bad]).unwrap_err().to_string(),
         "unable to parse path key, must be of type string, but int found"
