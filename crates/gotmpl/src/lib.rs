@@ -91,3 +91,8 @@ pub use exec::{Context, CtxFuncMap, CtxFunction, Limits, MissingKey};
 pub use funcs::{Arity, FuncError, FuncMap, Function, Ty};
 pub use template::Template;
 pub use value::{IntKind, Object, Value};
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
