@@ -162,7 +162,7 @@ fn length(v: &Value, data: bool) -> FResult {
 fn index_arg(i: &Value, data: bool, cap: usize) -> Result<usize, FuncError> {
     let x: i128 = match i {
         Value::Int(n, _) => *n as i128,
-        Value::Uint(n) => *n as i64 as i128,
+        Value::Uint(n, _) => *n as i64 as i128,
         Value::Nil => return err("cannot index slice/array with nil"),
         other => {
             return err(format!(
@@ -196,7 +196,7 @@ fn index(item: &Value, data: &[bool], indexes: &[Value]) -> FResult {
             Value::String(s) => {
                 let x = index_arg(i, di, s.len())?;
                 match s.as_bytes().get(x) {
-                    Some(b) => Value::int(*b as i64),
+                    Some(b) => Value::Uint(*b as u64, crate::UintKind::Uint8),
                     None => return err("reflect: string index out of range"),
                 }
             }
@@ -290,7 +290,7 @@ fn basic_kind(v: &Value) -> Kind {
     match v {
         Value::Bool(_) => Kind::Bool,
         Value::Int(..) => Kind::Int,
-        Value::Uint(_) => Kind::Uint,
+        Value::Uint(..) => Kind::Uint,
         Value::Float(_) => Kind::Float,
         Value::String(_) => Kind::String,
         _ => Kind::Invalid,
@@ -312,8 +312,8 @@ fn eq(a: &Value, rest: &[Value], data: &[bool]) -> Result<bool, FuncError> {
         let k2 = basic_kind(b);
         let truth = if k1 != k2 {
             match (a, b) {
-                (Value::Int(x, _), Value::Uint(y)) => *x >= 0 && *x as u64 == *y,
-                (Value::Uint(x), Value::Int(y, _)) => *y >= 0 && *x == *y as u64,
+                (Value::Int(x, _), Value::Uint(y, _)) => *x >= 0 && *x as u64 == *y,
+                (Value::Uint(x, _), Value::Int(y, _)) => *y >= 0 && *x == *y as u64,
                 (Value::Nil, _) | (_, Value::Nil) => false,
                 _ => return err(format!("incompatible types for comparison: {ta} and {tb}")),
             }
@@ -321,7 +321,7 @@ fn eq(a: &Value, rest: &[Value], data: &[bool]) -> Result<bool, FuncError> {
             match (a, b) {
                 (Value::Bool(x), Value::Bool(y)) => x == y,
                 (Value::Int(x, _), Value::Int(y, _)) => x == y,
-                (Value::Uint(x), Value::Uint(y)) => x == y,
+                (Value::Uint(x, _), Value::Uint(y, _)) => x == y,
                 (Value::Float(x), Value::Float(y)) => x == y,
                 (Value::String(x), Value::String(y)) => x == y,
                 _ => {
@@ -365,8 +365,8 @@ fn lt(a: &Value, b: &Value, data: &[bool]) -> Result<bool, FuncError> {
     }
     if k1 != k2 {
         return match (a, b) {
-            (Value::Int(x, _), Value::Uint(y)) => Ok(*x < 0 || (*x as u64) < *y),
-            (Value::Uint(x), Value::Int(y, _)) => Ok(*y >= 0 && *x < *y as u64),
+            (Value::Int(x, _), Value::Uint(y, _)) => Ok(*x < 0 || (*x as u64) < *y),
+            (Value::Uint(x, _), Value::Int(y, _)) => Ok(*y >= 0 && *x < *y as u64),
             _ => err(format!(
                 "incompatible types for comparison: {} and {}",
                 tn(a, is_data(data, 0)),
@@ -376,7 +376,7 @@ fn lt(a: &Value, b: &Value, data: &[bool]) -> Result<bool, FuncError> {
     }
     Ok(match (a, b) {
         (Value::Int(x, _), Value::Int(y, _)) => x < y,
-        (Value::Uint(x), Value::Uint(y)) => x < y,
+        (Value::Uint(x, _), Value::Uint(y, _)) => x < y,
         (Value::Float(x), Value::Float(y)) => x < y,
         (Value::String(x), Value::String(y)) => x < y,
         _ => return err("invalid type for comparison"),
@@ -467,7 +467,7 @@ mod tests {
     #[test]
     fn comparisons() {
         assert!(eq(&Value::int(1), &[Value::int(2), Value::int(1)], &[]).unwrap());
-        assert!(eq(&Value::int(1), &[Value::Uint(1)], &[]).unwrap());
+        assert!(eq(&Value::int(1), &[Value::uint64(1)], &[]).unwrap());
         assert_eq!(
             eq(&Value::int64(1), &[Value::Float(1.0)], &[true])
                 .unwrap_err()
@@ -480,7 +480,7 @@ mod tests {
             lt(&Value::Nil, &Value::int(1), &[]).unwrap_err().0,
             "invalid type for comparison"
         );
-        assert!(lt(&Value::int(-1), &Value::Uint(0), &[]).unwrap());
+        assert!(lt(&Value::int(-1), &Value::uint64(0), &[]).unwrap());
         assert!(le(&Value::from("a"), &Value::from("a"), &[]).unwrap());
     }
 

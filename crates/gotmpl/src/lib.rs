@@ -45,8 +45,8 @@
 //! `max_depth: 100_000` Go's recursion cases render exactly as Go's). Parsing bounds nested parentheses and control structures at 10000
 //! (Go: `max expression depth exceeded`); deep but legal nesting never overflows the stack.
 //!
-//! Differences that remain: strings are UTF-8 (Go strings may hold any bytes, e.g. `"\xff"`);
-//! `index` of a string yields an `int` (Go: `uint8`).
+//! The difference that remains: strings are UTF-8 (Go strings may hold any bytes, e.g.
+//! `"\xff"`). `index` of a string yields a `uint8`, as Go's ([`UintKind`]).
 //!
 //! # Integers: `int` and `int64`
 //!
@@ -90,7 +90,7 @@ pub use error::Error;
 pub use exec::{Context, CtxFuncMap, CtxFunction, Limits, MissingKey};
 pub use funcs::{Arity, FuncError, FuncMap, Function, Ty};
 pub use template::Template;
-pub use value::{IntKind, Object, Value};
+pub use value::{IntKind, Object, UintKind, Value};
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -23,8 +23,9 @@ pub enum Value {
     /// (integers of the data, sprig's math and `int64`); the kind shows in `%T`, `typeOf`,
     /// `kindOf`, `fmt`'s bad-verb text and `deepEqual`.
     Int(i64, IntKind),
-    /// Go `uint64` (only from functions: JSON integers above `i64::MAX` decode as `float64`).
-    Uint(u64),
+    /// A Go unsigned integer, only from functions: `uint8` (a byte: `index` of a string) or
+    /// `uint64` (JSON integers above `i64::MAX` decode as `float64`).
+    Uint(u64, UintKind),
     Float(f64),
     String(Arc<str>),
     /// Go `[]interface{}` (also stands for `[]string` results of sprig functions).
@@ -47,6 +48,22 @@ impl IntKind {
         match self {
             IntKind::Int => "int",
             IntKind::Int64 => "int64",
+        }
+    }
+}
+
+/// Which Go unsigned integer type a [`Value::Uint`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UintKind {
+    Uint8,
+    Uint64,
+}
+
+impl UintKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            UintKind::Uint8 => "uint8",
+            UintKind::Uint64 => "uint64",
         }
     }
 }
@@ -87,6 +104,10 @@ impl Value {
     pub fn int64(i: i64) -> Value {
         Value::Int(i, IntKind::Int64)
     }
+    /// A Go `uint64`.
+    pub fn uint64(u: u64) -> Value {
+        Value::Uint(u, UintKind::Uint64)
+    }
     pub fn str(s: impl Into<Arc<str>>) -> Value {
         Value::String(s.into())
     }
@@ -104,7 +125,7 @@ impl Value {
             Value::Nil => "<nil>",
             Value::Bool(_) => "bool",
             Value::Int(_, k) => k.name(),
-            Value::Uint(_) => "uint64",
+            Value::Uint(_, k) => k.name(),
             Value::Float(_) => "float64",
             Value::String(_) => "string",
             Value::List(_) => "[]interface {}",
@@ -119,7 +140,7 @@ impl Value {
             Value::Nil => false,
             Value::Bool(b) => *b,
             Value::Int(i, _) => *i != 0,
-            Value::Uint(u) => *u != 0,
+            Value::Uint(u, _) => *u != 0,
             Value::Float(f) => *f != 0.0,
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
@@ -169,7 +190,7 @@ impl fmt::Debug for Value {
             Value::Nil => f.write_str("nil"),
             Value::Bool(b) => write!(f, "{b}"),
             Value::Int(i, _) => write!(f, "{i}"),
-            Value::Uint(u) => write!(f, "{u}u"),
+            Value::Uint(u, _) => write!(f, "{u}u"),
             Value::Float(x) => write!(f, "{x:?}"),
             Value::String(s) => write!(f, "{s:?}"),
             Value::List(l) => f.debug_list().entries(l.iter()).finish(),

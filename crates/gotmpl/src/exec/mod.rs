@@ -356,7 +356,7 @@ impl<'a> State<'a, '_> {
         let mut ran = false;
         let data = val.data;
         let items: Box<dyn Iterator<Item = (Val, Val)>> = match &val.v {
-            Value::Int(..) | Value::Uint(_) => {
+            Value::Int(..) | Value::Uint(..) => {
                 if decl.len() > 1 {
                     return Err(self.errorf(format!(
                         "can't use {} to iterate over more than one variable",
@@ -365,18 +365,17 @@ impl<'a> State<'a, '_> {
                 }
                 let n = match val.v {
                     Value::Int(i, _) => i.max(0) as u64,
-                    Value::Uint(u) => u,
+                    Value::Uint(u, _) => u,
                     _ => 0,
                 };
                 // Go's range over an integer yields that integer's type.
-                let kind = match val.v {
-                    Value::Int(_, k) => Some(k),
-                    _ => None,
-                };
+                // Go's range over an integer yields that integer's type.
+                let proto = val.v.clone();
                 Box::new((0..n).map(move |i| {
-                    let v = match kind {
-                        None => Value::Uint(i),
-                        Some(k) => Value::Int(i as i64, k),
+                    let v = match proto {
+                        Value::Int(_, k) => Value::Int(i as i64, k),
+                        Value::Uint(_, k) => Value::Uint(i, k),
+                        _ => Value::Nil,
                     };
                     let mut v = Val::plain(v);
                     v.data = data;

@@ -69,7 +69,7 @@ impl Printer {
                 _ => self.bad_verb(v, verb),
             },
             Value::Int(i, _) => self.fmt_integer(v, *i as u64, true, verb),
-            Value::Uint(u) => self.fmt_integer(v, *u, false, verb),
+            Value::Uint(u, _) => self.fmt_integer(v, *u, false, verb),
             Value::Float(x) => self.fmt_float(v, *x, verb),
             Value::String(s) => self.fmt_string(v, s, verb),
             Value::List(items) => {

@@ -26,7 +26,7 @@ fn to_int64_follows_cast() {
     assert_eq!(to_int64(&Value::Float(8.31)), 8);
     assert_eq!(to_int64(&Value::Float(-8.9)), -8);
     assert_eq!(to_int64(&Value::Float(f64::NAN)), i64::MIN);
-    assert_eq!(to_int64(&Value::Uint(u64::MAX)), -1);
+    assert_eq!(to_int64(&Value::uint64(u64::MAX)), -1);
     assert_eq!(to_int64(&Value::list(vec![])), 0);
 }
 

@@ -19,7 +19,7 @@ pub(super) fn is_empty(v: &Value) -> bool {
         Value::Nil => true,
         Value::Bool(b) => !b,
         Value::Int(i, _) => *i == 0,
-        Value::Uint(u) => *u == 0,
+        Value::Uint(u, _) => *u == 0,
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
         Value::List(l) => l.is_empty(),
@@ -64,7 +64,7 @@ pub(super) fn deep_equal(a: &Value, b: &Value) -> bool {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
         (Value::Int(x, a), Value::Int(y, b)) => a == b && x == y,
-        (Value::Uint(x), Value::Uint(y)) => x == y,
+        (Value::Uint(x, a), Value::Uint(y, b)) => a == b && x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::List(x), Value::List(y)) => {

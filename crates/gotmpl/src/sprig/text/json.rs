@@ -75,7 +75,7 @@ fn write_value(
                 Value::Nil => out.push_str("null"),
                 Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
                 Value::Int(i, _) => out.push_str(&i.to_string()),
-                Value::Uint(u) => out.push_str(&u.to_string()),
+                Value::Uint(u, _) => out.push_str(&u.to_string()),
                 Value::Float(f) => out.push_str(&float(f)?),
                 Value::String(s) => write_string(out, &s, html),
                 Value::List(l) if l.is_empty() => out.push_str("[]"),

@@ -284,7 +284,7 @@ fn no_function_panics_on_any_arguments() {
         i(0),
         i(2),
         i(1 << 62),
-        Value::Uint(u64::MAX),
+        Value::uint64(u64::MAX),
         Value::Float(f64::NAN),
         Value::Float(-1.5),
         s(""),

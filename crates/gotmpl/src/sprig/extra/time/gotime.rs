@@ -297,7 +297,7 @@ pub fn time_arg(v: &Value) -> Result<GoTime, FuncError> {
 pub fn int_arg(v: &Value) -> Result<i64, FuncError> {
     match v {
         Value::Int(i, _) => Ok(*i),
-        Value::Uint(u) => Ok(*u as i64),
+        Value::Uint(u, _) => Ok(*u as i64),
         Value::Object(o) => {
             if let Some(d) = o.as_any().downcast_ref::<Duration>() {
                 return Ok(d.0);

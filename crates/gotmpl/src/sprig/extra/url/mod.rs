@@ -76,7 +76,7 @@ fn kind(v: &Value) -> &'static str {
         Value::Nil => "invalid",
         Value::Bool(_) => "bool",
         Value::Int(_, k) => k.name(),
-        Value::Uint(_) => "uint64",
+        Value::Uint(_, k) => k.name(),
         Value::Float(_) => "float64",
         Value::String(_) => "string",
         Value::List(_) => "slice",
