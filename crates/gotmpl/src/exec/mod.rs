@@ -70,9 +70,10 @@ pub(crate) struct Budget {
 /// entry or list element) before Go's pipeline unwrapping, which changes a few messages
 /// (`nil pointer evaluating interface {}.x`, `got interface {}`).
 ///
-/// `data` marks a value that came from the data given to `execute` (or from inside it):
-/// its integers are Go `int64` (JSON decoding), while integers made by the template
-/// (literals, `len`, range indexes) are Go `int`. Only type names in messages differ.
+/// `data` marks a value that came from the data given to `execute` (or from inside it): a
+/// decoded list has the capacity `encoding/json` gave it, which `slice` can reach, where a
+/// list made by a function has none to spare. (Integer types no longer depend on it: a
+/// [`Value::Int`] carries its Go kind.)
 #[derive(Clone, Debug)]
 pub(crate) struct Val {
     pub v: Value,
