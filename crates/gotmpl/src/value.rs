@@ -333,10 +333,18 @@ impl Map {
     }
 }
 
+/// Below this much free stack, a map being dropped takes its nested values apart without
+/// recursion; above it, the ordinary recursive drop (no allocation) is used.
+const DROP_STACK_RESERVE: usize = 64 * 1024;
+
 impl Drop for MapCell {
-    /// Drops nested maps and lists without recursion, so a value nested as deep as a template
-    /// can make it (one `set` per level) cannot overflow the stack when it goes away.
+    /// Drops nested maps and lists without recursion once the stack runs low, so a value
+    /// nested as deep as a template can make it (one `set` per level) cannot overflow the stack
+    /// when it goes away.
     fn drop(&mut self) {
+        if stacker::remaining_stack().is_some_and(|r| r > DROP_STACK_RESERVE) {
+            return;
+        }
         let entries = self.0.get_mut().unwrap_or_else(|e| e.into_inner());
         let Some(entries) = Arc::get_mut(entries) else {
             return;

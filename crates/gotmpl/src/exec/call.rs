@@ -318,24 +318,38 @@ pub(crate) const MAX_VALUE_DEPTH: usize = 1000;
 fn logical_size(v: &Value, budget: usize) -> (usize, usize) {
     let mut total = 0usize;
     let mut deepest = 0usize;
-    let mut stack = vec![(v.clone(), 0usize)];
+    // Only lists and maps are pushed (scalars are counted where they are found).
+    let scalar = |e: &Value| match e {
+        Value::String(s) => s.len(),
+        _ => 8,
+    };
+    let mut stack = Vec::new();
+    match v {
+        Value::List(_) | Value::Map(_) => stack.push((v.clone(), 0usize)),
+        v => return (scalar(v), 0),
+    }
     while let Some((v, depth)) = stack.pop() {
         deepest = deepest.max(depth);
-        total += match v {
-            Value::String(s) => s.len(),
-            Value::List(l) => {
-                stack.extend(l.iter().map(|e| (e.clone(), depth + 1)));
-                8
+        total += 8;
+        let mut visit = |e: &Value, total: &mut usize, deepest: &mut usize| match e {
+            Value::List(_) | Value::Map(_) => stack.push((e.clone(), depth + 1)),
+            e => {
+                *deepest = (*deepest).max(depth + 1);
+                *total += scalar(e);
             }
+        };
+        match &v {
+            Value::List(l) => l
+                .iter()
+                .for_each(|e| visit(e, &mut total, &mut deepest)),
             Value::Map(m) => {
                 for (k, e) in m.snapshot().iter() {
                     total += k.len();
-                    stack.push((e.clone(), depth + 1));
+                    visit(e, &mut total, &mut deepest);
                 }
-                8
             }
-            _ => 8,
-        };
+            _ => {}
+        }
         if total > budget || deepest > MAX_VALUE_DEPTH {
             break;
         }
