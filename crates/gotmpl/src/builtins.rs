@@ -149,7 +149,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T, FuncError> {
 }
 
 fn length(v: &Value, data: bool) -> FResult {
-    Ok(Value::Int(match v {
+    Ok(Value::int(match v {
         Value::String(s) => s.len() as i64,
         Value::List(l) => l.len() as i64,
         Value::Map(m) => m.len() as i64,
@@ -161,8 +161,8 @@ fn length(v: &Value, data: bool) -> FResult {
 /// Go's `indexArg`: an integer index within `0..=cap`.
 fn index_arg(i: &Value, data: bool, cap: usize) -> Result<usize, FuncError> {
     let x: i128 = match i {
-        Value::Int(n) => *n as i128,
-        Value::Uint(n) => *n as i64 as i128,
+        Value::Int(n, _) => *n as i128,
+        Value::Uint(n, _) => *n as i64 as i128,
         Value::Nil => return err("cannot index slice/array with nil"),
         other => {
             return err(format!(
@@ -196,12 +196,12 @@ fn index(item: &Value, data: &[bool], indexes: &[Value]) -> FResult {
             Value::String(s) => {
                 let x = index_arg(i, di, s.len())?;
                 match s.as_bytes().get(x) {
-                    Some(b) => Value::Int(*b as i64),
+                    Some(b) => Value::Uint(*b as u64, crate::UintKind::Uint8),
                     None => return err("reflect: string index out of range"),
                 }
             }
             Value::Map(m) => match i {
-                Value::String(k) => m.get(k.as_ref()).cloned().unwrap_or(Value::Nil),
+                Value::String(k) => m.get(k.as_ref()).unwrap_or(Value::Nil),
                 Value::Nil => return err("value is nil; should be of type string"),
                 other => {
                     return err(format!(
@@ -289,8 +289,8 @@ enum Kind {
 fn basic_kind(v: &Value) -> Kind {
     match v {
         Value::Bool(_) => Kind::Bool,
-        Value::Int(_) => Kind::Int,
-        Value::Uint(_) => Kind::Uint,
+        Value::Int(..) => Kind::Int,
+        Value::Uint(..) => Kind::Uint,
         Value::Float(_) => Kind::Float,
         Value::String(_) => Kind::String,
         _ => Kind::Invalid,
@@ -312,16 +312,16 @@ fn eq(a: &Value, rest: &[Value], data: &[bool]) -> Result<bool, FuncError> {
         let k2 = basic_kind(b);
         let truth = if k1 != k2 {
             match (a, b) {
-                (Value::Int(x), Value::Uint(y)) => *x >= 0 && *x as u64 == *y,
-                (Value::Uint(x), Value::Int(y)) => *y >= 0 && *x == *y as u64,
+                (Value::Int(x, _), Value::Uint(y, _)) => *x >= 0 && *x as u64 == *y,
+                (Value::Uint(x, _), Value::Int(y, _)) => *y >= 0 && *x == *y as u64,
                 (Value::Nil, _) | (_, Value::Nil) => false,
                 _ => return err(format!("incompatible types for comparison: {ta} and {tb}")),
             }
         } else {
             match (a, b) {
                 (Value::Bool(x), Value::Bool(y)) => x == y,
-                (Value::Int(x), Value::Int(y)) => x == y,
-                (Value::Uint(x), Value::Uint(y)) => x == y,
+                (Value::Int(x, _), Value::Int(y, _)) => x == y,
+                (Value::Uint(x, _), Value::Uint(y, _)) => x == y,
                 (Value::Float(x), Value::Float(y)) => x == y,
                 (Value::String(x), Value::String(y)) => x == y,
                 _ => {
@@ -365,8 +365,8 @@ fn lt(a: &Value, b: &Value, data: &[bool]) -> Result<bool, FuncError> {
     }
     if k1 != k2 {
         return match (a, b) {
-            (Value::Int(x), Value::Uint(y)) => Ok(*x < 0 || (*x as u64) < *y),
-            (Value::Uint(x), Value::Int(y)) => Ok(*y >= 0 && *x < *y as u64),
+            (Value::Int(x, _), Value::Uint(y, _)) => Ok(*x < 0 || (*x as u64) < *y),
+            (Value::Uint(x, _), Value::Int(y, _)) => Ok(*y >= 0 && *x < *y as u64),
             _ => err(format!(
                 "incompatible types for comparison: {} and {}",
                 tn(a, is_data(data, 0)),
@@ -375,8 +375,8 @@ fn lt(a: &Value, b: &Value, data: &[bool]) -> Result<bool, FuncError> {
         };
     }
     Ok(match (a, b) {
-        (Value::Int(x), Value::Int(y)) => x < y,
-        (Value::Uint(x), Value::Uint(y)) => x < y,
+        (Value::Int(x, _), Value::Int(y, _)) => x < y,
+        (Value::Uint(x, _), Value::Uint(y, _)) => x < y,
         (Value::Float(x), Value::Float(y)) => x < y,
         (Value::String(x), Value::String(y)) => x < y,
         _ => return err("invalid type for comparison"),
@@ -466,38 +466,38 @@ mod tests {
 
     #[test]
     fn comparisons() {
-        assert!(eq(&Value::Int(1), &[Value::Int(2), Value::Int(1)], &[]).unwrap());
-        assert!(eq(&Value::Int(1), &[Value::Uint(1)], &[]).unwrap());
+        assert!(eq(&Value::int(1), &[Value::int(2), Value::int(1)], &[]).unwrap());
+        assert!(eq(&Value::int(1), &[Value::uint64(1)], &[]).unwrap());
         assert_eq!(
-            eq(&Value::Int(1), &[Value::Float(1.0)], &[true])
+            eq(&Value::int64(1), &[Value::Float(1.0)], &[true])
                 .unwrap_err()
                 .0,
             "incompatible types for comparison: int64 and float64"
         );
         assert!(eq(&Value::Nil, &[Value::Nil], &[]).unwrap());
-        assert!(!eq(&Value::Nil, &[Value::Int(1)], &[]).unwrap());
+        assert!(!eq(&Value::Nil, &[Value::int(1)], &[]).unwrap());
         assert_eq!(
-            lt(&Value::Nil, &Value::Int(1), &[]).unwrap_err().0,
+            lt(&Value::Nil, &Value::int(1), &[]).unwrap_err().0,
             "invalid type for comparison"
         );
-        assert!(lt(&Value::Int(-1), &Value::Uint(0), &[]).unwrap());
+        assert!(lt(&Value::int(-1), &Value::uint64(0), &[]).unwrap());
         assert!(le(&Value::from("a"), &Value::from("a"), &[]).unwrap());
     }
 
     #[test]
     fn indexing() {
-        let l = Value::list(vec![Value::Int(1), Value::Int(2)]);
-        assert_eq!(format_v(&index(&l, &[], &[Value::Int(1)]).unwrap()), "2");
+        let l = Value::list(vec![Value::int(1), Value::int(2)]);
+        assert_eq!(format_v(&index(&l, &[], &[Value::int(1)]).unwrap()), "2");
         assert_eq!(
-            index(&l, &[], &[Value::Int(3)]).unwrap_err().0,
+            index(&l, &[], &[Value::int(3)]).unwrap_err().0,
             "index out of range: 3"
         );
         assert_eq!(
-            index(&l, &[], &[Value::Int(2)]).unwrap_err().0,
+            index(&l, &[], &[Value::int(2)]).unwrap_err().0,
             "reflect: slice index out of range"
         );
         assert_eq!(
-            format_v(&index(&Value::from("abc"), &[], &[Value::Int(0)]).unwrap()),
+            format_v(&index(&Value::from("abc"), &[], &[Value::int(0)]).unwrap()),
             "97"
         );
         assert_eq!(
@@ -509,7 +509,7 @@ mod tests {
                 &slice(
                     &Value::from("hello"),
                     &[],
-                    &[Value::Int(1), Value::Int(3)],
+                    &[Value::int(1), Value::int(3)],
                     &[]
                 )
                 .unwrap()
@@ -517,7 +517,7 @@ mod tests {
             "el"
         );
         assert_eq!(
-            slice(&l, &[], &[Value::Int(2), Value::Int(1)], &[])
+            slice(&l, &[], &[Value::int(2), Value::int(1)], &[])
                 .unwrap_err()
                 .0,
             "invalid slice index: 2 > 1"
@@ -526,23 +526,23 @@ mod tests {
 
     #[test]
     fn data_types_and_capacity() {
-        let l = Value::list(vec![Value::Int(1), Value::Int(2), Value::Int(3)]);
+        let l = Value::list(vec![Value::int64(1), Value::int64(2), Value::int64(3)]);
         assert_eq!(
-            index(&l, &[true], &[Value::Int(0), Value::Int(0)])
+            index(&l, &[true], &[Value::int(0), Value::int(0)])
                 .unwrap_err()
                 .0,
             "can't index item of type int64"
         );
         assert_eq!(
-            length(&Value::Int(3), true).unwrap_err().0,
+            length(&Value::int64(3), true).unwrap_err().0,
             "len of type int64"
         );
         // A decoded 3-element list has capacity 4 in Go; a made one has capacity 3.
         assert_eq!(
-            format_v(&slice(&l, &[true], &[Value::Int(0), Value::Int(4)], &[]).unwrap()),
+            format_v(&slice(&l, &[true], &[Value::int(0), Value::int(4)], &[]).unwrap()),
             "[1 2 3 <nil>]"
         );
-        assert!(slice(&l, &[false], &[Value::Int(0), Value::Int(4)], &[]).is_err());
+        assert!(slice(&l, &[false], &[Value::int(0), Value::int(4)], &[]).is_err());
     }
 
     #[test]

@@ -41,14 +41,37 @@
 //! Execution stops with an [`Error`] for which [`Error::is_limit`] is true when it exceeds
 //! [`Limits`]: output bytes (function results are also capped at four times that), steps,
 //! or nesting of `{{template}}`/context-function calls (Go's own bound is 100000, ours
-//! defaults to 100). Parsing bounds nested parentheses and control structures at 10000
+//! defaults to 100; the error reads as Go's, `exceeded maximum template depth (N)`, so with
+//! `max_depth: 100_000` Go's recursion cases render exactly as Go's). Parsing bounds nested parentheses and control structures at 10000
 //! (Go: `max expression depth exceeded`); deep but legal nesting never overflows the stack.
 //!
-//! Differences that remain: strings are UTF-8 (Go strings may hold any bytes, e.g. `"\xff"`);
-//! `index` of a string yields an `int` (Go: `uint8`); `fmt` prints data integers as `int`
-//! where Go says `int64`; an `int64` parameter accepts any integer; sprig's dict-changing
-//! functions (`set`, `unset`, `merge*`) update the variable they were given (`$d`, `$d.a`)
-//! but not other references to the same dict (Go maps are shared references).
+//! The difference that remains: strings are UTF-8 (Go strings may hold any bytes, e.g.
+//! `"\xff"`). `index` of a string yields a `uint8`, as Go's ([`UintKind`]).
+//!
+//! # Integers: `int` and `int64`
+//!
+//! [`Value::Int`] carries its Go type ([`IntKind`]): number literals, `len`, range indexes,
+//! `atoi`, `int` and time fields such as `Year` are `int`; integers of the data (see
+//! [`Value::from_json`]), sprig's integer math (`add`, `sub`, `mul`, `div`, `mod`, `add1`,
+//! `max`, `min`), `int64`, `toDecimal` and `Unix*`/`*seconds` results are `int64`, as in
+//! Go. The type shows where Go shows it: `%T`, `fmt`'s `%!d(int64=1)`, `typeOf`, `kindOf`,
+//! `deepEqual` (`int` 1 and `int64` 1 differ), and argument checks (an `int` parameter, such as
+//! `trunc`'s or `substr`'s, refuses an `int64`: `wrong type for value; expected int; got
+//! int64`, the error Helm users know). `eq`/`lt` compare any two signed integers, as Go's do.
+//!
+//! # Maps are references, lists are values
+//!
+//! As in Go, a dict is one map however it is reached ([`value::Map`]): sprig's `set`, `unset`,
+//! `merge` and `mergeOverwrite` change it in place, for every variable, field, list element
+//! or `template` call that holds it (the data given to `execute` included); `deepCopy` makes
+//! an independent copy; `range` over a map reads its keys and values once, up front, as Go's
+//! does. Lists never change in place (no Go built-in or sprig function writes into an existing
+//! slice: sprig's `append` copies), so sharing them is exact.
+//!
+//! Two bounds Go does not have keep a template from taking its host down: a change that would
+//! make a dict contain itself fails (`... the dict would contain itself`; Go builds the
+//! cycle and printing it then overflows Go's stack, a fatal error), and one execution may call
+//! the dict-changing functions at most 100000 times ([`Error::is_limit`]).
 
 pub mod builtins;
 pub mod error;
@@ -67,4 +90,9 @@ pub use error::Error;
 pub use exec::{Context, CtxFuncMap, CtxFunction, Limits, MissingKey};
 pub use funcs::{Arity, FuncError, FuncMap, Function, Ty};
 pub use template::Template;
-pub use value::{Object, Value};
+pub use value::{IntKind, Object, UintKind, Value};
+
+/// The README's examples, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -150,6 +150,7 @@ impl Template {
             steps: 0,
             limit_hit: false,
             ctx: ctx.clone(),
+            dict_writes: 0,
         };
         exec::execute(&self.set, tree, data, &mut budget, 0)
     }

@@ -24,10 +24,11 @@ fn arg(j: &Json) -> Value {
         }
         Json::Object(o) if o.len() == 1 && o.contains_key("__uint__") => {
             let s = o["__uint__"].as_str().expect("__uint__ is a string");
-            Value::Uint(s.parse().expect("__uint__ parses"))
+            Value::uint64(s.parse().expect("__uint__ parses"))
         }
         Json::Object(o) => Value::map(o.iter().map(|(k, v)| (k.clone(), arg(v))).collect()),
         Json::Array(a) => Value::list(a.iter().map(arg).collect()),
+        Json::Number(n) if n.is_i64() => Value::int(n.as_i64().unwrap_or_default()),
         other => Value::from_json(other),
     }
 }

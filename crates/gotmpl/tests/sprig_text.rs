@@ -357,7 +357,7 @@ fn regex_matches_go() {
             call("mustRegexFind", &[p.clone(), s.clone()]),
             st("find"),
         );
-        let n = |i| Value::Int(i);
+        let n = |i| Value::int(i);
         check(
             "all",
             call("mustRegexFindAll", &[p.clone(), s.clone(), n(-1)]),
@@ -424,7 +424,7 @@ fn strings_and_paths_match_go() {
             ("replace", vec![t.clone(), u.clone(), s.clone()]),
             ("splitList", vec![t.clone(), s.clone()]),
             ("quote", vec![s.clone()]),
-            ("indent", vec![Value::Int(n + 1), s.clone()]),
+            ("indent", vec![Value::int(n + 1), s.clone()]),
             ("base", vec![p.clone()]),
             ("dir", vec![p.clone()]),
             ("clean", vec![p.clone()]),
@@ -439,7 +439,7 @@ fn strings_and_paths_match_go() {
             }
         }
         // splitn's map form: "_0", "_1", ... of strings.SplitN.
-        let got = (funcs.get("splitn").unwrap().call)(&[t.clone(), Value::Int(n), s.clone()]);
+        let got = (funcs.get("splitn").unwrap().call)(&[t.clone(), Value::int(n), s.clone()]);
         let parts: Vec<String> = c["splitn"]
             .as_array()
             .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())

@@ -239,6 +239,15 @@ impl<'a> State<'a, '_> {
                 return Err(self.func_error(name, FuncError::new("len of nil pointer")));
             }
         }
+        if !builtin && MUTATORS.contains(&name) {
+            self.budget.dict_writes += 1;
+            if self.budget.dict_writes > MAX_DICT_WRITES {
+                self.at(node);
+                return Err(self.limit_error(format!(
+                    "error calling {name}: exceeded the dict change limit ({MAX_DICT_WRITES} calls of set, unset and merge)"
+                )));
+            }
+        }
         let r = match f {
             Callee::Plain(f, true) => match crate::builtins::call_typed(name, &argv, &data, &iface)
             {
@@ -270,11 +279,6 @@ impl<'a> State<'a, '_> {
                         "error calling {name}: result exceeded the value nesting limit ({MAX_VALUE_DEPTH} levels)"
                     )));
                 }
-                if !builtin && MUTATORS.contains(&name) {
-                    if let (Some(first), Value::Map(_)) = (args.first(), &v) {
-                        self.write_back(first, &v);
-                    }
-                }
                 let mut v = Val::plain(v);
                 v.data = d;
                 Ok(v)
@@ -283,22 +287,6 @@ impl<'a> State<'a, '_> {
                 self.at(node);
                 Err(self.func_error(name, e))
             }
-        }
-    }
-
-    /// Go's maps are references: sprig's `set`, `unset` and merges change the dict they are
-    /// given. Values are immutable here, so the updated dict is stored back where the first
-    /// argument came from when that is a variable (`$d`, `$d.a.b`); other aliases of the
-    /// same dict do not see the change.
-    fn write_back(&mut self, first: &Arg, updated: &Value) {
-        let Arg::Variable { ident, .. } = first else {
-            return;
-        };
-        let Some(slot) = self.vars.iter_mut().rev().find(|(n, _)| *n == ident[0]) else {
-            return;
-        };
-        if let Some(new_root) = replace_path(&slot.1.v, &ident[1..], updated) {
-            slot.1.v = new_root;
         }
     }
 
@@ -330,24 +318,38 @@ pub(crate) const MAX_VALUE_DEPTH: usize = 1000;
 fn logical_size(v: &Value, budget: usize) -> (usize, usize) {
     let mut total = 0usize;
     let mut deepest = 0usize;
-    let mut stack = vec![(v, 0usize)];
+    // Only lists and maps are pushed (scalars are counted where they are found).
+    let scalar = |e: &Value| match e {
+        Value::String(s) => s.len(),
+        _ => 8,
+    };
+    let mut stack = Vec::new();
+    match v {
+        Value::List(_) | Value::Map(_) => stack.push((v.clone(), 0usize)),
+        v => return (scalar(v), 0),
+    }
     while let Some((v, depth)) = stack.pop() {
         deepest = deepest.max(depth);
-        total += match v {
-            Value::String(s) => s.len(),
-            Value::List(l) => {
-                stack.extend(l.iter().map(|e| (e, depth + 1)));
-                8
+        total += 8;
+        let mut visit = |e: &Value, total: &mut usize, deepest: &mut usize| match e {
+            Value::List(_) | Value::Map(_) => stack.push((e.clone(), depth + 1)),
+            e => {
+                *deepest = (*deepest).max(depth + 1);
+                *total += scalar(e);
             }
-            Value::Map(m) => {
-                for (k, e) in m.iter() {
-                    total += k.len();
-                    stack.push((e, depth + 1));
-                }
-                8
-            }
-            _ => 8,
         };
+        match &v {
+            Value::List(l) => l
+                .iter()
+                .for_each(|e| visit(e, &mut total, &mut deepest)),
+            Value::Map(m) => {
+                for (k, e) in m.snapshot().iter() {
+                    total += k.len();
+                    visit(e, &mut total, &mut deepest);
+                }
+            }
+            _ => {}
+        }
         if total > budget || deepest > MAX_VALUE_DEPTH {
             break;
         }
@@ -355,7 +357,12 @@ fn logical_size(v: &Value, budget: usize) -> (usize, usize) {
     (total, deepest)
 }
 
-/// Sprig functions that change their first argument (a dict) in place in Go.
+/// Calls of sprig's dict-changing functions one execution may make. Go has no such bound; a
+/// chain of dicts built with `set` grows one level per call, and printing, copying or
+/// comparing it recurses once per level, so the calls are bounded (far above any real class).
+pub(crate) const MAX_DICT_WRITES: u64 = 100_000;
+
+/// Sprig functions that change their first argument (a dict) in place, as in Go.
 const MUTATORS: &[&str] = &[
     "set",
     "unset",
@@ -364,21 +371,6 @@ const MUTATORS: &[&str] = &[
     "mergeOverwrite",
     "mustMergeOverwrite",
 ];
-
-/// `root` with the map at `path` replaced by `new`; `None` if the path does not lead
-/// through maps to an existing map.
-fn replace_path(root: &Value, path: &[String], new: &Value) -> Option<Value> {
-    let Some((first, rest)) = path.split_first() else {
-        return matches!(root, Value::Map(_)).then(|| new.clone());
-    };
-    let Value::Map(m) = root else {
-        return None;
-    };
-    let child = replace_path(m.get(first)?, rest, new)?;
-    let mut m = (**m).clone();
-    m.insert(first.clone(), child);
-    Some(Value::map(m))
-}
 
 struct CtxState<'s, 'a, 'b> {
     s: &'s mut State<'a, 'b>,

@@ -93,7 +93,7 @@ impl<'a> State<'a, '_> {
             return Ok(Value::Float(n.float));
         }
         if n.is_int {
-            return Ok(Value::Int(n.int));
+            return Ok(Value::int(n.int));
         }
         if n.is_uint {
             return Err(self.errorf(format!("{} overflows int", n.text)));
@@ -277,7 +277,8 @@ impl<'a> State<'a, '_> {
             (Ty::Bool, _) => Err(self.errorf(format!("expected bool; found {n}"))),
             (Ty::String, Arg::String { text, .. }) => Ok(Value::str(text.as_str())),
             (Ty::String, _) => Err(self.errorf(format!("expected string; found {n}"))),
-            (Ty::Int | Ty::Int64, Arg::Number(num)) if num.is_int => Ok(Value::Int(num.int)),
+            (Ty::Int, Arg::Number(num)) if num.is_int => Ok(Value::int(num.int)),
+            (Ty::Int64, Arg::Number(num)) if num.is_int => Ok(Value::int64(num.int)),
             (Ty::Int | Ty::Int64, _) => Err(self.errorf(format!("expected integer; found {n}"))),
             (Ty::Float64, Arg::Number(num)) if num.is_float => Ok(Value::Float(num.float)),
             (Ty::Float64, _) => Err(self.errorf(format!("expected float; found {n}"))),
@@ -306,9 +307,9 @@ impl<'a> State<'a, '_> {
         let ok = match (t, &v.v) {
             (Ty::Any, _) => true,
             (Ty::String, Value::String(_)) => true,
-            // A data integer is a Go int64, which an `int` parameter does not take.
-            (Ty::Int, Value::Int(_)) => !v.data,
-            (Ty::Int64, Value::Int(_)) => true,
+            // Go's `int` and `int64` are distinct types: neither parameter takes the other.
+            (Ty::Int, Value::Int(_, k)) => *k == crate::IntKind::Int,
+            (Ty::Int64, Value::Int(_, k)) => *k == crate::IntKind::Int64,
             (Ty::Float64, Value::Float(_)) => true,
             (Ty::Bool, Value::Bool(_)) => true,
             (Ty::List, Value::List(_)) => true,

@@ -62,15 +62,18 @@ pub(crate) struct Budget {
     pub steps: u64,
     pub limit_hit: bool,
     pub ctx: CtxFuncMap,
+    /// Calls of dict-changing functions so far (see `call::MAX_DICT_WRITES`).
+    pub dict_writes: u64,
 }
 
 /// A value during evaluation. `iface` marks a value read from an `interface{}` slot (a map
 /// entry or list element) before Go's pipeline unwrapping, which changes a few messages
 /// (`nil pointer evaluating interface {}.x`, `got interface {}`).
 ///
-/// `data` marks a value that came from the data given to `execute` (or from inside it):
-/// its integers are Go `int64` (JSON decoding), while integers made by the template
-/// (literals, `len`, range indexes) are Go `int`. Only type names in messages differ.
+/// `data` marks a value that came from the data given to `execute` (or from inside it): a
+/// decoded list has the capacity `encoding/json` gave it, which `slice` can reach, where a
+/// list made by a function has none to spare. (Integer types no longer depend on it: a
+/// [`Value::Int`] carries its Go kind.)
 #[derive(Clone, Debug)]
 pub(crate) struct Val {
     pub v: Value,
@@ -114,13 +117,10 @@ impl Val {
     }
 }
 
-/// Go's type name of `v`; `data` integers are `int64`.
-pub(crate) fn go_type_name(v: &Value, data: bool) -> &str {
-    match v {
-        Value::Int(_) if data => "int64",
-        Value::Int(_) => "int",
-        v => v.type_name(),
-    }
+/// Go's type name of `v` (integers carry their Go kind, so where a value came from no
+/// longer matters).
+pub(crate) fn go_type_name(v: &Value, _data: bool) -> &str {
+    v.type_name()
 }
 
 /// The node execution is at, for error messages (Go's `state.at`).
@@ -357,7 +357,7 @@ impl<'a> State<'a, '_> {
         let mut ran = false;
         let data = val.data;
         let items: Box<dyn Iterator<Item = (Val, Val)>> = match &val.v {
-            Value::Int(_) | Value::Uint(_) => {
+            Value::Int(..) | Value::Uint(..) => {
                 if decl.len() > 1 {
                     return Err(self.errorf(format!(
                         "can't use {} to iterate over more than one variable",
@@ -365,16 +365,18 @@ impl<'a> State<'a, '_> {
                     )));
                 }
                 let n = match val.v {
-                    Value::Int(i) => i.max(0) as u64,
-                    Value::Uint(u) => u,
+                    Value::Int(i, _) => i.max(0) as u64,
+                    Value::Uint(u, _) => u,
                     _ => 0,
                 };
-                let is_uint = matches!(val.v, Value::Uint(_));
+                // Go's range over an integer yields that integer's type.
+                // Go's range over an integer yields that integer's type.
+                let proto = val.v.clone();
                 Box::new((0..n).map(move |i| {
-                    let v = if is_uint {
-                        Value::Uint(i)
-                    } else {
-                        Value::Int(i as i64)
+                    let v = match proto {
+                        Value::Int(_, k) => Value::Int(i as i64, k),
+                        Value::Uint(_, k) => Value::Uint(i, k),
+                        _ => Value::Nil,
                     };
                     let mut v = Val::plain(v);
                     v.data = data;
@@ -385,13 +387,15 @@ impl<'a> State<'a, '_> {
                 let l = l.clone();
                 Box::new((0..l.len()).map(move |i| {
                     (
-                        Val::plain(Value::Int(i as i64)),
+                        Val::plain(Value::int(i as i64)),
                         Val::elem(l[i].clone(), data),
                     )
                 }))
             }
             Value::Map(m) => {
+                // Go's range over a map sorts the keys and reads the values once, up front.
                 let entries: Vec<(Val, Val)> = m
+                    .snapshot()
                     .iter()
                     .map(|(k, v)| {
                         (

@@ -49,8 +49,8 @@ pub fn format_v(v: &Value) -> String {
     // Flag-free `%v` of the common scalars is their plain text.
     match v {
         Value::String(s) => return s.to_string(),
-        Value::Int(i) => return i.to_string(),
-        Value::Uint(u) => return u.to_string(),
+        Value::Int(i, _) => return i.to_string(),
+        Value::Uint(u, _) => return u.to_string(),
         Value::Bool(b) => return b.to_string(),
         _ => {}
     }
@@ -105,8 +105,8 @@ fn int_from_arg(args: &[Value], arg_num: usize) -> (i64, bool, usize) {
         return (0, false, arg_num);
     }
     let (mut num, mut is_int) = match &args[arg_num] {
-        Value::Int(i) => (*i, true),
-        Value::Uint(u) if *u <= i64::MAX as u64 => (*u as i64, true),
+        Value::Int(i, _) => (*i, true),
+        Value::Uint(u, _) if *u <= i64::MAX as u64 => (*u as i64, true),
         _ => (0, false),
     };
     if num > MAX_NUM as i64 || num < -(MAX_NUM as i64) {

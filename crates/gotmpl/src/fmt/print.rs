@@ -46,6 +46,16 @@ impl Printer {
     /// Go `printValue`: an operand, or an element of a list or map (where it sits in an
     /// `interface{}`, so nil prints as `<nil>` whatever the verb).
     fn print_value(&mut self, v: &Value, verb: char) {
+        if matches!(v, Value::List(_) | Value::Map(_)) {
+            // Nested values recurse once per level; a template can nest dicts deeper than a
+            // thread's stack allows (one `set` per level).
+            stacker::maybe_grow(32 * 1024, 1024 * 1024, || self.print_value_inner(v, verb))
+        } else {
+            self.print_value_inner(v, verb)
+        }
+    }
+
+    fn print_value_inner(&mut self, v: &Value, verb: char) {
         match v {
             Value::Nil => {
                 if self.fmt.f.sharp_v {
@@ -58,8 +68,8 @@ impl Printer {
                 't' | 'v' => self.fmt.fmt_boolean(*b),
                 _ => self.bad_verb(v, verb),
             },
-            Value::Int(i) => self.fmt_integer(v, *i as u64, true, verb),
-            Value::Uint(u) => self.fmt_integer(v, *u, false, verb),
+            Value::Int(i, _) => self.fmt_integer(v, *i as u64, true, verb),
+            Value::Uint(u, _) => self.fmt_integer(v, *u, false, verb),
             Value::Float(x) => self.fmt_float(v, *x, verb),
             Value::String(s) => self.fmt_string(v, s, verb),
             Value::List(items) => {
@@ -90,7 +100,7 @@ impl Printer {
                 } else {
                     "map["
                 });
-                for (i, (k, item)) in m.iter().enumerate() {
+                for (i, (k, item)) in m.snapshot().iter().enumerate() {
                     if i > 0 {
                         self.write(if sharp_v { ", " } else { " " });
                     }

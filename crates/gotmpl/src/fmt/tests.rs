@@ -9,7 +9,7 @@ fn s(x: &str) -> Value {
     Value::str(x)
 }
 fn i(x: i64) -> Value {
-    Value::Int(x)
+    Value::int(x)
 }
 fn f(x: f64) -> Value {
     Value::Float(x)
@@ -34,7 +34,7 @@ fn sprintf_table() {
         ("%v", vec![nil.clone()], "<nil>"),
         ("%v", vec![t.clone()], "true"),
         ("%v", vec![i(-5)], "-5"),
-        ("%v", vec![Value::Uint(u64::MAX)], "18446744073709551615"),
+        ("%v", vec![Value::uint64(u64::MAX)], "18446744073709551615"),
         ("%v", vec![f(1e6)], "1e+06"),
         ("%v", vec![f(123456.0)], "123456"),
         ("%v", vec![f(1e-5)], "1e-05"),
@@ -68,7 +68,7 @@ fn sprintf_table() {
             "[]interface {}{interface {}(nil)}",
         ),
         ("%#v", vec![nil.clone()], "<nil>"),
-        ("%#v", vec![Value::Uint(255)], "0xff"),
+        ("%#v", vec![Value::uint64(255)], "0xff"),
         ("%#v", vec![f(1.0)], "1"),
         ("%+v", vec![i(5)], "5"),
         // strings
@@ -230,7 +230,7 @@ fn objects_print_their_string_method() {
 
 #[test]
 fn never_panics_on_odd_formats() {
-    let args = [i(1), s("x"), f(f64::NAN), Value::Uint(u64::MAX)];
+    let args = [i(1), s("x"), f(f64::NAN), Value::uint64(u64::MAX)];
     for format in [
         "%[",
         "%[1",
@@ -318,7 +318,7 @@ fn random_formats_never_panic_and_keep_literal_text() {
         i(-7),
         i(3),
         i(1_000_001),
-        Value::Uint(u64::MAX),
+        Value::uint64(u64::MAX),
         f(-0.0),
         f(1e300),
         f(f64::NAN),

@@ -23,8 +23,8 @@ pub fn to_int64(v: &Value) -> i64 {
     match v {
         Value::Nil => 0,
         Value::Bool(b) => *b as i64,
-        Value::Int(i) => *i,
-        Value::Uint(u) => *u as i64,
+        Value::Int(i, _) => *i,
+        Value::Uint(u, _) => *u as i64,
         Value::Float(f) => float_to_i64(*f),
         Value::String(s) => parse_int(trim_zero_decimal(s), 0, 64).unwrap_or(0),
         Value::Object(o) => go_int_object(o.as_ref()).unwrap_or(0),
@@ -52,8 +52,8 @@ pub fn to_float64(v: &Value) -> f64 {
     match v {
         Value::Nil => 0.0,
         Value::Bool(b) => *b as i64 as f64,
-        Value::Int(i) => *i as f64,
-        Value::Uint(u) => *u as f64,
+        Value::Int(i, _) => *i as f64,
+        Value::Uint(u, _) => *u as f64,
         Value::Float(f) => *f,
         Value::String(s) => parse_float(s).unwrap_or(0.0),
         Value::Object(o) => go_int_object(o.as_ref()).unwrap_or(0) as f64,
@@ -66,8 +66,8 @@ pub fn to_float64(v: &Value) -> f64 {
 pub fn to_bool(v: &Value) -> bool {
     match v {
         Value::Bool(b) => *b,
-        Value::Int(i) => *i != 0,
-        Value::Uint(u) => *u != 0,
+        Value::Int(i, _) => *i != 0,
+        Value::Uint(u, _) => *u != 0,
         Value::Float(f) => *f != 0.0,
         Value::String(s) => parse_bool(s).unwrap_or(false),
         // cast.ToBool accepts time.Duration as a number.

@@ -26,7 +26,7 @@ fn to_int64_follows_cast() {
     assert_eq!(to_int64(&Value::Float(8.31)), 8);
     assert_eq!(to_int64(&Value::Float(-8.9)), -8);
     assert_eq!(to_int64(&Value::Float(f64::NAN)), i64::MIN);
-    assert_eq!(to_int64(&Value::Uint(u64::MAX)), -1);
+    assert_eq!(to_int64(&Value::uint64(u64::MAX)), -1);
     assert_eq!(to_int64(&Value::list(vec![])), 0);
 }
 
@@ -48,7 +48,7 @@ fn to_float64_follows_cast() {
     assert!(to_float64(&s("nan")).is_nan());
     assert_eq!(to_float64(&s("+nan")), 0.0);
     assert_eq!(to_float64(&Value::Bool(true)), 1.0);
-    assert_eq!(to_float64(&Value::Int(3)), 3.0);
+    assert_eq!(to_float64(&Value::int(3)), 3.0);
 }
 
 #[test]
@@ -140,16 +140,16 @@ fn to_bool_and_strings() {
     assert!(to_bool(&s("true")));
     assert!(to_bool(&s("T")));
     assert!(!to_bool(&s("yes")));
-    assert!(to_bool(&Value::Int(2)));
+    assert!(to_bool(&Value::int(2)));
     assert!(!to_bool(&Value::Nil));
     assert_eq!(strval(&s("a")), "a");
-    assert_eq!(strval(&Value::Int(5)), "5");
+    assert_eq!(strval(&Value::int(5)), "5");
     assert_eq!(
-        str_slice(&Value::list(vec![s("a"), Value::Nil, Value::Int(1)])),
+        str_slice(&Value::list(vec![s("a"), Value::Nil, Value::int(1)])),
         vec!["a", "1"]
     );
     assert_eq!(str_slice(&Value::Nil), Vec::<String>::new());
-    assert_eq!(str_slice(&Value::Int(3)), vec!["3"]);
+    assert_eq!(str_slice(&Value::int(3)), vec!["3"]);
 }
 
 #[test]

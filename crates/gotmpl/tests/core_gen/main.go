@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"text/template"
 )
@@ -23,15 +22,13 @@ type result struct {
 	Err string `json:"err"`
 }
 
-// conv turns json.Number into int64 (or uint64, or float64), as gotmpl's Value::from_json.
+// conv turns json.Number into int64, or float64 when it is not an int64 (integers above
+// int64 included), as Kubernetes' unstructured decoding and gotmpl's Value::from_json.
 func conv(v interface{}) interface{} {
 	switch x := v.(type) {
 	case json.Number:
 		if i, err := x.Int64(); err == nil {
 			return i
-		}
-		if u, err := strconv.ParseUint(string(x), 10, 64); err == nil {
-			return u
 		}
 		f, _ := x.Float64()
 		return f

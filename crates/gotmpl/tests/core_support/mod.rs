@@ -15,7 +15,7 @@ pub fn funcs() -> FuncMap {
         |a| {
             Ok(Value::from(a[0].as_str().unwrap_or_default().repeat(
                 match a[1] {
-                    Value::Int(n) => n.max(0) as usize,
+                    Value::Int(n, _) => n.max(0) as usize,
                     _ => 0,
                 },
             )))
@@ -27,7 +27,7 @@ pub fn funcs() -> FuncMap {
         |a| {
             Ok(Value::from(a[0].as_str().unwrap_or_default().repeat(
                 match a[1] {
-                    Value::Int(n) => n.max(0) as usize,
+                    Value::Int(n, _) => n.max(0) as usize,
                     _ => 0,
                 },
             )))

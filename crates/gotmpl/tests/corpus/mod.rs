@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use gotmpl::{FuncMap, Limits, Template, Value};
+use gotmpl::{CtxFuncMap, FuncMap, Limits, Template, Value};
 
 /// How long one case may run before it counts as hung.
 const CASE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -52,11 +52,20 @@ pub fn expect_of(v: &serde_json::Value) -> Expect {
     }
 }
 
-/// Renders one case the way the driver does: parse as "t", execute with default limits.
-fn render(template: &str, data: &serde_json::Value, funcs: &FuncMap) -> Result<String, String> {
+/// Renders one case the way the driver does: parse as "t", execute with default limits (and
+/// the context functions `ctx`, e.g. Helm's `include`, next to `funcs`).
+fn render(
+    template: &str,
+    data: &serde_json::Value,
+    funcs: &FuncMap,
+    ctx: &CtxFuncMap,
+    limits: &Limits,
+) -> Result<String, String> {
     let data = Value::from_json(data);
-    let t = Template::parse("t", template, funcs).map_err(|e| e.to_string())?;
-    t.execute(&data, &Limits::default())
+    let mut all = funcs.clone();
+    all.extend(&ctx.placeholders());
+    let t = Template::parse("t", template, &all).map_err(|e| e.to_string())?;
+    t.execute_with(&data, limits, ctx)
         .map_err(|e| e.to_string())
 }
 
@@ -68,12 +77,18 @@ enum Got {
     Crash(String),
 }
 
-fn run_isolated(case: &Case, funcs: &FuncMap) -> Got {
+fn run_isolated(case: &Case, funcs: &FuncMap, ctx: &CtxFuncMap, limits: &Limits) -> Got {
     let (tx, rx) = mpsc::channel();
-    let (template, data, funcs) = (case.template.clone(), case.data.clone(), funcs.clone());
+    let (template, data, funcs, ctx, limits) = (
+        case.template.clone(),
+        case.data.clone(),
+        funcs.clone(),
+        ctx.clone(),
+        *limits,
+    );
     std::thread::spawn(move || {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
-            render(&template, &data, &funcs)
+            render(&template, &data, &funcs, &ctx, &limits)
         }));
         let _ = tx.send(r);
     });
@@ -127,6 +142,7 @@ pub fn go_generated_cases(dir: &str) -> Vec<Case> {
 /// Runs every case's template against each of `datas` and returns the ones that panicked or
 /// hung (whatever the output or error): no input may crash the engine. Templates that never
 /// look at their data are skipped: other data cannot change what they do.
+#[allow(dead_code)] // not every corpus probes other data
 pub fn crashes(cases: &[Case], datas: &[serde_json::Value], funcs: &FuncMap) -> Vec<String> {
     let mut out = Vec::new();
     for case in cases.iter().filter(|c| reads_data(&c.template)) {
@@ -135,7 +151,9 @@ pub fn crashes(cases: &[Case], datas: &[serde_json::Value], funcs: &FuncMap) -> 
                 data: data.clone(),
                 ..case.clone()
             };
-            if let Got::Crash(msg) = run_isolated(&probe, funcs) {
+            if let Got::Crash(msg) =
+                run_isolated(&probe, funcs, &CtxFuncMap::new(), &Limits::default())
+            {
                 out.push(format!(
                     "{} with data {}: {msg}",
                     case.name,
@@ -220,14 +238,21 @@ fn describe_got(got: &Got) -> String {
 
 /// Runs every case; fails listing ALL unexpected failures, all listed cases that now pass
 /// (the list only shrinks) and all list entries naming no case.
+#[allow(dead_code)] // corpora with context functions call check_with
 pub fn check(kind: &str, cases: &[Case], funcs: &FuncMap) {
+    check_with(kind, cases, funcs, &CtxFuncMap::new(), &Limits::default())
+}
+
+/// [`check`] with context functions (Helm's `include`) besides `funcs`, under `limits`.
+#[allow(dead_code)] // only the corpora that use context functions call it
+pub fn check_with(kind: &str, cases: &[Case], funcs: &FuncMap, ctx: &CtxFuncMap, limits: &Limits) {
     let known = known_failures(kind);
     let mut unexpected = Vec::new();
     let mut fixed = Vec::new();
     let mut passed = 0usize;
     let mut known_failing = 0usize;
     for case in cases {
-        let got = run_isolated(case, funcs);
+        let got = run_isolated(case, funcs, ctx, limits);
         let ok = passes(&case.expect, &got);
         match (ok, known.contains_key(&case.name)) {
             (true, false) => passed += 1,

@@ -11,17 +11,17 @@ const A1_VAR: Arity = Arity::Variadic(&[Ty::Any], Ty::Any);
 pub(super) fn register(m: &mut FuncMap) {
     // func(i interface{}) int64
     def(m, "add1", A1, |a| {
-        Ok(Value::Int(to_int64(arg(a, 0)).wrapping_add(1)))
+        Ok(Value::int64(to_int64(arg(a, 0)).wrapping_add(1)))
     });
     // func(i ...interface{}) int64
     def(m, "add", Arity::Variadic(&[], Ty::Any), |a| {
-        Ok(Value::Int(
+        Ok(Value::int64(
             a.iter().fold(0i64, |acc, v| acc.wrapping_add(to_int64(v))),
         ))
     });
     // func(a, b interface{}) int64
     def(m, "sub", A2, |a| {
-        Ok(Value::Int(
+        Ok(Value::int64(
             to_int64(arg(a, 0)).wrapping_sub(to_int64(arg(a, 1))),
         ))
     });
@@ -30,19 +30,19 @@ pub(super) fn register(m: &mut FuncMap) {
         if y == 0 {
             return Err(divide_by_zero());
         }
-        Ok(Value::Int(x.wrapping_div(y)))
+        Ok(Value::int64(x.wrapping_div(y)))
     });
     def(m, "mod", A2, |a| {
         let (x, y) = (to_int64(arg(a, 0)), to_int64(arg(a, 1)));
         if y == 0 {
             return Err(divide_by_zero());
         }
-        Ok(Value::Int(x.wrapping_rem(y)))
+        Ok(Value::int64(x.wrapping_rem(y)))
     });
     // func(a interface{}, v ...interface{}) int64
     def(m, "mul", A1_VAR, |a| {
         let first = to_int64(arg(a, 0));
-        Ok(Value::Int(
+        Ok(Value::int64(
             a.iter()
                 .skip(1)
                 .fold(first, |acc, v| acc.wrapping_mul(to_int64(v))),
@@ -57,12 +57,12 @@ pub(super) fn register(m: &mut FuncMap) {
             return Err(FuncError::new("invalid argument to Intn"));
         }
         use rand::Rng;
-        Ok(Value::Int(rand::rng().random_range(0..n).wrapping_add(lo)))
+        Ok(Value::int(rand::rng().random_range(0..n).wrapping_add(lo)))
     });
     // func(a interface{}, i ...interface{}) int64
     for name in ["biggest", "max"] {
         def(m, name, A1_VAR, |a| {
-            Ok(Value::Int(
+            Ok(Value::int64(
                 a.iter()
                     .skip(1)
                     .map(to_int64)
@@ -71,7 +71,7 @@ pub(super) fn register(m: &mut FuncMap) {
         });
     }
     def(m, "min", A1_VAR, |a| {
-        Ok(Value::Int(
+        Ok(Value::int64(
             a.iter()
                 .skip(1)
                 .map(to_int64)
@@ -183,7 +183,7 @@ mod tests {
 
     fn int(name: &str, args: &[Value]) -> i64 {
         match call(name, args) {
-            Ok(Value::Int(i)) => i,
+            Ok(Value::Int(i, _)) => i,
             other => panic!("{name}: {other:?}"),
         }
     }
@@ -197,45 +197,45 @@ mod tests {
     // Expectations from sprig's numeric_test.go and docs/math.md.
     #[test]
     fn integer_math() {
-        assert_eq!(int("add1", &[Value::Int(1)]), 2);
+        assert_eq!(int("add1", &[Value::int(1)]), 2);
         assert_eq!(
-            int("add", &[Value::Int(1), Value::Int(2), Value::Int(3)]),
+            int("add", &[Value::int(1), Value::int(2), Value::int(3)]),
             6
         );
         assert_eq!(int("add", &[]), 0);
         assert_eq!(int("add", &[s("1"), Value::Float(2.9)]), 3);
-        assert_eq!(int("sub", &[Value::Int(4), Value::Int(2)]), 2);
-        assert_eq!(int("div", &[Value::Int(8), Value::Int(3)]), 2);
-        assert_eq!(int("div", &[Value::Int(-7), Value::Int(2)]), -3);
-        assert_eq!(int("mod", &[Value::Int(10), Value::Int(3)]), 1);
-        assert_eq!(int("mod", &[Value::Int(-7), Value::Int(2)]), -1);
+        assert_eq!(int("sub", &[Value::int(4), Value::int(2)]), 2);
+        assert_eq!(int("div", &[Value::int(8), Value::int(3)]), 2);
+        assert_eq!(int("div", &[Value::int(-7), Value::int(2)]), -3);
+        assert_eq!(int("mod", &[Value::int(10), Value::int(3)]), 1);
+        assert_eq!(int("mod", &[Value::int(-7), Value::int(2)]), -1);
         assert_eq!(
-            int("mul", &[Value::Int(1), Value::Int(2), Value::Int(3)]),
+            int("mul", &[Value::int(1), Value::int(2), Value::int(3)]),
             6
         );
         assert_eq!(
-            int("max", &[Value::Int(1), Value::Int(2), Value::Int(3)]),
+            int("max", &[Value::int(1), Value::int(2), Value::int(3)]),
             3
         );
-        assert_eq!(int("biggest", &[Value::Int(-1), Value::Int(-5)]), -1);
+        assert_eq!(int("biggest", &[Value::int(-1), Value::int(-5)]), -1);
         assert_eq!(
-            int("min", &[Value::Int(1), Value::Int(2), Value::Int(3)]),
+            int("min", &[Value::int(1), Value::int(2), Value::int(3)]),
             1
         );
-        assert_eq!(int("min", &[Value::Int(1)]), 1);
+        assert_eq!(int("min", &[Value::int(1)]), 1);
     }
 
     #[test]
     fn division_by_zero_is_goes_runtime_error() {
         for f in ["div", "mod"] {
-            let e = call(f, &[Value::Int(1), Value::Int(0)]).unwrap_err();
+            let e = call(f, &[Value::int(1), Value::int(0)]).unwrap_err();
             assert_eq!(e.to_string(), "runtime error: integer divide by zero");
         }
         assert_eq!(
-            int("div", &[Value::Int(i64::MIN), Value::Int(-1)]),
+            int("div", &[Value::int(i64::MIN), Value::int(-1)]),
             i64::MIN
         );
-        assert_eq!(int("mod", &[Value::Int(i64::MIN), Value::Int(-1)]), 0);
+        assert_eq!(int("mod", &[Value::int(i64::MIN), Value::int(-1)]), 0);
     }
 
     #[test]
@@ -243,48 +243,48 @@ mod tests {
         assert_eq!(float("floor", &[Value::Float(1.5)]), 1.0);
         assert_eq!(float("floor", &[s("-1.5")]), -2.0);
         assert_eq!(float("ceil", &[Value::Float(1.5)]), 2.0);
-        assert_eq!(float("ceil", &[Value::Int(3)]), 3.0);
+        assert_eq!(float("ceil", &[Value::int(3)]), 3.0);
         // numeric_test.go TestRound
-        assert_eq!(float("round", &[Value::Float(3.746), Value::Int(2)]), 3.75);
+        assert_eq!(float("round", &[Value::Float(3.746), Value::int(2)]), 3.75);
         assert_eq!(
             float(
                 "round",
-                &[Value::Float(3.746), Value::Int(2), Value::Float(0.5)]
+                &[Value::Float(3.746), Value::int(2), Value::Float(0.5)]
             ),
             3.75
         );
-        assert_eq!(float("round", &[Value::Int(123), Value::Int(0)]), 123.0);
-        assert_eq!(float("round", &[s("3.7"), Value::Int(0)]), 4.0);
+        assert_eq!(float("round", &[Value::int(123), Value::int(0)]), 123.0);
+        assert_eq!(float("round", &[s("3.7"), Value::int(0)]), 4.0);
         assert_eq!(
-            float("round", &[Value::Float(3.12345), Value::Int(3)]),
+            float("round", &[Value::Float(3.12345), Value::int(3)]),
             3.123
         );
-        assert_eq!(float("round", &[Value::Float(-1.5), Value::Int(0)]), -2.0);
+        assert_eq!(float("round", &[Value::Float(-1.5), Value::int(0)]), -2.0);
         assert_eq!(
             float(
                 "maxf",
-                &[Value::Float(1.5), Value::Int(2), Value::Float(-1.0)]
+                &[Value::Float(1.5), Value::int(2), Value::Float(-1.0)]
             ),
             2.0
         );
         assert_eq!(
             float(
                 "minf",
-                &[Value::Float(1.5), Value::Int(2), Value::Float(-1.0)]
+                &[Value::Float(1.5), Value::int(2), Value::Float(-1.0)]
             ),
             -1.0
         );
-        assert!(float("maxf", &[Value::Float(f64::NAN), Value::Int(2)]).is_nan());
+        assert!(float("maxf", &[Value::Float(f64::NAN), Value::int(2)]).is_nan());
     }
 
     #[test]
     fn rand_int_is_in_range() {
         for _ in 0..100 {
-            let n = int("randInt", &[Value::Int(-3), Value::Int(3)]);
+            let n = int("randInt", &[Value::int(-3), Value::int(3)]);
             assert!((-3..3).contains(&n), "{n}");
         }
         assert_eq!(
-            call("randInt", &[Value::Int(3), Value::Int(3)])
+            call("randInt", &[Value::int(3), Value::int(3)])
                 .unwrap_err()
                 .to_string(),
             "invalid argument to Intn"

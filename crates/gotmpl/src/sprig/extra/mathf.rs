@@ -13,7 +13,7 @@ pub(super) fn register(m: &mut FuncMap) {
     const A1_VAR: Arity = Arity::Variadic(&[Ty::Any], Ty::Any);
     // func(i interface{}) float64
     def(m, "add1f", Arity::Fixed(&[Ty::Any]), |a| {
-        exec(arg(a, 0), &[Value::Int(1)], Op::Add)
+        exec(arg(a, 0), &[Value::int(1)], Op::Add)
     });
     // func(i ...interface{}) float64
     def(m, "addf", Arity::Variadic(&[], Ty::Any), |a| {
@@ -168,34 +168,34 @@ mod tests {
         assert_eq!(f("add1f", &[Value::Float(1.1)]), 2.1);
         assert_eq!(f("addf", &[Value::Float(1.1), Value::Float(2.2)]), 3.3);
         assert_eq!(
-            f("addf", &[Value::Float(1.5), Value::Int(2), Value::Int(2)]),
+            f("addf", &[Value::Float(1.5), Value::int(2), Value::int(2)]),
             5.5
         );
         assert_eq!(f("addf", &[]), 0.0);
         assert_eq!(
-            f("subf", &[Value::Float(7.5), Value::Int(2), Value::Int(3)]),
+            f("subf", &[Value::Float(7.5), Value::int(2), Value::int(3)]),
             2.5
         );
         assert_eq!(f("subf", &[Value::Float(0.3), Value::Float(0.1)]), 0.2);
         assert_eq!(
-            f("mulf", &[Value::Float(1.5), Value::Int(2), Value::Int(2)]),
+            f("mulf", &[Value::Float(1.5), Value::int(2), Value::int(2)]),
             6.0
         );
         assert_eq!(f("mulf", &[Value::Float(1.1), Value::Float(1.1)]), 1.21);
         assert_eq!(
-            f("divf", &[Value::Int(10), Value::Int(2), Value::Int(4)]),
+            f("divf", &[Value::int(10), Value::int(2), Value::int(4)]),
             1.25
         );
         assert_eq!(
-            f("divf", &[Value::Int(1), Value::Int(3)]),
+            f("divf", &[Value::int(1), Value::int(3)]),
             0.3333333333333333
         );
         assert_eq!(
-            f("divf", &[Value::Int(2), Value::Int(3)]),
+            f("divf", &[Value::int(2), Value::int(3)]),
             0.6666666666666667
         );
         assert_eq!(
-            f("divf", &[Value::Int(-2), Value::Int(3)]),
+            f("divf", &[Value::int(-2), Value::int(3)]),
             -0.6666666666666667
         );
         assert_eq!(f("addf", &[s("1.5"), s("x")]), 1.5);
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn decimal_errors_are_shopsprings_panics() {
-        let e = call("divf", &[Value::Int(1), Value::Int(0)]).unwrap_err();
+        let e = call("divf", &[Value::int(1), Value::int(0)]).unwrap_err();
         assert_eq!(e.to_string(), "decimal division by 0");
         let e = call("addf", &[Value::Float(f64::NAN)]).unwrap_err();
         assert_eq!(e.to_string(), "Cannot create a Decimal from NaN");

@@ -48,8 +48,8 @@ fn arg_str(args: &[Value], i: usize) -> &str {
 /// The `int` argument at `i` (the executor has converted it for a `Ty::Int`).
 fn arg_int(args: &[Value], i: usize) -> i64 {
     match args.get(i) {
-        Some(Value::Int(n)) => *n,
-        Some(Value::Uint(n)) => *n as i64,
+        Some(Value::Int(n, _)) => *n,
+        Some(Value::Uint(n, _)) => *n as i64,
         Some(Value::Float(f)) => *f as i64,
         _ => 0,
     }

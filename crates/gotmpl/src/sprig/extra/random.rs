@@ -86,7 +86,7 @@ mod tests {
     use super::*;
 
     fn gen(name: &str, n: i64) -> String {
-        call_str(name, &[Value::Int(n)])
+        call_str(name, &[Value::int(n)])
     }
 
     // strings_test.go TestRandom: lengths and alphabets.
@@ -105,7 +105,7 @@ mod tests {
         assert_ne!(gen("randAlphaNum", 32), gen("randAlphaNum", 32));
         assert_eq!(gen("randAlpha", 0), "");
         assert_eq!(gen("randAlpha", -3), "");
-        assert!(call("randAlpha", &[Value::Int(MAX_GENERATED + 1)]).is_err());
+        assert!(call("randAlpha", &[Value::int(MAX_GENERATED + 1)]).is_err());
     }
 
     // crypto_test.go TestRandBytes: base64 of N bytes.
@@ -114,7 +114,7 @@ mod tests {
         let s = gen("randBytes", 12);
         assert_eq!(b64_decode(s.as_bytes()).unwrap().len(), 12);
         assert_eq!(gen("randBytes", 0), "");
-        assert!(call("randBytes", &[Value::Int(-1)]).is_err());
+        assert!(call("randBytes", &[Value::int(-1)]).is_err());
     }
 
     #[test]

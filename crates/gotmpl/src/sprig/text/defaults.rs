@@ -18,8 +18,8 @@ pub(super) fn is_empty(v: &Value) -> bool {
     match v {
         Value::Nil => true,
         Value::Bool(b) => !b,
-        Value::Int(i) => *i == 0,
-        Value::Uint(u) => *u == 0,
+        Value::Int(i, _) => *i == 0,
+        Value::Uint(u, _) => *u == 0,
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
         Value::List(l) => l.is_empty(),
@@ -29,22 +29,57 @@ pub(super) fn is_empty(v: &Value) -> bool {
     }
 }
 
+/// A copy of `v` that shares no map with it (lists are rebuilt only when they hold a map:
+/// lists are never changed in place, so sharing one is a copy).
+pub(crate) fn deep_copy(v: &Value) -> Value {
+    match v {
+        Value::Map(m) => stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            Value::map(
+                m.snapshot()
+                    .iter()
+                    .map(|(k, e)| (k.clone(), deep_copy(e)))
+                    .collect(),
+            )
+        }),
+        Value::List(l) if l.iter().any(holds_map) => {
+            stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+                Value::list(l.iter().map(deep_copy).collect())
+            })
+        }
+        v => v.clone(),
+    }
+}
+
+fn holds_map(v: &Value) -> bool {
+    match v {
+        Value::Map(_) => true,
+        Value::List(l) => l.iter().any(holds_map),
+        _ => false,
+    }
+}
+
 /// `reflect.DeepEqual` over template values (types must match: `1` and `1.0` differ).
 pub(super) fn deep_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Nil, Value::Nil) => true,
         (Value::Bool(x), Value::Bool(y)) => x == y,
-        (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::Uint(x), Value::Uint(y)) => x == y,
+        (Value::Int(x, a), Value::Int(y, b)) => a == b && x == y,
+        (Value::Uint(x, a), Value::Uint(y, b)) => a == b && x == y,
         (Value::Float(x), Value::Float(y)) => x == y,
         (Value::String(x), Value::String(y)) => x == y,
         (Value::List(x), Value::List(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
         }
         (Value::Map(x), Value::Map(y)) => {
+            if x.ptr_eq(y) {
+                return true;
+            }
+            let (x, y) = (x.snapshot(), y.snapshot());
             x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                && stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+                    x.iter()
+                        .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
+                })
         }
         (Value::Object(x), Value::Object(y)) => {
             std::sync::Arc::ptr_eq(x, y)
@@ -84,9 +119,10 @@ pub(super) fn register(m: &mut FuncMap) {
             a[1].clone()
         })
     });
-    // Values are immutable and shared, so a clone is a deep copy.
-    f(m, "deepCopy", Fixed(&[A]), |a| Ok(a[0].clone()));
-    f(m, "mustDeepCopy", Fixed(&[A]), |a| Ok(a[0].clone()));
+    // copystructure.Copy: new maps all the way down, so changing the copy never changes the
+    // original (and the reverse).
+    f(m, "deepCopy", Fixed(&[A]), |a| Ok(deep_copy(&a[0])));
+    f(m, "mustDeepCopy", Fixed(&[A]), |a| Ok(deep_copy(&a[0])));
 
     f(m, "typeOf", Fixed(&[A]), |a| Ok(a[0].type_name().into()));
     f(m, "typeIs", Fixed(&[S, A]), |a| {
@@ -104,19 +140,19 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(deep_equal(&a[0], &a[1]).into())
     });
 
-    f(m, "atoi", Fixed(&[S]), |a| Ok(Value::Int(atoi(sarg(a, 0)))));
+    f(m, "atoi", Fixed(&[S]), |a| Ok(Value::int(atoi(sarg(a, 0)))));
     f(m, "int", Fixed(&[A]), |a| {
-        Ok(Value::Int(cast::to_int(&a[0])))
+        Ok(Value::int(cast::to_int(&a[0])))
     });
     f(m, "int64", Fixed(&[A]), |a| {
-        Ok(Value::Int(cast::to_int64(&a[0])))
+        Ok(Value::int64(cast::to_int64(&a[0])))
     });
     f(m, "float64", Fixed(&[A]), |a| {
         Ok(Value::Float(cast::to_float64(&a[0])))
     });
     f(m, "toDecimal", Fixed(&[A]), |a| {
         let text = crate::fmt::sprint(std::slice::from_ref(&a[0]));
-        Ok(Value::Int(cast::parse_int(&text, 8, 64).unwrap_or(0)))
+        Ok(Value::int64(cast::parse_int(&text, 8, 64).unwrap_or(0)))
     });
 }
 

@@ -1,17 +1,19 @@
 //! Sprig's dict functions (`dict.go`): `dict`, `get`, `set`, `unset`, `hasKey`, `pluck`, `keys`,
 //! `pick`, `omit`, `values`, `dig`, and `merge`/`mergeOverwrite` with mergo v1's rules.
 //!
-//! Values are immutable here, so `set`, `unset` and the merges return an updated copy; the
-//! executor stores that copy back into the variable (or field chain) the dict came from, which
-//! gives Go's in-place idiom `{{ $_ := set $d "k" "v" }}` its effect (see `exec/call.rs`).
-//! Other holders of the same Go map (a second variable bound to it) do not see the change.
+//! Maps are references ([`crate::value::Map`]): `set`, `unset` and the merges change the map
+//! they are given and return it, so every holder of the map sees the change, as in Go. A
+//! change that would make a map contain itself is refused with an error (Go builds the
+//! cycle; printing it then never ends, which no template on a node may do).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::defaults::is_empty;
 use super::ty::{A, M, S};
 use super::{sarg, str_list};
 use crate::sprig::cast::strval;
+use crate::value::Map;
 use crate::{Arity, FuncError, FuncMap, Function, Value};
 
 type R = Result<Value, FuncError>;
@@ -21,19 +23,34 @@ fn f(m: &mut FuncMap, name: &'static str, arity: Arity, body: fn(&[Value]) -> R)
     m.insert(Function::new(name, arity, body));
 }
 
-/// A `map[string]interface{}` parameter; nil (Go's nil map) reads as empty.
-fn dict_arg(a: &[Value], i: usize) -> Dict {
+/// The entries of a `map[string]interface{}` parameter; nil (Go's nil map) reads as empty.
+fn dict_arg(a: &[Value], i: usize) -> Arc<Dict> {
     match a.get(i) {
-        Some(Value::Map(m)) => (**m).clone(),
-        _ => Dict::new(),
+        Some(Value::Map(m)) => m.snapshot(),
+        _ => Arc::default(),
     }
 }
 
-fn dict_ref(v: &Value) -> Option<&Dict> {
+fn dict_ref(v: &Value) -> Option<Arc<Dict>> {
     match v {
-        Value::Map(m) => Some(m),
+        Value::Map(m) => Some(m.snapshot()),
         _ => None,
     }
+}
+
+/// Stores `v` under `key` in `m`, unless `m` can be reached from `v`.
+fn store(m: &Map, key: String, v: Value) -> Result<(), FuncError> {
+    if m.reachable_from(&v) {
+        return Err(cycle(&key));
+    }
+    m.insert(key, v);
+    Ok(())
+}
+
+fn cycle(key: &str) -> FuncError {
+    FuncError::new(format!(
+        "cannot store a dict under key {key:?} of itself (or of a dict inside it): the dict would contain itself"
+    ))
 }
 
 pub(super) fn register(m: &mut FuncMap) {
@@ -52,17 +69,17 @@ pub(super) fn register(m: &mut FuncMap) {
             .unwrap_or_else(|| "".into()))
     });
     f(m, "set", Fixed(&[M, S, A]), |a| {
-        if !matches!(a[0], Value::Map(_)) {
+        let Value::Map(d) = &a[0] else {
             return Err(FuncError::new("assignment to entry in nil map"));
-        }
-        let mut d = dict_arg(a, 0);
-        d.insert(sarg(a, 1).to_string(), a[2].clone());
-        Ok(Value::map(d))
+        };
+        store(d, sarg(a, 1).to_string(), a[2].clone())?;
+        Ok(a[0].clone())
     });
     f(m, "unset", Fixed(&[M, S]), |a| {
-        let mut d = dict_arg(a, 0);
-        d.remove(sarg(a, 1));
-        Ok(Value::map(d))
+        if let Value::Map(d) = &a[0] {
+            d.remove(sarg(a, 1));
+        }
+        Ok(a[0].clone())
     });
     f(m, "hasKey", Fixed(&[M, S]), |a| {
         Ok(dict_ref(&a[0])
@@ -74,16 +91,15 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::list(
             a[1..]
                 .iter()
-                .filter_map(|d| dict_ref(d).and_then(|d| d.get(key)).cloned())
+                .filter_map(|d| dict_ref(d).and_then(|d| d.get(key).cloned()))
                 .collect(),
         ))
     });
     // Go's map order is random; these list keys in sorted order, dict by dict.
     f(m, "keys", Variadic(&[], M), |a| {
+        let dicts: Vec<Arc<Dict>> = a.iter().filter_map(dict_ref).collect();
         Ok(str_list(
-            a.iter()
-                .filter_map(dict_ref)
-                .flat_map(|d| d.keys().map(String::as_str)),
+            dicts.iter().flat_map(|d| d.keys().map(String::as_str)),
         ))
     });
     f(m, "values", Fixed(&[M]), |a| {
@@ -105,7 +121,7 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::map(out))
     });
     f(m, "omit", Variadic(&[M], S), |a| {
-        let mut d = dict_arg(a, 0);
+        let mut d = (*dict_arg(a, 0)).clone();
         for k in &a[1..] {
             d.remove(k.as_str().unwrap_or(""));
         }
@@ -120,29 +136,39 @@ pub(super) fn register(m: &mut FuncMap) {
     f(m, "dig", Variadic(&[], A), dig);
 }
 
+/// sprig's `merge`/`mergeOverwrite`: mergo merges each source into the first dict in place
+/// and returns it (for a nil first dict, mergo makes a new one).
 fn merge(a: &[Value], overwrite: bool) -> R {
-    let mut dst = dict_arg(a, 0);
+    let dst = match &a[0] {
+        Value::Map(m) => m.clone(),
+        _ => Map::new(Dict::new()),
+    };
     for src in &a[1..] {
-        if let Some(src) = dict_ref(src) {
-            merge_into(&mut dst, src, overwrite);
+        if let Value::Map(src) = src {
+            merge_into(&dst, src, overwrite)?;
         }
     }
-    Ok(Value::map(dst))
+    Ok(Value::Map(dst))
 }
 
 /// mergo's `deepMerge` for `map[string]interface{}`: absent or empty destination entries take
-/// the source value; nested maps merge recursively; with `overwrite` every source value wins
-/// (nil and empty ones included) except that a map never replaces a non-empty non-map.
-fn merge_into(dst: &mut Dict, src: &Dict, overwrite: bool) {
-    for (k, sv) in src {
+/// the source value (the same map or list, not a copy); nested maps merge recursively into the
+/// destination's own map, in place; with `overwrite` every source value wins (nil and empty
+/// ones included) except that a map never replaces a non-empty non-map and a non-empty
+/// destination map is merged into rather than replaced.
+fn merge_into(dst: &Map, src: &Map, overwrite: bool) -> Result<(), FuncError> {
+    if dst.ptr_eq(src) {
+        return Ok(());
+    }
+    let entries = src.snapshot();
+    for (k, sv) in entries.iter() {
         let de = dst.get(k);
-        let replace = match (sv, de) {
+        let replace = match (sv, &de) {
             (Value::Nil, _) => overwrite,
             (Value::Map(sm), Some(Value::Map(dm))) => {
-                let mut merged = (**dm).clone();
-                merge_into(&mut merged, sm, overwrite);
-                dst.insert(k.clone(), Value::map(merged));
-                false
+                stacker::maybe_grow(32 * 1024, 1024 * 1024, || merge_into(dm, sm, overwrite))?;
+                // An empty destination map that stayed empty takes the source map itself.
+                dm.is_empty()
             }
             (Value::Map(_), Some(d)) => is_empty(d),
             (Value::List(_), Some(d)) if !is_empty(d) => overwrite,
@@ -150,9 +176,10 @@ fn merge_into(dst: &mut Dict, src: &Dict, overwrite: bool) {
             (_, Some(d)) => overwrite || is_empty(d),
         };
         if replace {
-            dst.insert(k.clone(), sv.clone());
+            store(dst, k.clone(), sv.clone())?;
         }
     }
+    Ok(())
 }
 
 /// Go's panic text for a failed `x.(T)` type assertion on an `interface{}`.
@@ -177,13 +204,13 @@ fn dig(a: &[Value]) -> R {
         names.push(k.as_str().ok_or_else(|| conversion(k, "string"))?);
     }
     for (i, k) in names.iter().enumerate() {
-        let Some(step) = d.get(*k) else {
+        let Some(step) = d.get(*k).cloned() else {
             return Ok(default.clone());
         };
         if i + 1 == names.len() {
             return Ok(step.clone());
         }
-        d = dict_ref(step).ok_or_else(|| conversion(step, "map[string]interface {}"))?;
+        d = dict_ref(&step).ok_or_else(|| conversion(&step, "map[string]interface {}"))?;
     }
     Ok(default.clone())
 }

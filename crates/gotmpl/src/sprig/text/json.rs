@@ -54,10 +54,10 @@ fn newline(out: &mut String, depth: usize) {
     }
 }
 
-/// An open list or map being written.
-enum Open<'a> {
-    List(std::slice::Iter<'a, Value>, bool),
-    Map(std::collections::btree_map::Iter<'a, String, Value>, bool),
+/// An open list or map being written (maps as a snapshot of their entries).
+enum Open {
+    List(std::sync::Arc<Vec<Value>>, usize),
+    Map(std::vec::IntoIter<(String, Value)>, bool),
 }
 
 fn write_value(
@@ -68,25 +68,31 @@ fn write_value(
     base: usize,
 ) -> Result<(), FuncError> {
     let mut stack: Vec<Open> = Vec::new();
-    let mut next = Some(v);
+    let mut next = Some(v.clone());
     loop {
         if let Some(v) = next.take() {
             match v {
                 Value::Nil => out.push_str("null"),
-                Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-                Value::Int(i) => out.push_str(&i.to_string()),
-                Value::Uint(u) => out.push_str(&u.to_string()),
-                Value::Float(f) => out.push_str(&float(*f)?),
-                Value::String(s) => write_string(out, s, html),
+                Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+                Value::Int(i, _) => out.push_str(&i.to_string()),
+                Value::Uint(u, _) => out.push_str(&u.to_string()),
+                Value::Float(f) => out.push_str(&float(f)?),
+                Value::String(s) => write_string(out, &s, html),
                 Value::List(l) if l.is_empty() => out.push_str("[]"),
-                Value::Map(m) if m.is_empty() => out.push_str("{}"),
                 Value::List(l) => {
                     out.push('[');
-                    stack.push(Open::List(l.iter(), true));
+                    stack.push(Open::List(l, 0));
                 }
                 Value::Map(m) => {
-                    out.push('{');
-                    stack.push(Open::Map(m.iter(), true));
+                    let snap = m.snapshot();
+                    if snap.is_empty() {
+                        out.push_str("{}");
+                    } else {
+                        out.push('{');
+                        let entries: Vec<(String, Value)> =
+                            snap.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                        stack.push(Open::Map(entries.into_iter(), true));
+                    }
                 }
                 // What an object marshals as is a small plain value (a time or version string).
                 Value::Object(o) => match o.json() {
@@ -100,10 +106,12 @@ fn write_value(
             return Ok(());
         };
         let (first, item) = match top {
-            Open::List(it, first) => (
-                std::mem::replace(first, false),
-                it.next().map(|v| (None, v)),
-            ),
+            Open::List(l, i) => {
+                let first = *i == 0;
+                let item = l.get(*i).cloned().map(|v| (None, v));
+                *i += 1;
+                (first, item)
+            }
             Open::Map(it, first) => (
                 std::mem::replace(first, false),
                 it.next().map(|(k, v)| (Some(k), v)),
@@ -118,7 +126,7 @@ fn write_value(
                     newline(out, depth);
                 }
                 if let Some(k) = key {
-                    write_string(out, k, html);
+                    write_string(out, &k, html);
                     out.push(':');
                     if indent {
                         out.push(' ');

@@ -162,7 +162,7 @@ pub(super) fn register(m: &mut FuncMap) {
 }
 
 fn ints(v: Vec<i64>) -> R {
-    Ok(Value::list(v.into_iter().map(Value::Int).collect()))
+    Ok(Value::list(v.into_iter().map(Value::int).collect()))
 }
 
 /// sprig's `untilStep`: from `start` toward `stop` (exclusive) by `step`; empty when the step

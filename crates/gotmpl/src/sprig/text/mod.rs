@@ -74,7 +74,7 @@ fn sarg(args: &[Value], i: usize) -> &str {
 /// An `int` parameter (the executor has converted it; other kinds go through cast).
 fn iarg(args: &[Value], i: usize) -> i64 {
     match args.get(i) {
-        Some(Value::Int(n)) => *n,
+        Some(Value::Int(n, _)) => *n,
         Some(v) => super::cast::to_int64(v),
         None => 0,
     }
@@ -104,8 +104,8 @@ fn kind_name(v: &Value) -> &'static str {
     match v {
         Value::Nil => "invalid",
         Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Uint(_) => "uint64",
+        Value::Int(_, k) => k.name(),
+        Value::Uint(_, k) => k.name(),
         Value::Float(_) => "float64",
         Value::String(_) => "string",
         Value::List(_) => "slice",

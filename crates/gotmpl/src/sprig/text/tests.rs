@@ -24,7 +24,7 @@ pub(super) fn s(x: &str) -> Value {
     Value::str(x)
 }
 pub(super) fn i(x: i64) -> Value {
-    Value::Int(x)
+    Value::int(x)
 }
 pub(super) fn l(v: Vec<Value>) -> Value {
     Value::list(v)

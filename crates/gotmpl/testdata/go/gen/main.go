@@ -2,7 +2,7 @@
 // cases.json with Go's text/template (no extra functions unless -sprig-shim) and writes
 // expected.json.
 //
-// Usage: go run . [-sprig-shim] CASES.json EXPECTED.json
+// Usage: go run . [-sprig-shim | -refs] CASES.json EXPECTED.json
 package main
 
 import (
@@ -95,6 +95,7 @@ func render(c testCase, funcs template.FuncMap) (out string, errMsg string, fail
 
 func main() {
 	shim := flag.Bool("sprig-shim", false, "provide the sprig functions of shim.go")
+	refs := flag.Bool("refs", false, "render with refs.go's functions (the reference-semantics corpus)")
 	check := flag.String("sprig-check", "", "check a sprig cases.json against check.go's transcriptions")
 	gen := flag.Bool("sprig-gen", false, "render IN OUT with check.go's stdlib-backed sprig functions")
 	flag.Parse()
@@ -134,7 +135,13 @@ func main() {
 			os.Exit(1)
 		}
 		seen[c.Name] = true
-		out, msg, failed := render(c, funcs)
+		var out, msg string
+		var failed bool
+		if *refs {
+			out, msg, failed = renderRefs(c)
+		} else {
+			out, msg, failed = render(c, funcs)
+		}
 		r := result{Name: c.Name}
 		if failed {
 			if strings.HasPrefix(msg, "PANIC: ") || strings.HasPrefix(msg, "BAD CASE DATA: ") {

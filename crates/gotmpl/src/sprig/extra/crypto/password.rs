@@ -170,7 +170,7 @@ mod tests {
             let got = call_str(
                 "derivePassword",
                 &[
-                    Value::Int(counter),
+                    Value::int(counter),
                     s(kind),
                     s("password"),
                     s("user"),
@@ -182,7 +182,7 @@ mod tests {
         assert_eq!(
             call_str(
                 "derivePassword",
-                &[Value::Int(1), s("nope"), s("p"), s("u"), s("s")]
+                &[Value::int(1), s("nope"), s("p"), s("u"), s("s")]
             ),
             "cannot find password template nope"
         );

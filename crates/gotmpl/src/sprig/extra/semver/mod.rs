@@ -233,9 +233,9 @@ impl Object for Version {
     fn field(&self, name: &str) -> Option<Value> {
         let obj = |v: Version| Value::Object(Arc::new(v));
         Some(match name {
-            "Major" => Value::Uint(self.major),
-            "Minor" => Value::Uint(self.minor),
-            "Patch" => Value::Uint(self.patch),
+            "Major" => Value::uint64(self.major),
+            "Minor" => Value::uint64(self.minor),
+            "Patch" => Value::uint64(self.patch),
             "Prerelease" => Value::from(self.pre.as_str()),
             "Metadata" => Value::from(self.metadata.as_str()),
             "Original" => Value::from(self.original.as_str()),
@@ -275,7 +275,7 @@ impl Object for Version {
             Ok(f(self.compare(version_arg(args, 0)?)))
         };
         Some(match name {
-            "Compare" => cmp(|o| Value::Int(o as i64)),
+            "Compare" => cmp(|o| Value::int(o as i64)),
             "LessThan" => cmp(|o| Value::Bool(o == Ordering::Less)),
             "GreaterThan" => cmp(|o| Value::Bool(o == Ordering::Greater)),
             "Equal" => cmp(|o| Value::Bool(o == Ordering::Equal)),

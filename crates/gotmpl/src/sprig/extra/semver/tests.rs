@@ -364,9 +364,9 @@ fn sprig_functions() {
     };
     assert_eq!(o.type_name(), "*semver.Version");
     assert_eq!(o.fmt_v(), "1.2.3-beta.1+c0ff33");
-    assert!(matches!(o.field("Major"), Some(Value::Uint(1))));
-    assert!(matches!(o.field("Minor"), Some(Value::Uint(2))));
-    assert!(matches!(o.field("Patch"), Some(Value::Uint(3))));
+    assert!(matches!(o.field("Major"), Some(Value::Uint(1, _))));
+    assert!(matches!(o.field("Minor"), Some(Value::Uint(2, _))));
+    assert!(matches!(o.field("Patch"), Some(Value::Uint(3, _))));
     assert_eq!(o.field("Prerelease").unwrap().as_str(), Some("beta.1"));
     assert_eq!(o.field("Metadata").unwrap().as_str(), Some("c0ff33"));
     assert_eq!(
@@ -387,7 +387,7 @@ fn sprig_functions() {
     let compare = |a: &str, b: &str| {
         let Value::Object(a) = ver(a) else { panic!() };
         match a.method("Compare", &[ver(b)]) {
-            Some(Ok(Value::Int(i))) => i,
+            Some(Ok(Value::Int(i, _))) => i,
             other => panic!("{other:?}"),
         }
     };

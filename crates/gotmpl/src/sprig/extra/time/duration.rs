@@ -255,9 +255,9 @@ impl Object for Duration {
         let split = |unit: i64| (d / unit) as f64 + (d % unit) as f64 / unit as f64;
         Some(match name {
             "String" => Value::from(format(d)),
-            "Nanoseconds" => Value::Int(d),
-            "Microseconds" => Value::Int(d / MICROSECOND),
-            "Milliseconds" => Value::Int(d / MILLISECOND),
+            "Nanoseconds" => Value::int64(d),
+            "Microseconds" => Value::int64(d / MICROSECOND),
+            "Milliseconds" => Value::int64(d / MILLISECOND),
             "Seconds" => Value::Float(split(SECOND)),
             "Minutes" => Value::Float(split(MINUTE)),
             "Hours" => Value::Float(split(HOUR)),
@@ -287,7 +287,7 @@ impl Object for Duration {
         Some(self.0)
     }
     fn json(&self) -> Option<Value> {
-        Some(Value::Int(self.0))
+        Some(Value::int(self.0))
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self

@@ -296,8 +296,8 @@ pub fn time_arg(v: &Value) -> Result<GoTime, FuncError> {
 /// An integer-kinded argument (int, int64, `time.Duration`, `time.Month`).
 pub fn int_arg(v: &Value) -> Result<i64, FuncError> {
     match v {
-        Value::Int(i) => Ok(*i),
-        Value::Uint(u) => Ok(*u as i64),
+        Value::Int(i, _) => Ok(*i),
+        Value::Uint(u, _) => Ok(*u as i64),
         Value::Object(o) => {
             if let Some(d) = o.as_any().downcast_ref::<Duration>() {
                 return Ok(d.0);
@@ -322,26 +322,26 @@ impl Object for GoTime {
     fn field(&self, name: &str) -> Option<Value> {
         let c = || self.civil();
         Some(match name {
-            "Unix" => Value::Int(self.unix),
-            "UnixMilli" => Value::Int(
+            "Unix" => Value::int64(self.unix),
+            "UnixMilli" => Value::int64(
                 self.unix
                     .wrapping_mul(1000)
                     .wrapping_add(self.nsec as i64 / 1_000_000),
             ),
-            "UnixMicro" => Value::Int(
+            "UnixMicro" => Value::int64(
                 self.unix
                     .wrapping_mul(1_000_000)
                     .wrapping_add(self.nsec as i64 / 1000),
             ),
-            "UnixNano" => Value::Int(self.unix_nano()),
-            "Year" => Value::Int(c().year),
+            "UnixNano" => Value::int64(self.unix_nano()),
+            "Year" => Value::int(c().year),
             "Month" => Named::month(c().month),
-            "Day" => Value::Int(c().day),
-            "Hour" => Value::Int(c().hour),
-            "Minute" => Value::Int(c().min),
-            "Second" => Value::Int(c().sec),
-            "Nanosecond" => Value::Int(self.nsec as i64),
-            "YearDay" => Value::Int(c().yday),
+            "Day" => Value::int(c().day),
+            "Hour" => Value::int(c().hour),
+            "Minute" => Value::int(c().min),
+            "Second" => Value::int(c().sec),
+            "Nanosecond" => Value::int(self.nsec as i64),
+            "YearDay" => Value::int(c().yday),
             "Weekday" => Named::weekday(c().weekday),
             "UTC" => self.in_loc(Loc::Utc).value(),
             "Local" => self.in_loc(Loc::local()).value(),
@@ -380,7 +380,7 @@ impl Object for GoTime {
                     "Before" => Value::Bool(o.is_lt()),
                     "After" => Value::Bool(o.is_gt()),
                     "Equal" => Value::Bool(o.is_eq()),
-                    _ => Value::Int(o as i64),
+                    _ => Value::int(o as i64),
                 }
             }),
             "AddDate" => {
@@ -487,7 +487,7 @@ impl Object for Named {
         Some(self.n)
     }
     fn json(&self) -> Option<Value> {
-        Some(Value::Int(self.n))
+        Some(Value::int(self.n))
     }
     fn as_any(&self) -> &dyn std::any::Any {
         self
@@ -547,7 +547,7 @@ mod tests {
         assert_eq!(t.field("Weekday").unwrap().fmt_v_str(), "Tuesday");
         assert!(matches!(
             t.field("UnixNano"),
-            Some(Value::Int(1257894000000000005))
+            Some(Value::Int(1257894000000000005, crate::IntKind::Int64))
         ));
         assert_eq!(GoTime::zero().fmt_v(), "0001-01-01 00:00:00 +0000 UTC");
         assert!(matches!(

@@ -77,7 +77,7 @@ pub(super) fn register(m: &mut FuncMap) {
     // func(date interface{}) string
     def(m, "ago", Arity::Fixed(&[Ty::Any]), |a| {
         let t = match arg(a, 0) {
-            Value::Int(s) => GoTime::from_unix(*s),
+            Value::Int(s, _) => GoTime::from_unix(*s),
             v => time_arg(v).unwrap_or_else(|_| GoTime::now()),
         };
         let since = GoTime::now().sub(&t);
@@ -95,7 +95,7 @@ pub(super) fn register(m: &mut FuncMap) {
                 Err(e) if e.range => i64::MAX,
                 Err(_) => 0,
             },
-            Value::Int(i) => *i,
+            Value::Int(i, _) => *i,
             _ => 0,
         };
         Ok(Value::from(duration::format(n.wrapping_mul(SECOND))))
@@ -104,7 +104,7 @@ pub(super) fn register(m: &mut FuncMap) {
     def(m, "durationRound", Arity::Fixed(&[Ty::Any]), |a| {
         let d = match arg(a, 0) {
             Value::String(s) => duration::parse(s).unwrap_or(0),
-            Value::Int(i) => *i,
+            Value::Int(i, _) => *i,
             v => match time_arg(v) {
                 Ok(t) => GoTime::now().sub(&t),
                 Err(_) => match v {
@@ -142,7 +142,7 @@ pub(super) fn register(m: &mut FuncMap) {
 /// `zone` (an unknown zone means UTC).
 fn date_in_zone(fmt: &str, date: &Value, zone: &str) -> String {
     let t = match date {
-        Value::Int(s) => GoTime::from_unix(*s),
+        Value::Int(s, _) => GoTime::from_unix(*s),
         v => time_arg(v).unwrap_or_else(|_| GoTime::now()),
     };
     let loc = Loc::load(zone).unwrap_or(Loc::Utc);

@@ -37,6 +37,7 @@ pub(super) fn register(m: &mut FuncMap) {
                 arg(a, 0).type_name()
             )));
         };
+        let d = d.snapshot();
         let get = |k: &str| -> Result<String, FuncError> {
             match d.get(k) {
                 None => Ok(String::new()),
@@ -74,8 +75,8 @@ fn kind(v: &Value) -> &'static str {
     match v {
         Value::Nil => "invalid",
         Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Uint(_) => "uint64",
+        Value::Int(_, k) => k.name(),
+        Value::Uint(_, k) => k.name(),
         Value::Float(_) => "float64",
         Value::String(_) => "string",
         Value::List(_) => "slice",

@@ -121,13 +121,13 @@ fn with_key(f: &str, algo: &str, mut args: Vec<Value>) -> Certificate {
 #[test]
 fn gen_ca() {
     let mut cas = vec![cert_of(
-        call("genCA", &[s("foo-ca"), Value::Int(365)]).unwrap(),
+        call("genCA", &[s("foo-ca"), Value::int(365)]).unwrap(),
     )];
     for algo in ["ecdsa", "ed25519"] {
         cas.push(with_key(
             "genCAWithKey",
             algo,
-            vec![s("foo-ca"), Value::Int(365)],
+            vec![s("foo-ca"), Value::int(365)],
         ));
     }
     for ca in &cas {
@@ -161,7 +161,7 @@ fn gen_self_signed() {
             s("foo.com"),
             list(&["10.0.0.1", "10.0.0.2"]),
             list(&["bar.com", "bat.com"]),
-            Value::Int(365),
+            Value::int(365),
         ]
     };
     let mut certs = vec![cert_of(call("genSelfSignedCert", &args()).unwrap())];
@@ -187,17 +187,17 @@ fn gen_signed() {
             s("foo.com"),
             list(&["10.0.0.1", "10.0.0.2"]),
             list(&["bar.com", "bat.com"]),
-            Value::Int(365),
+            Value::int(365),
         ]
     };
     let mut cas = vec![cert_of(
-        call("genCA", &[s("foo"), Value::Int(365)]).unwrap(),
+        call("genCA", &[s("foo"), Value::int(365)]).unwrap(),
     )];
     for algo in ["ecdsa", "ed25519"] {
         cas.push(with_key(
             "genCAWithKey",
             algo,
-            vec![s("foo"), Value::Int(365)],
+            vec![s("foo"), Value::int(365)],
         ));
     }
     for ca in &cas {
@@ -235,7 +235,7 @@ fn signed_cert_needs_the_cas_own_key() {
             "genCAWithKey",
             &[
                 s("ca"),
-                Value::Int(1),
+                Value::int(1),
                 call("genPrivateKey", &[s("ecdsa")]).unwrap(),
             ],
         )
@@ -252,7 +252,7 @@ fn signed_cert_needs_the_cas_own_key() {
             s("x"),
             Value::Nil,
             Value::Nil,
-            Value::Int(1),
+            Value::int(1),
             forged.value(),
         ],
     )
@@ -267,7 +267,7 @@ fn signed_cert_needs_the_cas_own_key() {
             s("x"),
             Value::Nil,
             Value::Nil,
-            Value::Int(1),
+            Value::int(1),
             s("not a cert"),
         ],
     )
@@ -282,7 +282,7 @@ fn signed_cert_needs_the_cas_own_key() {
 fn argument_errors_are_sprigs() {
     let e = call(
         "genSelfSignedCert",
-        &[s("x"), list(&["10.0.0.300"]), Value::Nil, Value::Int(1)],
+        &[s("x"), list(&["10.0.0.300"]), Value::Nil, Value::int(1)],
     )
     .unwrap_err();
     assert_eq!(e.to_string(), "error parsing ip: 10.0.0.300");
@@ -290,9 +290,9 @@ fn argument_errors_are_sprigs() {
         "genSelfSignedCert",
         &[
             s("x"),
-            Value::list(vec![Value::Int(1)]),
+            Value::list(vec![Value::int(1)]),
             Value::Nil,
-            Value::Int(1),
+            Value::int(1),
         ],
     )
     .unwrap_err();
@@ -303,7 +303,7 @@ fn argument_errors_are_sprigs() {
             s("x"),
             Value::Nil,
             Value::list(vec![Value::Bool(true)]),
-            Value::Int(1),
+            Value::int(1),
         ],
     )
     .unwrap_err();
@@ -311,7 +311,7 @@ fn argument_errors_are_sprigs() {
         e.to_string(),
         "error processing alternate dns name: true is not a string"
     );
-    let e = call("genCAWithKey", &[s("x"), Value::Int(1), s("junk")]).unwrap_err();
+    let e = call("genCAWithKey", &[s("x"), Value::int(1), s("junk")]).unwrap_err();
     assert_eq!(e.to_string(), "parsing private key: no PEM data in input");
 }
 
@@ -323,7 +323,7 @@ fn build_custom_cert() {
             "genCAWithKey",
             &[
                 s("example.com"),
-                Value::Int(365),
+                Value::int(365),
                 call("genPrivateKey", &[s("ed25519")]).unwrap(),
             ],
         )
