@@ -339,9 +339,7 @@ fn logical_size(v: &Value, budget: usize) -> (usize, usize) {
             }
         };
         match &v {
-            Value::List(l) => l
-                .iter()
-                .for_each(|e| visit(e, &mut total, &mut deepest)),
+            Value::List(l) => l.iter().for_each(|e| visit(e, &mut total, &mut deepest)),
             Value::Map(m) => {
                 for (k, e) in m.snapshot().iter() {
                     total += k.len();
