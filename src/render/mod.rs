@@ -15,6 +15,8 @@ pub mod error_json;
 #[cfg(test)]
 mod golden_tests;
 pub mod kubeconfig;
+#[cfg(test)]
+mod sprig_tests;
 mod template;
 #[cfg(test)]
 mod template_tests;
