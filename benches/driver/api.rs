@@ -30,6 +30,19 @@ pub(crate) async fn publish_n(
     }
 }
 
+/// Unpublishes every volume in `vols` over `node` (the bench's volumes, in order).
+pub(crate) async fn unpublish_all(
+    node: &NodeClient<tonic::transport::Channel>,
+    vols: &[(String, PathBuf)],
+) {
+    for (v, t) in vols {
+        node.clone()
+            .node_unpublish_volume(unpublish_request(v, t))
+            .await
+            .unwrap();
+    }
+}
+
 pub(crate) async fn run_api() -> Vec<ApiRow> {
     let server = FakeApiServer::start().await;
     server.apply(class_value());
@@ -101,13 +114,7 @@ pub(crate) async fn run_api() -> Vec<ApiRow> {
         counts: server.counts(),
     });
     server.reset_counts();
-    for (v, t) in &vols {
-        d.node
-            .clone()
-            .node_unpublish_volume(unpublish_request(v, t))
-            .await
-            .unwrap();
-    }
+    unpublish_all(&d.node, &vols).await;
     rows.push(ApiRow {
         what: "unpublish".into(),
         n: vols.len(),

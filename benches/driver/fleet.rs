@@ -162,12 +162,7 @@ async fn process_rss(server: &FakeApiServer, unused: usize) -> RssRow {
     }
     tokio::time::sleep(window(Duration::from_secs(3))).await;
     let (rss_kib, _, _) = proc_status(pid);
-    for (v, t) in &vols {
-        node.clone()
-            .node_unpublish_volume(unpublish_request(v, t))
-            .await
-            .unwrap();
-    }
+    unpublish_all(&node, &vols).await;
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(pid as i32),
         nix::sys::signal::Signal::SIGTERM,
@@ -439,13 +434,7 @@ async fn cold_and_warm(server: &FakeApiServer) -> (Samples, Samples, test_suppor
         vols.push((v, t));
     }
     let counts = server.counts();
-    for (v, t) in &vols {
-        d.node
-            .clone()
-            .node_unpublish_volume(unpublish_request(v, t))
-            .await
-            .unwrap();
-    }
+    unpublish_all(&d.node, &vols).await;
     stop_inproc(d).await;
     (cold, warm, counts)
 }

@@ -206,13 +206,7 @@ pub(crate) async fn measure_rotation(
     }
     r.refreshes = refreshes(&d.driver) - refreshes_before;
     drop(watcher);
-    for (v, t) in &vols {
-        d.node
-            .clone()
-            .node_unpublish_volume(unpublish_request(v, t))
-            .await
-            .unwrap();
-    }
+    unpublish_all(&d.node, &vols).await;
     r
 }
 
