@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use connectors_csi::connector::kube::{
     build_client, client_from_config, HttpVersion, KubeSource, KubeSourceOptions,
+    STREAMS_PER_CONNECTION,
 };
 use connectors_csi::connector::source::check_namespace_scope;
 use connectors_csi::connector::{

@@ -7,7 +7,8 @@
 //! 5,000-node fleet. Over HTTP/2 (negotiated with ALPN on `https`, as kube-apiserver offers it)
 //! they are streams of one connection. HTTP/2 keep-alive pings (every 30 s, 15 s to answer, also
 //! while idle) notice a silently dropped connection, as client-go's `ReadIdleTimeout` /
-//! `PingTimeout` do; TCP keepalive (30 s idle, 3 probes 10 s apart) covers HTTP/1.1. Either way a
+//! `PingTimeout` do. A connection carries at most 100 open requests; past that another is opened
+//! (`spread.rs`), as Go's client does when a server's stream limit is reached. TCP keepalive (30 s idle, 3 probes 10 s apart) covers HTTP/1.1. Either way a
 //! silently dropped connection is noticed within about a minute, so watches can use kubelet's
 //! long timeouts (`named.rs`).
 
@@ -79,7 +80,8 @@ pub fn build_client(config: kube::Config, http: HttpVersion) -> Result<Client, S
         .http2_keep_alive_timeout(HTTP2_PING_TIMEOUT)
         .http2_keep_alive_while_idle(true)
         .http2_only(http == HttpVersion::Http2PriorKnowledge);
-    let hyper: hyper_util::client::legacy::Client<_, kube::client::Body> = hyper.build(https);
+    // One HTTP/2 connection, and another for every STREAMS_PER_CONNECTION open requests.
+    let hyper = super::spread::Spread::new(hyper, https);
     // The layers kube-rs' own client stacks, in its order (its retry of 429/503/504 included).
     let retry = config
         .default_retry

@@ -38,6 +38,7 @@ mod errors;
 pub(crate) mod named;
 mod reflectors;
 mod secrets;
+mod spread;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, Weak};
@@ -63,6 +64,7 @@ use errors::{map_kube_error, ApiCall};
 use named::NamedWatch;
 use reflectors::{run_reflector, WatchHealth};
 use secrets::sweep;
+pub use spread::STREAMS_PER_CONNECTION;
 
 /// API group of the Connector resources.
 pub const CONNECTORS_GROUP: &str = "connectors.alauda.io";
