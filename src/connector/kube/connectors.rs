@@ -33,31 +33,6 @@ pub(super) struct ConnectorWatches {
 }
 
 impl KubeSource {
-    /// The watch of `key`, started if needed (and restarted if its first list failed, so a read
-    /// right after an administrator fixed RBAC succeeds at once).
-    fn connector_watch<'a>(
-        &self,
-        map: &'a mut ConnectorWatches,
-        key: &ObjectKey,
-    ) -> &'a mut NamedWatch<Connector> {
-        let start = || {
-            NamedWatch::start(
-                self.client.clone(),
-                key,
-                &CONNECTOR_KIND,
-                self.events.clone(),
-                self.lists.clone(),
-            )
-        };
-        let entry = map.watches.entry(key.clone()).or_insert_with(start);
-        if entry.failed() {
-            let refs = entry.refs;
-            *entry = start();
-            entry.refs = refs;
-        }
-        entry
-    }
-
     /// `holder` (a volume) uses exactly `keys` from now on (a key listed twice counts once).
     pub(super) fn retain_connectors(&self, holder: &str, keys: &[ObjectKey]) {
         let mut keys = keys.to_vec();
@@ -66,7 +41,8 @@ impl KubeSource {
         let mut map = lock(&self.connector_watches);
         let old = map.holders.remove(holder).unwrap_or_default();
         for key in keys.iter().filter(|k| !old.contains(k)) {
-            self.connector_watch(&mut map, key).refs += 1;
+            self.named_watch(&mut map.watches, key, &CONNECTOR_KIND)
+                .refs += 1;
         }
         let now = Instant::now();
         for key in old.iter().filter(|k| !keys.contains(k)) {
@@ -93,7 +69,7 @@ impl KubeSource {
     ) -> Result<Arc<Connector>, SourceError> {
         let mut rx = {
             let mut map = lock(&self.connector_watches);
-            let w = self.connector_watch(&mut map, key);
+            let w = self.named_watch(&mut map.watches, key, &CONNECTOR_KIND);
             w.last_used = Instant::now();
             w.state.clone()
         };

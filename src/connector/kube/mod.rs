@@ -195,6 +195,42 @@ impl KubeSource {
         })
     }
 
+    /// The watch of `key` in `watches`, started if missing, and restarted (keeping its
+    /// references) if its first list failed, so a read right after an administrator fixed RBAC
+    /// succeeds at once instead of waiting out the failed watch's backoff.
+    fn named_watch<'a, K>(
+        &self,
+        watches: &'a mut HashMap<ObjectKey, NamedWatch<K>>,
+        key: &ObjectKey,
+        kind: &'static named::WatchedKind,
+    ) -> &'a mut NamedWatch<K>
+    where
+        K: kube::Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope>
+            + Clone
+            + serde::de::DeserializeOwned
+            + std::fmt::Debug
+            + Send
+            + Sync
+            + 'static,
+    {
+        let start = || {
+            NamedWatch::start(
+                self.client.clone(),
+                key,
+                kind,
+                self.events.clone(),
+                self.lists.clone(),
+            )
+        };
+        let entry = watches.entry(key.clone()).or_insert_with(start);
+        if entry.failed() {
+            let refs = entry.refs;
+            *entry = start();
+            entry.refs = refs;
+        }
+        entry
+    }
+
     /// The options in force.
     pub fn options(&self) -> &KubeSourceOptions {
         &self.opts

@@ -17,16 +17,6 @@ static SECRET_KIND: WatchedKind = WatchedKind {
 };
 
 impl KubeSource {
-    fn start_secret_watch(&self, key: &ObjectKey) -> NamedWatch<Secret> {
-        NamedWatch::start(
-            self.client.clone(),
-            key,
-            &SECRET_KIND,
-            self.events.clone(),
-            self.lists.clone(),
-        )
-    }
-
     /// Stops idle watches of unreferenced Connectors and Secrets and drops expired cache entries.
     pub(super) fn sweep_once(&self) {
         let connectors = self.sweep_connectors();
@@ -60,15 +50,7 @@ impl KubeSource {
     pub(super) async fn watched_secret(&self, key: &ObjectKey) -> Result<Arc<Secret>, SourceError> {
         let mut state = {
             let mut secrets = lock(&self.secrets);
-            let entry = secrets
-                .entry(key.clone())
-                .or_insert_with(|| self.start_secret_watch(key));
-            // A watch whose initial list failed (e.g. 403 until an administrator grants the
-            // opt-in Secret access) retries with backoff; a new read tries again right away,
-            // so the mount kubelet retries succeeds as soon as the grant exists.
-            if entry.failed() {
-                *entry = self.start_secret_watch(key);
-            }
+            let entry = self.named_watch(&mut secrets, key, &SECRET_KIND);
             entry.last_used = Instant::now();
             entry.state.clone()
         };
