@@ -260,6 +260,13 @@ fn main() {
         return;
     }
 
+    if std::env::var("CONNECTORS_CSI_BENCH_ONLY").as_deref() == Ok("process") {
+        progress!("5/7 driver process (alone; BENCHMARKS.md is not written)");
+        let procr = rt.block_on(run_process());
+        println!("{}", process_markdown(&procr));
+        return;
+    }
+
     let token = jwt("pod-bench", now_s(), now_s() + 3600);
     let reference = reference_payload(&token);
 
@@ -480,29 +487,7 @@ fn main() {
     }
     let _ = writeln!(o);
 
-    let _ = writeln!(o, "### The driver process: memory and CPU\n");
-    let _ = writeln!(o, "`{} serve --source dir:… --static-token-file …` (release build). Every token lives {} s, so each volume refreshes at ~{} s (80 %) plus up to 1 s jitter; the static token file is rewritten every second, so each refresh renders new bytes and swaps `..data` (a real rewrite, state file save included). CPU is utime+stime from `/proc/<pid>/stat` over the window.\n",
-        Path::new(&procr.binary).file_name().unwrap().to_string_lossy(), PROCESS_TOKEN_TTL.as_secs(), PROCESS_TOKEN_TTL.as_secs() * 8 / 10);
-    let _ = writeln!(o, "| live volumes | window | refreshes (per s) | CPU time (% of one core) | CPU per refresh | VmRSS | VmHWM | threads |\n|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for l in &procr.levels {
-        let w = l.window.as_secs_f64();
-        let cpu_ms = l.cpu.as_secs_f64() * 1000.0;
-        let _ = writeln!(o, "| {} | {:.0} s | {} ({:.1}/s) | {:.0} ms ({:.1} %) | {} | {:.1} MiB | {:.1} MiB | {} |",
-            l.volumes, w, l.refreshes, l.refreshes as f64 / w, cpu_ms, cpu_ms / w / 10.0,
-            if l.refreshes > 0 { format!("{:.0} µs", cpu_ms * 1000.0 / l.refreshes as f64) } else { "–".into() },
-            l.rss_kib as f64 / 1024.0, l.hwm_kib as f64 / 1024.0, l.threads);
-    }
-    let rss0 = procr.levels.first().map(|l| l.rss_kib).unwrap_or(0) as f64;
-    let top = procr.levels.last().unwrap();
-    let per_vol = (top.rss_kib as f64 - rss0) / top.volumes as f64;
-    let rss_mib = top.rss_kib as f64 / 1024.0;
-    let _ = writeln!(o, "\nGrowth: {:.1} KiB of RSS per live volume (0 → {} volumes). Publishing the last {} volumes (16 in flight) took {:.1} s.\n", per_vol, top.volumes, top.volumes - procr.levels[procr.levels.len() - 2].volumes, procr.publish_1000_wall.as_secs_f64());
-    let _ = writeln!(o, "| target | measured | verdict |\n|---|---:|---|");
-    let _ = writeln!(
-        o,
-        "| RSS < 25 MiB at 1000 volumes | {rss_mib:.1} MiB | {} |\n",
-        verdict(rss_mib < 25.0)
-    );
+    o.push_str(&process_markdown(&procr));
 
     let _ = writeln!(o, "### API server requests (fake API server counters; KubeSource over a real `kube::Client`)\n");
     let _ = writeln!(o, "Per operation; the ConnectorClass reflector's initial LIST and WATCH happen once at start and are not counted. The first publish of a Connector starts its named watch (one LIST + one WATCH); later publishes of it read that watch.\n");
