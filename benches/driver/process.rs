@@ -81,6 +81,28 @@ pub(crate) fn binary_path() -> PathBuf {
     target.join("release/connectors-csi")
 }
 
+/// `CONNECTORS_CSI_BENCH_HEAPTRACK=<file>`: run the driver process with heaptrack's preload
+/// library (Debian package `heaptrack`), its raw trace written to `<file>`; the driver is killed
+/// at the last level so that heaptrack's "leaked" allocations are what 1000 live volumes hold.
+/// Read it with `/usr/lib/heaptrack/libexec/heaptrack_interpret < file | gzip > t.gz` and
+/// `heaptrack_print -f t.gz --print-leaks 1`.
+fn heaptrack_out() -> Option<String> {
+    std::env::var("CONNECTORS_CSI_BENCH_HEAPTRACK").ok()
+}
+
+fn heaptrack_env() -> Vec<(&'static str, String)> {
+    match heaptrack_out() {
+        Some(out) => vec![
+            (
+                "LD_PRELOAD",
+                "/usr/lib/heaptrack/libheaptrack_preload.so".to_string(),
+            ),
+            ("DUMP_HEAPTRACK_OUTPUT", out),
+        ],
+        None => vec![],
+    }
+}
+
 pub(crate) async fn run_process() -> ProcResults {
     let root = tempfile::tempdir().unwrap();
     let conn_dir = root.path().join("connectors");
@@ -137,7 +159,7 @@ pub(crate) async fn run_process() -> ProcResults {
         .args(["--refresh-jitter", "1s", "--log-level", "info"])
         .stdout(std::process::Stdio::null())
         .stderr(log)
-        .envs(std::env::var("HT_OUT").ok().map(|p| [("LD_PRELOAD".to_string(), "/usr/lib/heaptrack/libheaptrack_preload.so".to_string()), ("DUMP_HEAPTRACK_OUTPUT".to_string(), p)]).into_iter().flatten())
+        .envs(heaptrack_env())
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {}: {e}", binary.display()));
     let pid = child.id();
@@ -217,7 +239,20 @@ pub(crate) async fn run_process() -> ProcResults {
             threads,
         });
     }
-    if std::env::var("HT_OUT").is_ok() { child.kill().unwrap(); child.wait().unwrap(); std::process::exit(0); }
+    if heaptrack_out().is_some() {
+        // What is still allocated when the driver dies is what it held at 1000 live volumes
+        // (heaptrack's "leaked"): kill it there, then clean up its mounts.
+        child.kill().unwrap();
+        child.wait().unwrap();
+        stop.store(true, Ordering::SeqCst);
+        writer.join().unwrap();
+        unmount_all_under(root.path());
+        return ProcResults {
+            binary: binary.display().to_string(),
+            levels,
+            publish_1000_wall,
+        };
+    }
     let mut tasks = Vec::new();
     for (v, t) in &vols {
         let mut node = node.clone();
