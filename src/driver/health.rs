@@ -8,7 +8,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
-use super::{Driver, DriverError, LiveVolume};
+use std::sync::Arc;
+
+use super::{Driver, DriverError, LiveVolume, Slot, VolumeInfo};
 use crate::connector::{PodInfo, SourceError};
 use crate::events::{Reason, VolumeEvent, EVENTS_TARGET};
 use crate::refresh::Retry;
@@ -84,23 +86,60 @@ pub fn report_from_state(st: &VolumeState) -> VolumeReport {
     }
 }
 
-/// The in-memory health of one volume.
+/// The in-memory health of one volume, kept in its slot. The static fields of its report come
+/// from the volume's shared [`VolumeInfo`].
 pub(super) struct Health {
-    report: VolumeReport,
-    live: LiveFields,
+    info: Arc<VolumeInfo>,
+    token_origin: &'static str,
+    token_expires_at: Option<Timestamp>,
+    rendered_at: Option<Timestamp>,
+    next_refresh: Option<Timestamp>,
+    condition: Condition,
+    condition_since: Timestamp,
+    last_refresh: Option<Timestamp>,
+    /// `ok`, `unchanged`, `error` or `stale`.
+    last_result: Option<&'static str>,
+    consecutive_failures: u32,
+    last_error: Option<String>,
+}
+
+impl Health {
+    fn report(&self) -> VolumeReport {
+        let spec = &self.info.spec;
+        VolumeReport {
+            volume_id: self.info.volume_id.clone(),
+            pod: spec.pod.clone(),
+            connectors: spec.connectors.iter().map(|k| k.to_string()).collect(),
+            configurations: spec.render.configurations.clone(),
+            token_origin: self.token_origin.to_string(),
+            token_expires_at: self.token_expires_at,
+            rendered_at: self.rendered_at,
+            next_refresh: self.next_refresh,
+            live: Some(LiveFields {
+                condition: self.condition,
+                condition_since: self.condition_since,
+                last_refresh: self.last_refresh,
+                last_refresh_result: self.last_result.map(str::to_string),
+                consecutive_failures: self.consecutive_failures,
+                last_error: self.last_error.clone(),
+            }),
+        }
+    }
 }
 
 impl Driver {
     /// Every live volume, sorted by pod then volume id (the `/debug/volumes` body).
     pub fn volume_reports(&self) -> Vec<VolumeReport> {
-        let health = self.health.lock().expect("health map poisoned");
-        let mut out: Vec<VolumeReport> = health
-            .values()
-            .map(|h| VolumeReport {
-                live: Some(h.live.clone()),
-                ..h.report.clone()
-            })
-            .collect();
+        let mut out: Vec<VolumeReport> = {
+            let volumes = self.volumes.lock().expect("volume map poisoned");
+            volumes
+                .values()
+                .filter_map(|slot| {
+                    let h = slot.health.lock().expect("health poisoned");
+                    h.as_ref().map(Health::report)
+                })
+                .collect()
+        };
         out.sort_by(|a, b| {
             (&a.pod.namespace, &a.pod.name, &a.volume_id).cmp(&(
                 &b.pod.namespace,
@@ -111,40 +150,31 @@ impl Driver {
         out
     }
 
+    /// Runs `f` on the health of a live volume (`None`: the volume is gone).
+    fn with_health<R>(&self, volume_id: &str, f: impl FnOnce(&mut Health) -> R) -> Option<R> {
+        let slot = self.existing_slot(volume_id)?;
+        let mut h = slot.health.lock().expect("health poisoned");
+        h.as_mut().map(f)
+    }
+
     /// A volume was published or adopted: Ready, with its static fields (from the volume's
-    /// parsed attributes, `spec`, not parsed again).
-    pub(super) fn health_published(
-        &self,
-        state: &VolumeState,
-        spec: &crate::csi::request::VolumeSpec,
-        adopted: bool,
-    ) {
+    /// parsed attributes, not parsed again).
+    pub(super) fn health_published(&self, slot: &Slot, live: &LiveVolume, adopted: bool) {
         let now = Timestamp::now();
         let h = Health {
-            report: VolumeReport {
-                volume_id: state.volume_id.clone(),
-                pod: state.pod.clone(),
-                connectors: spec.connectors.iter().map(|k| k.to_string()).collect(),
-                configurations: spec.render.configurations.clone(),
-                token_origin: state.token_origin.clone(),
-                token_expires_at: state.token.as_ref().map(|t| t.expires_at),
-                rendered_at: state.rendered_at,
-                next_refresh: state.next_refresh,
-                live: None,
-            },
-            live: LiveFields {
-                condition: Condition::Ready,
-                condition_since: now,
-                last_refresh: (!adopted).then_some(now),
-                last_refresh_result: (!adopted).then(|| "ok".to_string()),
-                consecutive_failures: 0,
-                last_error: None,
-            },
+            info: live.info.clone(),
+            token_origin: live.token_origin,
+            token_expires_at: (!live.token.expose().is_empty()).then_some(live.token.expires_at),
+            rendered_at: live.rendered_at,
+            next_refresh: live.next_refresh,
+            condition: Condition::Ready,
+            condition_since: now,
+            last_refresh: (!adopted).then_some(now),
+            last_result: (!adopted).then_some("ok"),
+            consecutive_failures: 0,
+            last_error: None,
         };
-        self.health
-            .lock()
-            .expect("health map poisoned")
-            .insert(state.volume_id.clone(), h);
+        *slot.health.lock().expect("health poisoned") = Some(h);
     }
 
     /// A first publish succeeded with warnings: one `ConnectorVolumeWarning` event on the pod
@@ -154,58 +184,46 @@ impl Driver {
             return;
         }
         let message = format!("mounted with warnings: {}", warnings.join("; "));
-        tracing::warn!(target: crate::events::EVENTS_TARGET, volume_id = %live.state.volume_id,
-            pod = %format!("{}/{}", live.state.pod.namespace, live.state.pod.name),
+        tracing::warn!(target: crate::events::EVENTS_TARGET, volume_id = %live.volume_id(),
+            pod = %format!("{}/{}", live.pod().namespace, live.pod().name),
             warnings = %warnings.join("; "), "volume mounted with warnings");
         self.events.record(VolumeEvent {
-            volume_id: live.state.volume_id.clone(),
-            pod: live.state.pod.clone(),
+            volume_id: live.volume_id().to_string(),
+            pod: live.pod().clone(),
             reason: Reason::VolumeWarning,
             key: message.clone(),
             message,
         });
     }
 
-    pub(super) fn health_forget(&self, volume_id: &str) {
-        self.health
-            .lock()
-            .expect("health map poisoned")
-            .remove(volume_id);
-        self.events.forget(volume_id);
-    }
-
     /// A refresh or republish wrote (or confirmed) the volume's files.
     pub(super) fn health_refreshed(&self, live: &LiveVolume, swapped: bool) {
         let now = Timestamp::now();
-        let recovered = {
-            let mut map = self.health.lock().expect("health map poisoned");
-            let Some(h) = map.get_mut(&live.state.volume_id) else {
-                return;
-            };
-            let before = h.live.condition;
+        let recovered = self.with_health(live.volume_id(), |h| {
+            let before = h.condition;
             // Only what a refresh changes; the attributes (connectors, configurations) are as
             // published, not parsed again.
-            h.report.token_origin.clone_from(&live.state.token_origin);
-            h.report.token_expires_at = live.state.token.as_ref().map(|t| t.expires_at);
-            h.report.rendered_at = live.state.rendered_at;
-            h.report.next_refresh = live.state.next_refresh;
-            h.live.last_refresh = Some(now);
-            h.live.last_refresh_result = Some(if swapped { "ok" } else { "unchanged" }.into());
-            h.live.consecutive_failures = 0;
+            h.token_origin = live.token_origin;
+            h.token_expires_at = Some(live.token.expires_at);
+            h.rendered_at = live.rendered_at;
+            h.next_refresh = live.next_refresh;
+            h.last_refresh = Some(now);
+            h.last_result = Some(if swapped { "ok" } else { "unchanged" });
+            h.consecutive_failures = 0;
             if before != Condition::Ready {
-                h.live.condition = Condition::Ready;
-                h.live.condition_since = now;
-                h.live.last_error = None;
+                h.condition = Condition::Ready;
+                h.condition_since = now;
+                h.last_error = None;
                 Some(before)
             } else {
                 None
             }
-        };
-        if let Some(before) = recovered {
+        });
+        if let Some(Some(before)) = recovered {
             let expires = secs(live.token.expires_at);
             let message = format!(
                 "connector(s) {} usable again: the volume was refreshed and keeps refreshing (it was {}); its token is valid until {expires}",
-                connectors(&live.spec.connectors),
+                connectors(&live.spec().connectors),
                 match before {
                     Condition::Stale => "stale",
                     _ => "failing to refresh",
@@ -213,8 +231,8 @@ impl Driver {
             );
             self.condition_line(live, Condition::Ready, Reason::VolumeRecovered, &message);
             self.events.record(VolumeEvent {
-                volume_id: live.state.volume_id.clone(),
-                pod: live.state.pod.clone(),
+                volume_id: live.volume_id().to_string(),
+                pod: live.pod().clone(),
                 reason: Reason::VolumeRecovered,
                 message,
                 key: String::new(),
@@ -226,22 +244,20 @@ impl Driver {
     /// retry ([`Driver::health_retry`]), so it can name the next attempt.
     pub(super) fn health_failed(&self, live: &LiveVolume, error: &DriverError) {
         let now = Timestamp::now();
-        let first = {
-            let mut map = self.health.lock().expect("health map poisoned");
-            let Some(h) = map.get_mut(&live.state.volume_id) else {
-                return;
-            };
-            h.live.last_refresh = Some(now);
-            h.live.last_refresh_result = Some("error".into());
-            h.live.consecutive_failures += 1;
-            h.live.last_error = Some(error.to_string());
-            let first = h.live.condition == Condition::Ready;
-            if first {
-                h.live.condition = Condition::RefreshFailing;
-                h.live.condition_since = now;
-            }
-            first
-        };
+        let first = self
+            .with_health(live.volume_id(), |h| {
+                h.last_refresh = Some(now);
+                h.last_result = Some("error");
+                h.consecutive_failures += 1;
+                h.last_error = Some(error.to_string());
+                let first = h.condition == Condition::Ready;
+                if first {
+                    h.condition = Condition::RefreshFailing;
+                    h.condition_since = now;
+                }
+                first
+            })
+            .unwrap_or(false);
         if first {
             let message = format!("refresh failed: {error}; keeping the last good files");
             self.condition_line(
@@ -256,19 +272,15 @@ impl Driver {
     /// The scheduler set a retry after a failed refresh: the `ConnectorRefreshFailed` event
     /// with the error and the next attempt's time.
     pub(super) fn health_retry(&self, volume_id: &str, retry: Retry) {
-        let ev = {
-            let mut map = self.health.lock().expect("health map poisoned");
-            let Some(h) = map.get_mut(volume_id) else {
-                return;
-            };
-            h.report.next_refresh = Some(retry.at);
-            if h.live.condition != Condition::RefreshFailing {
-                return;
+        let ev = self.with_health(volume_id, |h| {
+            h.next_refresh = Some(retry.at);
+            if h.condition != Condition::RefreshFailing {
+                return None;
             }
-            let error = h.live.last_error.clone().unwrap_or_default();
-            VolumeEvent {
+            let error = h.last_error.clone().unwrap_or_default();
+            Some(VolumeEvent {
                 volume_id: volume_id.to_string(),
-                pod: h.report.pod.clone(),
+                pod: h.info.spec.pod.clone(),
                 reason: Reason::RefreshFailed,
                 message: format!(
                     "refresh failed: {error}; keeping the last good files; next retry at {} (failure {} in a row)",
@@ -276,7 +288,10 @@ impl Driver {
                     retry.failures
                 ),
                 key: error,
-            }
+            })
+        });
+        let Some(Some(ev)) = ev else {
+            return;
         };
         self.events.record(ev);
     }
@@ -284,22 +299,20 @@ impl Driver {
     /// The connector is gone or access was revoked: refresh stops.
     pub(super) fn health_stale(&self, live: &LiveVolume, error: &SourceError) {
         let now = Timestamp::now();
-        let changed = {
-            let mut map = self.health.lock().expect("health map poisoned");
-            let Some(h) = map.get_mut(&live.state.volume_id) else {
-                return;
-            };
-            h.live.last_refresh = Some(now);
-            h.live.last_refresh_result = Some("stale".into());
-            h.live.last_error = Some(error.to_string());
-            h.report.next_refresh = None;
-            let changed = h.live.condition != Condition::Stale;
-            if changed {
-                h.live.condition = Condition::Stale;
-                h.live.condition_since = now;
-            }
-            changed
-        };
+        let changed = self
+            .with_health(live.volume_id(), |h| {
+                h.last_refresh = Some(now);
+                h.last_result = Some("stale");
+                h.last_error = Some(error.to_string());
+                h.next_refresh = None;
+                let changed = h.condition != Condition::Stale;
+                if changed {
+                    h.condition = Condition::Stale;
+                    h.condition_since = now;
+                }
+                changed
+            })
+            .unwrap_or(false);
         if !changed {
             return;
         }
@@ -322,8 +335,8 @@ impl Driver {
         );
         self.condition_line(live, Condition::Stale, Reason::VolumeStale, &message);
         self.events.record(VolumeEvent {
-            volume_id: live.state.volume_id.clone(),
-            pod: live.state.pod.clone(),
+            volume_id: live.volume_id().to_string(),
+            pod: live.pod().clone(),
             reason: Reason::VolumeStale,
             key: error.to_string(),
             message,
@@ -338,9 +351,9 @@ impl Driver {
         reason: Reason,
         message: &str,
     ) {
-        let pod = format!("{}/{}", live.state.pod.namespace, live.state.pod.name);
+        let pod = format!("{}/{}", live.pod().namespace, live.pod().name);
         let condition = format!("{condition:?}");
-        let volume_id = &live.state.volume_id;
+        let volume_id = live.volume_id();
         if reason == Reason::VolumeRecovered {
             info!(target: EVENTS_TARGET, %volume_id, %pod, %condition, reason = reason.as_str(), note = message, "volume condition changed");
         } else {

@@ -19,7 +19,7 @@ mod refresh;
 mod token;
 mod unpublish;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex as StdMutex, Weak};
 use std::time::{Duration, Instant};
@@ -40,7 +40,8 @@ use crate::refresh::Scheduler;
 use crate::render::{self, Payload};
 use crate::token::{Token, TokenSourceMode};
 use crate::volume::mount::MountStamp;
-use crate::volume::state::{StateStore, VolumeState};
+use crate::volume::state::StateStore;
+use crate::volume::state::{StoredTokenRef, VolumeStateRef};
 
 /// Driver settings (from the CLI).
 #[derive(Debug, Clone)]
@@ -113,12 +114,35 @@ fn volume_root_mode(file_mode: u32) -> u32 {
     }
 }
 
-/// A published volume in memory.
-struct LiveVolume {
-    state: VolumeState,
-    spec: VolumeSpec,
+/// What a volume was published with. Fixed while the volume is live; shared by its
+/// [`LiveVolume`] and its health entry, so each live volume holds it once.
+pub(super) struct VolumeInfo {
+    volume_id: String,
+    target_path: PathBuf,
+    readonly: bool,
     capability: MountCapability,
+    /// The parsed attributes (with the attributes as given, for the state file). Its
+    /// `warnings` are emptied: they are reported once, at the first publish.
+    spec: VolumeSpec,
+}
+
+/// A published volume in memory: only what refresh, republish and unpublish need. The state
+/// file is written from it ([`LiveVolume::state_ref`]); nothing here is a second copy of it.
+/// Measured in BENCHMARKS.md ("The driver process"): each field costs RSS on every node for
+/// every live volume.
+struct LiveVolume {
+    info: Arc<VolumeInfo>,
+    /// The pod token the files were rendered with (also in the state file, which a restarted
+    /// driver renders with).
     token: Token,
+    /// Where `token` came from: `kubelet` or `driver` (a reused token keeps its origin).
+    token_origin: &'static str,
+    /// Fingerprint of the projected file names (the state file holds the names): a refresh
+    /// that changes them saves the state.
+    files: u64,
+    /// When the payload was last written (as saved in the state file).
+    rendered_at: Option<Timestamp>,
+    next_refresh: Option<Timestamp>,
     /// The `tokenfile` direct-mode token, when the volume uses that mode.
     direct: Option<DirectToken>,
     /// Objects the payload was rendered from; a change to any re-renders the volume.
@@ -132,19 +156,102 @@ struct LiveVolume {
     mount: Option<MountStamp>,
 }
 
-#[derive(Default, Clone)]
+impl LiveVolume {
+    fn volume_id(&self) -> &str {
+        &self.info.volume_id
+    }
+
+    fn spec(&self) -> &VolumeSpec {
+        &self.info.spec
+    }
+
+    fn pod(&self) -> &crate::connector::PodInfo {
+        &self.info.spec.pod
+    }
+
+    /// The volume's state file content, borrowed from the live volume.
+    fn state_ref<'a>(&'a self, files: Vec<&'a str>, capability: &'a str) -> VolumeStateRef<'a> {
+        let info = &*self.info;
+        VolumeStateRef {
+            volume_id: &info.volume_id,
+            target_path: &info.target_path,
+            readonly: info.readonly,
+            capability,
+            volume_mount_group: info.capability.volume_mount_group,
+            attributes: &info.spec.attributes,
+            pod: &info.spec.pod,
+            file_mode: info.spec.file_mode,
+            files,
+            token: Some(StoredTokenRef::from(&self.token)),
+            token_origin: self.token_origin,
+            rendered_at: self.rendered_at,
+            next_refresh: self.next_refresh,
+        }
+    }
+}
+
+/// The in-memory form of a token origin read from a state file (`kubelet`, `driver`; an older
+/// state file may have none).
+fn token_origin(s: &str) -> &'static str {
+    match s {
+        "kubelet" => "kubelet",
+        "driver" => "driver",
+        "" => "",
+        _ => "unknown",
+    }
+}
+
+/// Fingerprint of a volume's file names (order as given: the payload's sorted names).
+fn files_fingerprint<'a>(names: impl IntoIterator<Item = &'a str>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for n in names {
+        n.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// The objects a volume was rendered from. Small sorted vectors: a volume has one or a few of
+/// each, and a `BTreeSet` allocates an 11-slot node even for one.
+#[derive(Default, Clone, PartialEq)]
 struct Deps {
-    connectors: BTreeSet<ObjectKey>,
-    classes: BTreeSet<String>,
-    secrets: BTreeSet<ObjectKey>,
+    connectors: Vec<ObjectKey>,
+    classes: Vec<String>,
+    secrets: Vec<ObjectKey>,
+}
+
+/// Inserts `item` into the sorted, duplicate-free `v`.
+fn insert_sorted<T: Ord>(v: &mut Vec<T>, item: T) {
+    if let Err(i) = v.binary_search(&item) {
+        v.insert(i, item);
+    }
 }
 
 impl Deps {
+    fn add_connector(&mut self, k: ObjectKey) {
+        insert_sorted(&mut self.connectors, k);
+    }
+
+    fn add_class(&mut self, c: String) {
+        insert_sorted(&mut self.classes, c);
+    }
+
+    fn add_secret(&mut self, k: ObjectKey) {
+        insert_sorted(&mut self.secrets, k);
+    }
+
+    fn shrink(mut self) -> Self {
+        self.connectors.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        self.secrets.shrink_to_fit();
+        self
+    }
+
     fn matches(&self, ev: &SourceEvent) -> bool {
         match ev {
-            SourceEvent::Connector(k) => self.connectors.contains(k),
-            SourceEvent::ConnectorClass(c) => self.classes.contains(c),
-            SourceEvent::Secret(k) => self.secrets.contains(k),
+            SourceEvent::Connector(k) => self.connectors.binary_search(k).is_ok(),
+            SourceEvent::ConnectorClass(c) => self.classes.binary_search(c).is_ok(),
+            SourceEvent::Secret(k) => self.secrets.binary_search(k).is_ok(),
             SourceEvent::All => true,
         }
     }
@@ -171,7 +278,17 @@ struct DirectToken {
 /// `tracing` target of audit lines (direct-mode tokens minted); filter or route logs by it.
 pub const AUDIT_TARGET: &str = "connectors_csi::audit";
 
-type Slot = Arc<Mutex<Option<LiveVolume>>>;
+/// One volume's place in the driver: the live volume behind a per-volume async lock (calls on
+/// one volume are serialised), and its health entry behind a plain lock (read by
+/// `/debug/volumes` and the scheduler while a refresh holds the volume). One allocation per
+/// volume.
+#[derive(Default)]
+struct VolumeSlot {
+    live: Mutex<Option<LiveVolume>>,
+    health: StdMutex<Option<health::Health>>,
+}
+
+type Slot = Arc<VolumeSlot>;
 
 /// The node driver.
 pub struct Driver {
@@ -179,12 +296,12 @@ pub struct Driver {
     pub source: Arc<dyn ConnectorSource>,
     pub metrics: Arc<Metrics>,
     state: StateStore,
+    /// Each volume's slot (its live volume and its health: condition, last/next refresh and
+    /// last error, in memory only).
     volumes: StdMutex<HashMap<String, Slot>>,
     /// When a source change affecting a volume was seen (for the rotation-latency metric).
     changes: StdMutex<HashMap<String, Instant>>,
     scheduler: Scheduler,
-    /// Condition, last/next refresh and last error of each live volume (in memory only).
-    health: StdMutex<HashMap<String, health::Health>>,
     /// Pod events about volumes after their mount.
     events: Recorder,
 }
@@ -225,7 +342,6 @@ impl Driver {
                 },
             );
             Driver {
-                health: StdMutex::new(HashMap::new()),
                 events,
                 scheduler,
                 cfg,
@@ -261,7 +377,7 @@ impl Driver {
         let mut map = self.volumes.lock().expect("volume map poisoned");
         if map.get(volume_id).is_some_and(|s| Arc::ptr_eq(s, slot)) {
             map.remove(volume_id);
-            self.health_forget(volume_id);
+            self.events.forget(volume_id);
         }
         self.metrics.volumes.set(map.len() as i64);
     }
@@ -282,7 +398,7 @@ impl Driver {
         let now = Timestamp::now();
         let mut min: Option<f64> = None;
         for s in slots {
-            if let Ok(g) = s.try_lock() {
+            if let Ok(g) = s.live.try_lock() {
                 if let Some(l) = g.as_ref() {
                     let r = l.token.remaining(now).as_secs_f64();
                     min = Some(min.map_or(r, |m| m.min(r)));

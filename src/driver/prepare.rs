@@ -56,7 +56,7 @@ impl Driver {
             match self.gate(&spec.pod, key, current.is_some(), &flags).await {
                 Ok(Gate::Open) => {}
                 Ok(Gate::Rejected(r)) => {
-                    deps.connectors.insert(key.clone());
+                    deps.add_connector(key.clone());
                     rejected.push(r);
                     continue;
                 }
@@ -100,8 +100,8 @@ impl Driver {
                 }
                 Err(e) => return Err(e.into()),
             };
-            deps.connectors.insert(key.clone());
-            deps.classes.insert(class_name);
+            deps.add_connector(key.clone());
+            deps.add_class(class_name);
             let proxy_ca = proxy_ca(&connector, &class);
             resolved.push(ResolvedConnector {
                 connector,

@@ -6,30 +6,33 @@ use std::path::Path;
 use jiff::Timestamp;
 use tracing::{info, warn};
 
-use super::{DirectToken, Driver, DriverError, LiveVolume, Prepared};
+use std::sync::Arc;
+
+use super::{
+    files_fingerprint, DirectToken, Driver, DriverError, LiveVolume, Prepared, VolumeInfo,
+};
 use crate::csi::request::PublishRequest;
 use crate::refresh::next_refresh;
 use crate::render::Payload;
 use crate::token::Token;
 use crate::volume::atomic::{self, WriteOptions};
 use crate::volume::mount::{self, MountStamp, StampCheck, TmpfsOptions};
-use crate::volume::state::VolumeState;
 
 impl Driver {
     /// NodePublishVolume (first publish or kubelet's periodic republish).
     pub async fn publish(&self, req: PublishRequest) -> Result<(), DriverError> {
         let slot = self.slot(&req.volume_id);
-        let mut guard = slot.lock().await;
+        let mut guard = slot.live.lock().await;
         if let Some(live) = guard.as_mut() {
-            if live.state.target_path != req.target_path {
+            if live.info.target_path != req.target_path {
                 return Err(DriverError::FailedPrecondition(format!(
                     "volume {} is already published at {}; a single-node volume cannot be published at a second target {}",
                     req.volume_id,
-                    live.state.target_path.display(),
+                    live.info.target_path.display(),
                     req.target_path.display()
                 )));
             }
-            if live.capability != req.capability || live.state.readonly != req.readonly {
+            if live.info.capability != req.capability || live.info.readonly != req.readonly {
                 return Err(DriverError::AlreadyExists(format!(
                     "volume {} is already published at {} with a different capability or readonly flag",
                     req.volume_id,
@@ -50,8 +53,8 @@ impl Driver {
         let result = self.publish_new(&req).await;
         match result {
             Ok((live, warnings)) => {
-                let next = live.state.next_refresh;
-                self.health_published(&live.state, &live.spec, false);
+                let next = live.next_refresh;
+                self.health_published(&slot, &live, false);
                 self.health_warned(&live, &warnings);
                 *guard = Some(live);
                 drop(guard);
@@ -80,26 +83,32 @@ impl Driver {
         let prepared = self
             .prepare(&req.spec, req.kubelet_tokens.as_deref(), None, None)
             .await?;
+        let mut spec = req.spec.clone();
+        let mut warnings = std::mem::take(&mut spec.warnings);
+        warnings.extend(prepared.warnings);
+        let mut live = LiveVolume {
+            info: Arc::new(VolumeInfo {
+                volume_id: req.volume_id.clone(),
+                target_path: req.target_path.clone(),
+                readonly: req.readonly,
+                capability: req.capability.clone(),
+                spec,
+            }),
+            next_refresh: Some(self.next_refresh_for(&prepared.token, prepared.direct.as_ref())),
+            token: prepared.token,
+            token_origin: prepared.origin,
+            files: files_fingerprint(prepared.payload.files.keys().map(String::as_str)),
+            rendered_at: Some(Timestamp::now()),
+            direct: prepared.direct,
+            deps: prepared.deps.shrink(),
+            stale: false,
+            mount: None,
+        };
         // The state is saved once, complete, before anything is created on the node: a crash
         // at any later point is found by restart recovery, which re-adopts the volume if its
         // tmpfs is mounted (and re-renders it) or removes the state and the target directory.
-        let state = VolumeState {
-            volume_id: req.volume_id.clone(),
-            target_path: req.target_path.clone(),
-            readonly: req.readonly,
-            capability: req.capability.canonical(),
-            volume_mount_group: req.capability.volume_mount_group,
-            attributes: req.spec.attributes.clone(),
-            pod: req.spec.pod.clone(),
-            file_mode: req.spec.file_mode,
-            files: prepared.payload.files.keys().cloned().collect(),
-            token: Some((&prepared.token).into()),
-            token_origin: prepared.origin.into(),
-            rendered_at: Some(Timestamp::now()),
-            next_refresh: Some(self.next_refresh_for(&prepared.token, prepared.direct.as_ref())),
-        };
-        self.state.save(&state)?;
-        let mount = match self.mount_and_write(req, &prepared.payload) {
+        self.save_state(&live, &prepared.payload)?;
+        live.mount = match self.mount_and_write(req, &prepared.payload) {
             Ok(stamp) => stamp,
             Err(e) => {
                 self.teardown(&req.volume_id, &req.target_path);
@@ -107,22 +116,17 @@ impl Driver {
             }
         };
         info!(volume_id = %req.volume_id, pod = %format!("{}/{}", req.spec.pod.namespace, req.spec.pod.name),
-              files = state.files.len(), token_origin = prepared.origin, "volume published");
-        let mut warnings = req.spec.warnings.clone();
-        warnings.extend(prepared.warnings);
-        Ok((
-            LiveVolume {
-                state,
-                spec: req.spec.clone(),
-                capability: req.capability.clone(),
-                token: prepared.token,
-                direct: prepared.direct,
-                deps: prepared.deps,
-                stale: false,
-                mount,
-            },
-            warnings,
-        ))
+              files = prepared.payload.files.len(), token_origin = prepared.origin, "volume published");
+        Ok((live, warnings))
+    }
+
+    /// Writes the volume's state file from the live volume and the payload just rendered (its
+    /// file names).
+    fn save_state(&self, live: &LiveVolume, payload: &Payload) -> Result<(), DriverError> {
+        let capability = live.info.capability.canonical();
+        let files = payload.files.keys().map(String::as_str).collect();
+        self.state.save_ref(&live.state_ref(files, &capability))?;
+        Ok(())
     }
 
     /// Is the volume's content still in place at `target`? With the mount stamp taken at publish
@@ -236,7 +240,7 @@ impl Driver {
         let result = async {
             let prepared = self
                 .prepare(
-                    &live.spec,
+                    live.spec(),
                     req.kubelet_tokens.as_deref(),
                     Some(&live.token),
                     live.direct.as_ref(),
@@ -284,43 +288,43 @@ impl Driver {
         live: &mut LiveVolume,
         prepared: Prepared,
     ) -> Result<bool, DriverError> {
+        let info = &*live.info;
         let swapped = self.write(
-            &live.state.volume_id,
-            &live.state.target_path,
+            &info.volume_id,
+            &info.target_path,
             &prepared.payload,
-            live.state.file_mode,
-            live.state.volume_mount_group,
+            info.spec.file_mode,
+            info.capability.volume_mount_group,
         )?;
-        live.token = prepared.token;
-        live.direct = prepared.direct;
-        live.deps = prepared.deps;
-        live.stale = false;
-        let token = Some((&live.token).into());
-        let files: Vec<String> = prepared.payload.files.keys().cloned().collect();
         // Only what restart recovery needs forces a save: the token (a restarted driver renders
         // with it) and the origin and file list. A connector change that only re-renders the
         // same files with the same token (rotation of a shared connector: every volume at once)
         // skips the state file write; the timestamps below are then as of the last save.
         // "current" means the held token was reused: it keeps the origin it came with.
         let origin = match prepared.origin {
-            "current" => live.state.token_origin.clone(),
-            o => o.to_string(),
+            "current" => live.token_origin,
+            o => o,
         };
-        let must_save = live.state.token != token
-            || live.state.token_origin != origin
-            || live.state.files != files;
-        live.state.token = token;
-        live.state.token_origin = origin;
-        live.state.files = files;
+        let files = files_fingerprint(prepared.payload.files.keys().map(String::as_str));
+        let must_save =
+            live.token != prepared.token || live.token_origin != origin || live.files != files;
+        live.token = prepared.token;
+        live.direct = prepared.direct;
+        if live.deps != prepared.deps {
+            live.deps = prepared.deps.shrink();
+        }
+        live.stale = false;
+        live.token_origin = origin;
+        live.files = files;
         if swapped {
-            live.state.rendered_at = Some(Timestamp::now());
+            live.rendered_at = Some(Timestamp::now());
         }
-        live.state.next_refresh = Some(self.next_refresh_for(&live.token, live.direct.as_ref()));
+        live.next_refresh = Some(self.next_refresh_for(&live.token, live.direct.as_ref()));
         if must_save {
-            self.state.save(&live.state)?;
+            self.save_state(live, &prepared.payload)?;
         }
-        if let Some(at) = live.state.next_refresh {
-            self.scheduler.schedule(&live.state.volume_id, at);
+        if let Some(at) = live.next_refresh {
+            self.scheduler.schedule(live.volume_id(), at);
         }
         self.health_refreshed(live, swapped);
         Ok(swapped)

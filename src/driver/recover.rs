@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use tracing::{info, warn};
 
-use super::{Deps, Driver, DriverError, LiveVolume};
+use std::sync::Arc;
+
+use super::{files_fingerprint, token_origin, Deps, Driver, DriverError, LiveVolume, VolumeInfo};
 use crate::csi::request::MountCapability;
 use crate::token::Token;
 use crate::volume::mount;
@@ -81,29 +83,42 @@ impl Driver {
             let capability = parse_capability(&st);
             let id = st.volume_id.clone();
             // Classes and secrets are learned by the first refresh; connectors are known now.
-            let deps = Deps {
-                connectors: spec.connectors.iter().cloned().collect(),
-                ..Deps::default()
-            };
-            self.health_published(&st, &spec, true);
+            let mut deps = Deps::default();
+            for k in &spec.connectors {
+                deps.add_connector(k.clone());
+            }
             // Keep the volume's Connectors watched (the refresh below reads them).
             self.source.retain(&id, &spec.connectors);
-            let live = LiveVolume {
-                spec,
-                capability,
-                token,
-                direct: None,
-                deps,
-                stale: false,
+            let mount = if self.cfg.mount {
                 // Taken now, so that unpublish needs no mount-table read after a restart either.
-                mount: if self.cfg.mount {
-                    mount::mount_stamp(&st.target_path)
-                } else {
-                    None
-                },
-                state: st,
+                mount::mount_stamp(&st.target_path)
+            } else {
+                None
             };
-            *self.slot(&id).lock().await = Some(live);
+            let mut spec = spec;
+            spec.attributes = st.attributes;
+            spec.warnings = Vec::new();
+            let live = LiveVolume {
+                info: Arc::new(VolumeInfo {
+                    volume_id: st.volume_id,
+                    target_path: st.target_path,
+                    readonly: st.readonly,
+                    capability,
+                    spec,
+                }),
+                token,
+                token_origin: token_origin(&st.token_origin),
+                files: files_fingerprint(st.files.iter().map(String::as_str)),
+                rendered_at: st.rendered_at,
+                next_refresh: st.next_refresh,
+                direct: None,
+                deps: deps.shrink(),
+                stale: false,
+                mount,
+            };
+            let slot = self.slot(&id);
+            self.health_published(&slot, &live, true);
+            *slot.live.lock().await = Some(live);
             // Re-render now: repairs an interrupted first write and picks up changes made while down.
             self.scheduler.trigger(&id);
             report.adopted += 1;

@@ -16,7 +16,7 @@ impl Driver {
         let Some(slot) = self.existing_slot(volume_id) else {
             return RefreshOutcome::Gone;
         };
-        let mut guard = slot.lock().await;
+        let mut guard = slot.live.lock().await;
         let Some(live) = guard.as_mut() else {
             return RefreshOutcome::Gone;
         };
@@ -26,7 +26,7 @@ impl Driver {
         let started = Instant::now();
         let result = async {
             let prepared = self
-                .prepare(&live.spec, None, Some(&live.token), live.direct.as_ref())
+                .prepare(live.spec(), None, Some(&live.token), live.direct.as_ref())
                 .await?;
             self.apply(live, prepared)
         }
@@ -75,7 +75,7 @@ impl Driver {
                 reason: crate::metrics::STALE_REASON.into(),
             })
             .inc();
-        warn!(volume_id = %live.state.volume_id, error = %e, "connector deleted or access revoked: refresh stopped; the last files stay until their token expires");
+        warn!(volume_id = %live.volume_id(), error = %e, "connector deleted or access revoked: refresh stopped; the last files stay until their token expires");
         self.health_stale(live, e);
     }
 
@@ -91,13 +91,13 @@ impl Driver {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         for (id, slot) in slots {
-            let affected = match slot.try_lock() {
+            let affected = match slot.live.try_lock() {
                 Ok(mut guard) => match guard.as_mut() {
                     Some(live) => {
                         // A stale volume whose connector reappears gets another chance.
                         let revive = live.stale
                             && live
-                                .spec
+                                .spec()
                                 .connectors
                                 .iter()
                                 .any(|k| matches!(ev, SourceEvent::Connector(c) if c == k));

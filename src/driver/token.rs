@@ -132,7 +132,7 @@ impl Driver {
             })?;
         let secret_key = ObjectKey::new(&ns, &secret_name);
         let secret = self.source.secret(&secret_key).await?;
-        deps.secrets.insert(secret_key);
+        deps.add_secret(secret_key);
         let ca_ref = rc.connector.spec.ca_cert_secret_ref.clone();
         if let (Some(ca_ref), false) = (&ca_ref, flags.custom_ca_certs) {
             warnings.push(format!(
@@ -144,7 +144,7 @@ impl Driver {
         if let Some(ca_ref) = ca_ref.filter(|_| flags.custom_ca_certs) {
             let key = ObjectKey::new(&ns, &ca_ref.name);
             let ca_secret = self.source.secret(&key).await?;
-            deps.secrets.insert(key);
+            deps.add_secret(key);
             rc.target_ca = pem_from_secret(&ca_secret);
         }
         let sa = grant.service_account();

@@ -12,10 +12,10 @@ impl Driver {
     /// Unknown volumes and missing targets are OK (kubelet retries NOT_FOUND forever).
     pub async fn unpublish(&self, volume_id: &str, target: &Path) -> Result<(), DriverError> {
         let slot = self.slot(volume_id);
-        let mut guard = slot.lock().await;
+        let mut guard = slot.live.lock().await;
         let known_target = guard
             .as_ref()
-            .map(|l| l.state.target_path.clone())
+            .map(|l| l.info.target_path.clone())
             .or_else(|| {
                 self.state
                     .load(volume_id)

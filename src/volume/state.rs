@@ -84,6 +84,71 @@ impl From<&StoredToken> for crate::token::Token {
     }
 }
 
+/// A [`VolumeState`] borrowed from the driver's live volume, serialised exactly as a
+/// `VolumeState` is (a test checks the two agree): a save copies nothing into a second
+/// in-memory state.
+#[derive(Serialize)]
+pub struct VolumeStateRef<'a> {
+    pub volume_id: &'a str,
+    pub target_path: &'a Path,
+    pub readonly: bool,
+    pub capability: &'a str,
+    pub volume_mount_group: Option<u32>,
+    pub attributes: &'a BTreeMap<String, String>,
+    pub pod: &'a PodInfo,
+    pub file_mode: u32,
+    pub files: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<StoredTokenRef<'a>>,
+    pub token_origin: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rendered_at: Option<jiff::Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_refresh: Option<jiff::Timestamp>,
+}
+
+/// A [`StoredToken`] borrowed from a [`crate::token::Token`].
+#[derive(Serialize)]
+pub struct StoredTokenRef<'a> {
+    pub value: &'a str,
+    pub issued_at: jiff::Timestamp,
+    pub expires_at: jiff::Timestamp,
+}
+
+impl<'a> From<&'a crate::token::Token> for StoredTokenRef<'a> {
+    fn from(t: &'a crate::token::Token) -> Self {
+        StoredTokenRef {
+            value: t.expose(),
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+        }
+    }
+}
+
+impl<'a> From<&'a VolumeState> for VolumeStateRef<'a> {
+    fn from(s: &'a VolumeState) -> Self {
+        VolumeStateRef {
+            volume_id: &s.volume_id,
+            target_path: &s.target_path,
+            readonly: s.readonly,
+            capability: &s.capability,
+            volume_mount_group: s.volume_mount_group,
+            attributes: &s.attributes,
+            pod: &s.pod,
+            file_mode: s.file_mode,
+            files: s.files.iter().map(String::as_str).collect(),
+            token: s.token.as_ref().map(|t| StoredTokenRef {
+                value: &t.value,
+                issued_at: t.issued_at,
+                expires_at: t.expires_at,
+            }),
+            token_origin: &s.token_origin,
+            rendered_at: s.rendered_at,
+            next_refresh: s.next_refresh,
+        }
+    }
+}
+
 /// Errors of the state store.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -125,8 +190,13 @@ impl StateStore {
     /// Writes the state atomically (temp file + rename), mode 0600, not fsynced (see
     /// [`write_private`]).
     pub fn save(&self, state: &VolumeState) -> Result<(), StateError> {
+        self.save_ref(&VolumeStateRef::from(state))
+    }
+
+    /// [`StateStore::save`] of a borrowed state.
+    pub fn save_ref(&self, state: &VolumeStateRef<'_>) -> Result<(), StateError> {
         let bytes = serde_json::to_vec(state).expect("state serialises");
-        write_private(&self.path_for(&state.volume_id), &bytes)
+        write_private(&self.path_for(state.volume_id), &bytes)
     }
 
     pub fn load(&self, volume_id: &str) -> Result<Option<VolumeState>, StateError> {
@@ -304,6 +374,38 @@ mod tests {
             token_origin: "kubelet".into(),
             rendered_at: None,
             next_refresh: None,
+        }
+    }
+
+    /// The live volume saves through `VolumeStateRef`; recovery reads a `VolumeState`. The
+    /// two must write the same JSON, with every field set and with the optional ones absent.
+    #[test]
+    fn borrowed_state_serialises_exactly_as_the_owned_one() {
+        let mut full = state("vol-full");
+        full.target_path = "/var/lib/kubelet/pods/u/volumes/kubernetes.io~csi/v/mount".into();
+        full.volume_mount_group = Some(2000);
+        full.attributes = BTreeMap::from([
+            ("connector.name".to_string(), "git".to_string()),
+            ("configuration.names".to_string(), "gitconfig".to_string()),
+        ]);
+        full.pod = PodInfo {
+            namespace: "ns".into(),
+            name: "p".into(),
+            uid: "u".into(),
+            service_account: "sa".into(),
+        };
+        full.files = vec!["a".into(), "b".into()];
+        full.rendered_at = Some(jiff::Timestamp::from_second(1_700_000_000).unwrap());
+        full.next_refresh = Some(jiff::Timestamp::from_second(1_700_000_600).unwrap());
+        let mut bare = state("vol-bare");
+        bare.token = None;
+        bare.token_origin = String::new();
+        for st in [full, bare] {
+            let owned = serde_json::to_string(&st).unwrap();
+            let borrowed = serde_json::to_string(&VolumeStateRef::from(&st)).unwrap();
+            assert_eq!(owned, borrowed);
+            let back: VolumeState = serde_json::from_str(&borrowed).unwrap();
+            assert!(back == st, "round trip of {}", st.volume_id);
         }
     }
 
