@@ -41,7 +41,8 @@ use crate::render::{self, Payload};
 use crate::token::{Token, TokenSourceMode};
 use crate::volume::mount::MountStamp;
 use crate::volume::state::StateStore;
-use crate::volume::state::{StoredTokenRef, VolumeStateRef};
+use crate::volume::state::{AttributesRef, StoredTokenRef, VolumeStateRef};
+use serde_json::value::RawValue;
 
 /// Driver settings (from the CLI).
 #[derive(Debug, Clone)]
@@ -121,9 +122,35 @@ pub(super) struct VolumeInfo {
     target_path: PathBuf,
     readonly: bool,
     capability: MountCapability,
-    /// The parsed attributes (with the attributes as given, for the state file). Its
-    /// `warnings` are emptied: they are reported once, at the first publish.
+    /// The attributes as given (minus kubelet's token attribute), for the state file: their
+    /// JSON text, one allocation.
+    attributes: Box<RawValue>,
+    /// The parsed attributes. Its `attributes` and `warnings` are emptied (the first are
+    /// above, the second are reported once, at the first publish).
     spec: VolumeSpec,
+}
+
+impl VolumeInfo {
+    /// Moves `spec`'s attribute map into its compact form.
+    fn new(
+        volume_id: String,
+        target_path: PathBuf,
+        readonly: bool,
+        capability: MountCapability,
+        mut spec: VolumeSpec,
+    ) -> Self {
+        let attributes = std::mem::take(&mut spec.attributes);
+        spec.warnings = Vec::new();
+        VolumeInfo {
+            volume_id,
+            target_path,
+            readonly,
+            capability,
+            attributes: serde_json::value::to_raw_value(&attributes)
+                .expect("a string map serialises"),
+            spec,
+        }
+    }
 }
 
 /// A published volume in memory: only what refresh, republish and unpublish need. The state
@@ -178,7 +205,7 @@ impl LiveVolume {
             readonly: info.readonly,
             capability,
             volume_mount_group: info.capability.volume_mount_group,
-            attributes: &info.spec.attributes,
+            attributes: AttributesRef::Json(&info.attributes),
             pod: &info.spec.pod,
             file_mode: info.spec.file_mode,
             files,

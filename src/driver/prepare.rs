@@ -127,8 +127,12 @@ impl Driver {
         }
         let (token, origin) = self.obtain_token(spec, kubelet_tokens, current).await?;
         let mut warnings = Vec::new();
-        if let Some(w) = self.lifetime_warning(spec, &token, origin) {
-            warnings.push(w);
+        // Warnings are for the first publish's event (a live volume's spec no longer holds the
+        // attribute map the message quotes).
+        if current.is_none() {
+            if let Some(w) = self.lifetime_warning(spec, &token, origin) {
+                warnings.push(w);
+            }
         }
         let mut req = spec.render.clone();
         req.pod_namespace = spec.pod.namespace.clone();

@@ -83,17 +83,16 @@ impl Driver {
         let prepared = self
             .prepare(&req.spec, req.kubelet_tokens.as_deref(), None, None)
             .await?;
-        let mut spec = req.spec.clone();
-        let mut warnings = std::mem::take(&mut spec.warnings);
+        let mut warnings = req.spec.warnings.clone();
         warnings.extend(prepared.warnings);
         let mut live = LiveVolume {
-            info: Arc::new(VolumeInfo {
-                volume_id: req.volume_id.clone(),
-                target_path: req.target_path.clone(),
-                readonly: req.readonly,
-                capability: req.capability.clone(),
-                spec,
-            }),
+            info: Arc::new(VolumeInfo::new(
+                req.volume_id.clone(),
+                req.target_path.clone(),
+                req.readonly,
+                req.capability.clone(),
+                req.spec.clone(),
+            )),
             next_refresh: Some(self.next_refresh_for(&prepared.token, prepared.direct.as_ref())),
             token: prepared.token,
             token_origin: prepared.origin,

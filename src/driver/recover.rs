@@ -97,15 +97,14 @@ impl Driver {
             };
             let mut spec = spec;
             spec.attributes = st.attributes;
-            spec.warnings = Vec::new();
             let live = LiveVolume {
-                info: Arc::new(VolumeInfo {
-                    volume_id: st.volume_id,
-                    target_path: st.target_path,
-                    readonly: st.readonly,
+                info: Arc::new(VolumeInfo::new(
+                    st.volume_id,
+                    st.target_path,
+                    st.readonly,
                     capability,
                     spec,
-                }),
+                )),
                 token,
                 token_origin: token_origin(&st.token_origin),
                 files: files_fingerprint(st.files.iter().map(String::as_str)),

@@ -94,7 +94,7 @@ pub struct VolumeStateRef<'a> {
     pub readonly: bool,
     pub capability: &'a str,
     pub volume_mount_group: Option<u32>,
-    pub attributes: &'a BTreeMap<String, String>,
+    pub attributes: AttributesRef<'a>,
     pub pod: &'a PodInfo,
     pub file_mode: u32,
     pub files: Vec<&'a str>,
@@ -105,6 +105,23 @@ pub struct VolumeStateRef<'a> {
     pub rendered_at: Option<jiff::Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_refresh: Option<jiff::Timestamp>,
+}
+
+/// The attributes of a [`VolumeStateRef`]: a map, or the JSON text of one (how a live volume
+/// keeps them: one allocation instead of a tree of strings).
+#[derive(Clone, Copy)]
+pub enum AttributesRef<'a> {
+    Map(&'a BTreeMap<String, String>),
+    Json(&'a serde_json::value::RawValue),
+}
+
+impl Serialize for AttributesRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            AttributesRef::Map(m) => m.serialize(s),
+            AttributesRef::Json(j) => j.serialize(s),
+        }
+    }
 }
 
 /// A [`StoredToken`] borrowed from a [`crate::token::Token`].
@@ -133,7 +150,7 @@ impl<'a> From<&'a VolumeState> for VolumeStateRef<'a> {
             readonly: s.readonly,
             capability: &s.capability,
             volume_mount_group: s.volume_mount_group,
-            attributes: &s.attributes,
+            attributes: AttributesRef::Map(&s.attributes),
             pod: &s.pod,
             file_mode: s.file_mode,
             files: s.files.iter().map(String::as_str).collect(),
@@ -404,6 +421,10 @@ mod tests {
             let owned = serde_json::to_string(&st).unwrap();
             let borrowed = serde_json::to_string(&VolumeStateRef::from(&st)).unwrap();
             assert_eq!(owned, borrowed);
+            let json = serde_json::value::to_raw_value(&st.attributes).unwrap();
+            let mut r = VolumeStateRef::from(&st);
+            r.attributes = AttributesRef::Json(&json);
+            assert_eq!(owned, serde_json::to_string(&r).unwrap());
             let back: VolumeState = serde_json::from_str(&borrowed).unwrap();
             assert!(back == st, "round trip of {}", st.volume_id);
         }
