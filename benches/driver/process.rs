@@ -1,10 +1,10 @@
-//! Section 5: RSS and CPU of the real `connectors-csi serve` process with 0/100/1000
+//! Section 6: RSS and CPU of the real `connectors-csi serve` process with 0/100/1000
 //! refreshing volumes.
 
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
-// 5. The driver process: RSS and CPU.
+// 6. The driver process: RSS and CPU.
 
 pub(crate) struct ProcLevel {
     pub(crate) volumes: usize,
