@@ -319,7 +319,6 @@ fn main() {
     // ---- Markdown.
     let mut o = String::new();
     let fp50 = floor.publish.p(50.0);
-    let ratio50 = pubr.publish.p(50.0) / fp50;
     let ratio99 = pubr.publish.p(99.0) / floor.publish.p(99.0);
     let _ = writeln!(
         o,
@@ -359,26 +358,31 @@ fn main() {
     ));
     let _ = writeln!(o);
     let _ = writeln!(o, "| target | measured | verdict |\n|---|---:|---|");
+    let direct50 = pubr.direct_publish.p(50.0);
     let _ = writeln!(
         o,
-        "| publish p50 ≤ 2× floor p50 | {ratio50:.2}× ({} vs {}) | {} |",
-        ms(pubr.publish.p(50.0)),
+        "| direct publish p50 ≤ 1.5× floor | {:.2}× ({} vs floor p50 {}) | {} |",
+        direct50 / fp50,
+        ms(direct50),
         ms(fp50),
-        verdict(ratio50 <= 2.0)
-    );
-    let _ = writeln!(
-        o,
-        "| publish p99 ≤ 5 ms | {} ({ratio99:.2}× floor p99) | {} |",
-        ms(pubr.publish.p(99.0)),
-        verdict(pubr.publish.p(99.0) <= 5.0)
+        goal(direct50, 1.5 * fp50, ms)
     );
     let with_rpc = fp50 + pubr.probe.p(50.0);
     let _ = writeln!(
         o,
-        "| (reference) publish p50 vs. floor p50 + no-op RPC p50 | {:.2}× ({} vs {}) | – |",
+        "| gRPC publish p50 ≤ 1.5× (floor + no-op RPC) | {:.2}× ({} vs floor p50 {} + no-op RPC p50 {} = {}) | {} |",
         pubr.publish.p(50.0) / with_rpc,
         ms(pubr.publish.p(50.0)),
-        ms(with_rpc)
+        ms(fp50),
+        ms(pubr.probe.p(50.0)),
+        ms(with_rpc),
+        goal(pubr.publish.p(50.0), 1.5 * with_rpc, ms)
+    );
+    let _ = writeln!(
+        o,
+        "| (informational) gRPC publish p99 ≤ 5 ms | {} ({ratio99:.2}× floor p99) | {} |",
+        ms(pubr.publish.p(99.0)),
+        verdict(pubr.publish.p(99.0) <= 5.0)
     );
     let _ = writeln!(o);
     let _ = writeln!(
