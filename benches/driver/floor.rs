@@ -8,14 +8,14 @@ use super::*;
 
 /// The payload of a real kubeconfig-configuration publish, rendered with the real renderer.
 pub(crate) fn reference_payload(token: &str) -> BTreeMap<String, Vec<u8>> {
-    rendered_payload(token, ADDRESS)
+    rendered_payload(token, bench_connector(ADDRESS))
 }
 
-/// The payload of a publish of the bench connector at `address`, rendered with the real
-/// renderer.
-pub(crate) fn rendered_payload(token: &str, address: &str) -> BTreeMap<String, Vec<u8>> {
+/// The payload of a publish of `connector` (an API object of class `k8s` in the bench
+/// namespace), rendered with the real renderer.
+pub(crate) fn rendered_payload(token: &str, connector: Value) -> BTreeMap<String, Vec<u8>> {
     let class: Arc<ConnectorClass> = Arc::new(serde_json::from_value(class_value()).unwrap());
-    let conn: Arc<Connector> = Arc::new(serde_json::from_value(bench_connector(address)).unwrap());
+    let conn: Arc<Connector> = Arc::new(serde_json::from_value(connector).unwrap());
     let rc = ResolvedConnector {
         proxy_ca: proxy_ca(&conn, &class),
         connector: conn,

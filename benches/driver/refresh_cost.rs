@@ -24,14 +24,23 @@ const REFRESHES: usize = 2000;
 /// driver refresh removes the directory its previous refresh retired, as in production (one
 /// refresh of a volume every ~24 min), and as the floor removes the old directory.
 const REFRESH_VOLUMES: usize = 256;
-/// The second address the connector alternates with [`ADDRESS`] (every refresh renders bytes
-/// that differ from the volume's).
-const ADDRESS_B: &str = "https://api.prod-cluster-b.example.com:6443";
+/// The bench connector with its proxy at address 0 (as [`bench_connector`]) or 1: the
+/// connector alternates between them, so every refresh renders bytes that differ from the
+/// volume's. The proxy address reaches `.env` (the first file in name order, which a token
+/// refresh changes too), `connector.status.proxyAddress`, `http(s).proxy` and `kubeconfig`.
+fn alt_connector(address: usize) -> Value {
+    let proxy = match address {
+        0 => format!("http://c-{CONNECTOR}.{NS}.svc.cluster.local"),
+        _ => format!("http://c-{CONNECTOR}-b.{NS}.svc.cluster.local"),
+    };
+    connector_value(NS, CONNECTOR, ADDRESS, &proxy, Some(&realistic_ca_pem()))
+}
 /// Sleep after each measured operation before reading the CPU clock, so that work it handed to
 /// the runtime's other threads (the scheduler's next-refresh entry) is counted with it.
 const SETTLE: Duration = Duration::from_millis(1);
 
-/// The bench connector at [`ADDRESS`] (0) or [`ADDRESS_B`] (1), served without change events:
+/// The bench connector with proxy address 0 or 1 ([`alt_connector`]), served without change
+/// events:
 /// the driver's source-event listener would otherwise schedule a second refresh of every volume
 /// on each switch, running alongside the measured one. Switching is one atomic store.
 pub(crate) struct AltSource {
@@ -43,10 +52,10 @@ pub(crate) struct AltSource {
 
 impl AltSource {
     fn new() -> Arc<Self> {
-        let make = |address: &str| {
+        let make = |address: usize| {
             let src = MemorySource::new();
             let class: ConnectorClass = serde_json::from_value(class_value()).unwrap();
-            let conn: Connector = serde_json::from_value(bench_connector(address)).unwrap();
+            let conn: Connector = serde_json::from_value(alt_connector(address)).unwrap();
             src.set(|s| {
                 s.insert_class(class);
                 s.insert_connector(conn);
@@ -54,7 +63,7 @@ impl AltSource {
             src
         };
         Arc::new(AltSource {
-            sources: [make(ADDRESS), make(ADDRESS_B)],
+            sources: [make(0), make(1)],
             which: AtomicUsize::new(0),
             events: broadcast::channel(1).0,
         })
@@ -134,10 +143,15 @@ impl RefreshRig {
         let source = AltSource::new();
         let driver = Driver::new(cfg, source.clone(), Arc::new(Metrics::new())).unwrap();
         let payloads = [
-            rendered_payload(token, ADDRESS),
-            rendered_payload(token, ADDRESS_B),
+            rendered_payload(token, alt_connector(0)),
+            rendered_payload(token, alt_connector(1)),
         ];
         assert_ne!(payloads[0]["kubeconfig"], payloads[1]["kubeconfig"]);
+        assert_eq!(
+            payloads[0],
+            reference_payload(token),
+            "the publish section's payload"
+        );
         let vcfg = driver.cfg.validation();
         let life = Duration::from_secs(3600);
         let mut vols = Vec::new();
@@ -180,6 +194,15 @@ impl RefreshRig {
 
     pub(crate) fn volumes(&self) -> usize {
         self.vols.len()
+    }
+
+    /// The files whose bytes differ between the two addresses, in name order.
+    fn changed_files(&self) -> Vec<String> {
+        self.payloads[0]
+            .iter()
+            .filter(|(k, v)| self.payloads[1].get(*k) != Some(v))
+            .map(|(k, _)| k.clone())
+            .collect()
     }
 
     /// Round `i`: volume pair `i mod volumes` and the address it is rewritten with (the one it
@@ -286,6 +309,9 @@ pub(crate) struct RefreshCost {
     /// Process CPU of the settle sleep alone (subtracted from the two above).
     pub(crate) null_cpu: Samples,
     pub(crate) volumes: usize,
+    /// Files a refresh rewrites with new bytes, and how many the payload has.
+    pub(crate) changed: Vec<String>,
+    pub(crate) files: usize,
 }
 
 impl RefreshCost {
@@ -313,6 +339,8 @@ pub(crate) async fn run_refresh_cost(token: &str) -> RefreshCost {
         floor_cpu: Samples::default(),
         null_cpu: Samples::default(),
         volumes: rig.volumes(),
+        changed: rig.changed_files(),
+        files: rig.payloads[0].len(),
     };
     for i in 0..rig.volumes() + count(REFRESHES) {
         let keep = i >= rig.volumes();
@@ -390,7 +418,8 @@ pub(crate) fn refresh_markdown(r: &RefreshCost, ins: &Instructions) -> String {
         o,
         "### Refresh cost: one volume rewritten, driver vs. the refresh floor\n"
     );
-    let _ = writeln!(o, "The driver refresh is `Driver::refresh` of a published volume (MemorySource, kubelet token, real tmpfs) after its connector's address changed, so it renders new bytes and swaps them in (checked: `refresh_total{{result=\"ok\"}}` counts it and the volume's `kubeconfig` holds the new address). The refresh floor writes the same files (names, bytes, modes) with plain syscalls into a new timestamped directory of a kubelet-style volume, swaps `..data` (`..data_tmp` symlink + rename) and removes the old payload directory. {} volumes of each kind are refreshed in turn, one of each per round, so a driver volume's previously retired payload directory is past its 1 s grace and is removed, as in production. CPU is the process's CPU clock (all threads) from the start of the operation to the end of a 1 ms sleep after it (so work handed to the runtime's other threads counts), minus the same sleep measured alone each round (p50 {}, mean {}).\n",
+    let _ = writeln!(o, "The driver refresh is `Driver::refresh` of a published volume (MemorySource, kubelet token, real tmpfs) after its connector's proxy address (`status.proxy.httpAddress.url`) switched between two values, so it renders new bytes ({} of the {} files differ: {}) and swaps them in (checked: `refresh_total{{result=\"ok\"}}` counts it and the volume's `kubeconfig` holds the new bytes). The refresh floor writes the same files (names, bytes, modes) with plain syscalls into a new timestamped directory of a kubelet-style volume, swaps `..data` (`..data_tmp` symlink + rename) and removes the old payload directory. {} volumes of each kind are refreshed in turn, one of each per round, so a driver volume's previously retired payload directory is past its 1 s grace and is removed, as in production. CPU is the process's CPU clock (all threads) from the start of the operation to the end of a 1 ms sleep after it (so work handed to the runtime's other threads counts), minus the same sleep measured alone each round (p50 {}, mean {}).\n",
+        r.changed.len(), r.files, r.changed.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
         r.volumes, us(r.null_cpu.p(50.0) * 1000.0), us(r.null_cpu.mean() * 1000.0));
     let (dp, fp) = r.cpu_us(false);
     let (dm, fm) = r.cpu_us(true);
