@@ -1,9 +1,9 @@
-//! Section 6: API requests per publish and per refresh (fake API server counters).
+//! Section 7: API requests per publish and per refresh (fake API server counters).
 
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
-// 6. API requests.
+// 7. API requests.
 
 pub(crate) struct ApiRow {
     pub(crate) what: String,

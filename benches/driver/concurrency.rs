@@ -1,9 +1,9 @@
-//! Section 3: 1000 concurrent publishes, then 1000 concurrent unpublishes.
+//! Section 4: 1000 concurrent publishes, then 1000 concurrent unpublishes.
 
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
-// 3. Concurrency.
+// 4. Concurrency.
 
 pub(crate) struct Concurrency {
     pub(crate) publish_wall: Duration,

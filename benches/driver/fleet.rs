@@ -1,4 +1,4 @@
-//! Section 7 (fleet scale): what one node costs as the cluster grows — the driver process's RSS
+//! Section 8 (fleet scale): what one node costs as the cluster grows — the driver process's RSS
 //! with 0 and with 20,000 Connectors it does not use, API requests and bytes per node (start,
 //! steady state, one Connector change, the API server dropping every watch) for 20 simulated
 //! nodes, and the first publish of a Connector the node does not watch yet against a warm one.

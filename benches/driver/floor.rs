@@ -8,8 +8,14 @@ use super::*;
 
 /// The payload of a real kubeconfig-configuration publish, rendered with the real renderer.
 pub(crate) fn reference_payload(token: &str) -> BTreeMap<String, Vec<u8>> {
+    rendered_payload(token, bench_connector(ADDRESS))
+}
+
+/// The payload of a publish of `connector` (an API object of class `k8s` in the bench
+/// namespace), rendered with the real renderer.
+pub(crate) fn rendered_payload(token: &str, connector: Value) -> BTreeMap<String, Vec<u8>> {
     let class: Arc<ConnectorClass> = Arc::new(serde_json::from_value(class_value()).unwrap());
-    let conn: Arc<Connector> = Arc::new(serde_json::from_value(bench_connector(ADDRESS)).unwrap());
+    let conn: Arc<Connector> = Arc::new(serde_json::from_value(connector).unwrap());
     let rc = ResolvedConnector {
         proxy_ca: proxy_ca(&conn, &class),
         connector: conn,
@@ -47,8 +53,21 @@ pub(crate) fn floor_publish(target: &Path, files: &BTreeMap<String, Vec<u8>>) {
         Some(format!("size={},mode={VOLUME_ROOT_MODE:o}", DEFAULT_TMPFS_SIZE).as_str()),
     )
     .unwrap();
-    let ts = "..2026_01_01_00_00_00.000000001.abcdef";
-    let payload_dir = target.join(ts);
+    floor_payload_dir(target, FLOOR_PAYLOAD_DIR, files);
+    floor_swap(target, FLOOR_PAYLOAD_DIR);
+    for name in files.keys() {
+        std::os::unix::fs::symlink(Path::new(atomic::DATA_DIR).join(name), target.join(name))
+            .unwrap();
+    }
+}
+
+/// Name of the payload directory of a floor publish.
+pub(crate) const FLOOR_PAYLOAD_DIR: &str = "..2026_01_01_00_00_00.000000001.abcdef";
+
+/// Payload directory `name` in `target` holding `files` (mode 0700 while filling, files created
+/// 0600 and chmod-ed to their mode, then the directory's final mode), as kubelet's writer does.
+pub(crate) fn floor_payload_dir(target: &Path, name: &str, files: &BTreeMap<String, Vec<u8>>) {
+    let payload_dir = target.join(name);
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&payload_dir)
@@ -65,12 +84,12 @@ pub(crate) fn floor_publish(target: &Path, files: &BTreeMap<String, Vec<u8>>) {
             .unwrap();
     }
     std::fs::set_permissions(&payload_dir, std::fs::Permissions::from_mode(DIR_MODE)).unwrap();
-    std::os::unix::fs::symlink(ts, target.join(atomic::DATA_TMP)).unwrap();
+}
+
+/// Points `..data` at payload directory `name`: a `..data_tmp` symlink renamed over it.
+pub(crate) fn floor_swap(target: &Path, name: &str) {
+    std::os::unix::fs::symlink(name, target.join(atomic::DATA_TMP)).unwrap();
     std::fs::rename(target.join(atomic::DATA_TMP), target.join(atomic::DATA_DIR)).unwrap();
-    for name in files.keys() {
-        std::os::unix::fs::symlink(Path::new(atomic::DATA_DIR).join(name), target.join(name))
-            .unwrap();
-    }
 }
 
 pub(crate) fn floor_unpublish(target: &Path) {

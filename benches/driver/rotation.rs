@@ -1,4 +1,4 @@
-//! Section 4, rotation latency: from a source change to new bytes in every volume, for the
+//! Section 5, rotation latency: from a source change to new bytes in every volume, for the
 //! directory source and the Kubernetes source (fake API server).
 
 use std::collections::HashMap;
@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::*;
 
 // ---------------------------------------------------------------------------------------------
-// 4. Rotation latency.
+// 5. Rotation latency.
 
 pub(crate) struct Rotation {
     pub(crate) last: Samples,

@@ -1,4 +1,4 @@
-//! Section 3: publish/unpublish latency and 1000 concurrent publishes and unpublishes against the
+//! Section 4: publish/unpublish latency and 1000 concurrent publishes and unpublishes against the
 //! size of the mount table, without and with 2,000 unrelated mounts in the mount namespace.
 
 use super::*;
