@@ -281,6 +281,7 @@ pub(crate) async fn run_phases(d: &TestDriver, token: &str) -> Vec<(&'static str
             WriteOptions {
                 gid: None,
                 dir_mode: DIR_MODE,
+                known_changed: false,
             },
         )
         .unwrap();

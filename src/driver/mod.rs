@@ -167,6 +167,9 @@ struct LiveVolume {
     /// Fingerprint of the projected file names (the state file holds the names): a refresh
     /// that changes them saves the state.
     files: u64,
+    /// Fingerprint of the payload last written ([`payload_fingerprint`]; 0 after a restart,
+    /// when the files on disk decide).
+    payload: u64,
     /// When the payload was last written (as saved in the state file).
     rendered_at: Option<Timestamp>,
     next_refresh: Option<Timestamp>,
@@ -230,10 +233,24 @@ fn token_origin(s: &str) -> &'static str {
 
 /// Fingerprint of a volume's file names (order as given: the payload's sorted names).
 fn files_fingerprint<'a>(names: impl IntoIterator<Item = &'a str>) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::quality::FixedState::with_seed(0).build_hasher();
     for n in names {
         n.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Fingerprint of a payload (names and bytes). Two different fingerprints mean different
+/// payloads, which lets a refresh swap without reading the old files back; equal ones prove
+/// nothing (the writer then compares with the disk), so the hash's quality never matters for
+/// correctness.
+fn payload_fingerprint(payload: &Payload) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut h = foldhash::quality::FixedState::with_seed(0).build_hasher();
+    for (name, data) in &payload.files {
+        name.hash(&mut h);
+        data.hash(&mut h);
     }
     h.finish()
 }

@@ -9,7 +9,8 @@ use tracing::{info, warn};
 use std::sync::Arc;
 
 use super::{
-    files_fingerprint, DirectToken, Driver, DriverError, LiveVolume, Prepared, VolumeInfo,
+    files_fingerprint, payload_fingerprint, DirectToken, Driver, DriverError, LiveVolume, Prepared,
+    VolumeInfo,
 };
 use crate::csi::request::PublishRequest;
 use crate::refresh::next_refresh;
@@ -97,6 +98,7 @@ impl Driver {
             token: prepared.token,
             token_origin: prepared.origin,
             files: files_fingerprint(prepared.payload.files.keys().map(String::as_str)),
+            payload: payload_fingerprint(&prepared.payload),
             rendered_at: Some(Timestamp::now()),
             direct: prepared.direct,
             deps: prepared.deps.shrink(),
@@ -185,6 +187,7 @@ impl Driver {
             payload,
             req.spec.file_mode,
             req.capability.volume_mount_group,
+            false,
         )?;
         Ok(if self.cfg.mount {
             mount::mount_stamp(target)
@@ -200,6 +203,7 @@ impl Driver {
         payload: &Payload,
         mode: u32,
         gid: Option<u32>,
+        known_changed: bool,
     ) -> Result<bool, DriverError> {
         let dir_mode = if mode & 0o004 != 0 {
             0o555
@@ -208,12 +212,21 @@ impl Driver {
         } else {
             0o500
         };
-        atomic::write_files(target, &payload.files, mode, WriteOptions { gid, dir_mode })
-            .map(|o| o.swapped)
-            .map_err(|source| DriverError::Write {
-                volume: volume_id.to_string(),
-                source,
-            })
+        atomic::write_files(
+            target,
+            &payload.files,
+            mode,
+            WriteOptions {
+                gid,
+                dir_mode,
+                known_changed,
+            },
+        )
+        .map(|o| o.swapped)
+        .map_err(|source| DriverError::Write {
+            volume: volume_id.to_string(),
+            source,
+        })
     }
 
     /// Removes everything a failed publish created: the mount, the target dir, the state.
@@ -288,13 +301,18 @@ impl Driver {
         prepared: Prepared,
     ) -> Result<bool, DriverError> {
         let info = &*live.info;
+        // A payload whose fingerprint differs from the last one written is new: swap without
+        // reading the old files back. Equal (or unknown after a restart): compare with the disk.
+        let fingerprint = payload_fingerprint(&prepared.payload);
         let swapped = self.write(
             &info.volume_id,
             &info.target_path,
             &prepared.payload,
             info.spec.file_mode,
             info.capability.volume_mount_group,
+            live.payload != 0 && live.payload != fingerprint,
         )?;
+        live.payload = fingerprint;
         // Only what restart recovery needs forces a save: the token (a restarted driver renders
         // with it) and the origin and file list. A connector change that only re-renders the
         // same files with the same token (rotation of a shared connector: every volume at once)

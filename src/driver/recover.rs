@@ -108,6 +108,7 @@ impl Driver {
                 token,
                 token_origin: token_origin(&st.token_origin),
                 files: files_fingerprint(st.files.iter().map(String::as_str)),
+                payload: 0,
                 rendered_at: st.rendered_at,
                 next_refresh: st.next_refresh,
                 direct: None,

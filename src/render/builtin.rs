@@ -38,26 +38,48 @@ pub const CA_CERT_ALIAS: &str = "ca.cert";
 /// Characters outside `[A-Za-z0-9._~-]` are percent-encoded too, so the result is always safe
 /// in a URL's userinfo.
 pub fn proxy_username(ns: &str, name: &str) -> String {
-    format!(
-        "{}%2F{}",
-        query_escape(ns).replace('+', "%20"),
-        query_escape(name).replace('+', "%20")
-    )
+    format!("{}%2F{}", escape_userinfo(ns), escape_userinfo(name))
 }
 
-/// Go's `url.QueryEscape`: unreserved bytes stay, space becomes `+`, everything else `%XX`.
-pub(super) fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
+/// Go's `url.QueryEscape` (unreserved bytes stay, everything else `%XX`) with a space as `%20`
+/// instead of `+`: a URL's user or password part.
+pub(super) fn escape_userinfo(s: &str) -> String {
+    escape(s, b"%20")
+}
+
+/// Bytes Go's `url.QueryEscape` keeps as they are.
+const UNRESERVED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+        c += 1;
     }
-    out
+    t
+};
+
+/// Percent-encodes every byte but the unreserved ones, a space as `space` (`+` is Go's
+/// `url.QueryEscape`). Runs of unreserved bytes (all of a JWT) are copied whole.
+pub(super) fn escape(s: &str, space: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut run = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if UNRESERVED[c as usize] {
+            continue;
+        }
+        out.extend_from_slice(&b[run..i]);
+        if c == b' ' {
+            out.extend_from_slice(space);
+        } else {
+            out.extend_from_slice(&[b'%', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
+        }
+        run = i + 1;
+    }
+    out.extend_from_slice(&b[run..]);
+    String::from_utf8(out).expect("percent-encoding writes ASCII only")
 }
 
 /// `scheme://host[:port]` of a connector's proxy address (no path: the forward proxy is
@@ -109,7 +131,7 @@ pub fn forward_proxy_url(
         .map(|rc| proxy_username(&rc.namespace(), &rc.name()))
         .collect::<Vec<_>>()
         .join(",");
-    let password = query_escape(token).replace('+', "%20");
+    let password = escape_userinfo(token);
     Ok(format!("{scheme}://{users}:{password}@{hostport}"))
 }
 

@@ -404,3 +404,19 @@ fn no_error_or_debug_output_reveals_the_token() {
         assert!(!shown.contains(TOKEN), "{shown}");
     }
 }
+
+/// Go's `url.QueryEscape` outputs (Go 1.23: `url.QueryEscape("a b+c/é~_-.")` and friends).
+#[test]
+fn query_escape_matches_go() {
+    use super::builtin::{escape, escape_userinfo};
+    let query_escape = |s: &str| escape(s, b"+");
+    assert_eq!(query_escape("a b+c/é~_-."), "a+b%2Bc%2F%C3%A9~_-.");
+    assert_eq!(query_escape(""), "");
+    assert_eq!(query_escape("%:@?&="), "%25%3A%40%3F%26%3D");
+    assert_eq!(query_escape("\u{0}\u{7f}"), "%00%7F");
+    // A JWT is all unreserved bytes: it comes back as it is.
+    let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln-_";
+    assert_eq!(query_escape(jwt), jwt);
+    // The password of the proxy URL: a space is %20, not +.
+    assert_eq!(escape_userinfo("a b+c"), "a%20b%2Bc");
+}

@@ -174,15 +174,28 @@ fn with_serde_yaml(doc: &Kubeconfig<'_>) -> Vec<u8> {
 /// space, no quote, no flow indicator, no `#`), no `:` last (a mapping indicator), and not a
 /// word YAML reads as a boolean or null. Anything else goes through serde_yaml.
 fn plain_scalar(s: &str) -> bool {
+    /// The bytes [`plain_scalar`] allows after the first.
+    const PLAIN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'+' | b'/' | b'=' | b':' | b'.' | b'_' | b'-' | b'%' | b'@'
+                );
+            c += 1;
+        }
+        t
+    };
     let b = s.as_bytes();
     b.first().is_some_and(u8::is_ascii_alphabetic)
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"+/=:._-%@".contains(c))
+        && b.iter().all(|&c| PLAIN[c as usize])
         && b.last() != Some(&b':')
-        && !matches!(
-            s.to_ascii_lowercase().as_str(),
-            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
-        )
+        && !["true", "false", "null", "yes", "no", "on", "off", "y", "n"]
+            .iter()
+            .any(|w| s.eq_ignore_ascii_case(w))
 }
 
 /// The document as serde_yaml writes it, when every scalar is [`plain_scalar`].

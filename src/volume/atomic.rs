@@ -65,6 +65,10 @@ pub struct WriteOptions {
     pub gid: Option<u32>,
     /// Mode of the payload directory.
     pub dir_mode: u32,
+    /// The caller knows this payload differs from the one it wrote last (it keeps a
+    /// fingerprint of that one): swap without reading the current files back. `false` (the
+    /// safe default) compares with what is on disk. It can only force a swap, never skip one.
+    pub known_changed: bool,
 }
 
 impl Default for WriteOptions {
@@ -72,6 +76,7 @@ impl Default for WriteOptions {
         WriteOptions {
             gid: None,
             dir_mode: 0o550,
+            known_changed: false,
         }
     }
 }
@@ -262,8 +267,8 @@ fn write_sorted(
     };
 
     // Decide whether anything differs from what is on disk.
-    let mut changed = old.is_none();
-    if let Some(old_name) = &old {
+    let mut changed = old.is_none() || opts.known_changed;
+    if let (Some(old_name), false) = (&old, changed) {
         let old_dir = dir.join(old_name);
         match list(&old_dir) {
             Ok((d, entries)) => {

@@ -194,3 +194,43 @@ fn foreign_entries_are_replaced_and_write_files_shares_one_mode() {
             .swapped
     );
 }
+
+/// `known_changed` (the caller's fingerprint says the payload is new) swaps without reading the
+/// old files back, and the result is the same layout a compared write gives. It can only force a
+/// swap: an identical payload written with it still swaps, and without it does not.
+#[test]
+fn known_changed_swaps_without_comparing() {
+    let t = tempfile::tempdir().unwrap();
+    let first = write_payload(
+        t.path(),
+        &payload(&[("a", "1"), ("b", "2")]),
+        WriteOptions::default(),
+    )
+    .unwrap();
+    let forced = WriteOptions {
+        known_changed: true,
+        ..WriteOptions::default()
+    };
+    let second = write_payload(t.path(), &payload(&[("a", "1"), ("b", "3")]), forced).unwrap();
+    assert!(second.swapped);
+    assert_ne!(second.data_dir, first.data_dir);
+    assert_eq!(fs::read_to_string(t.path().join("a")).unwrap(), "1");
+    assert_eq!(fs::read_to_string(t.path().join("b")).unwrap(), "3");
+    let same = write_payload(
+        t.path(),
+        &payload(&[("a", "1"), ("b", "3")]),
+        WriteOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        !same.swapped,
+        "an unchanged payload compared with the disk is not rewritten"
+    );
+    let again = write_payload(t.path(), &payload(&[("a", "1"), ("b", "3")]), forced).unwrap();
+    assert!(again.swapped);
+    assert_eq!(fs::read_to_string(t.path().join("b")).unwrap(), "3");
+    assert_eq!(
+        fs::read_link(t.path().join("..data")).unwrap(),
+        Path::new(&again.data_dir)
+    );
+}

@@ -233,6 +233,7 @@ fn torn_reads_atomic_writer_10k_rotations_on_tmpfs() {
     let opts = WriteOptions {
         gid: None,
         dir_mode: 0o550,
+        known_changed: false,
     };
     atomic::write_payload(&dir, &payload(0), opts).unwrap();
 
