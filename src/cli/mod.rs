@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod demo;
+pub mod heap;
 pub mod render_cmd;
 pub mod serve;
 pub mod volumes;

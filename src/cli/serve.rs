@@ -318,6 +318,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             },
         )))
     };
+    let trim_task = tokio::spawn(super::heap::trim_periodically(stop_rx.clone()));
     let listener = crate::csi::server::bind(&path).map_err(|e| e.to_string())?;
     let result = crate::csi::server::serve(
         driver,
@@ -327,6 +328,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     )
     .await;
     let _ = stop_tx.send(true);
+    let _ = trim_task.await;
     if let Some(t) = metrics_task {
         let _ = t.await;
     }
