@@ -25,7 +25,7 @@
 //! use gotmpl::{Arity, CtxFuncMap, CtxFunction, FuncMap, Limits, Template, Ty, Value};
 //! let mut ctx = CtxFuncMap::new();
 //! ctx.insert(CtxFunction::new("include", Arity::Fixed(&[Ty::String, Ty::Any]), |c, a| {
-//!     c.execute_template(a[0].as_str().unwrap(), &a[1]).map(Value::from)
+//!     c.execute_template(&a[0].as_str().unwrap(), &a[1]).map(Value::from)
 //! }));
 //! let t = Template::parse(
 //!     "t",
@@ -78,6 +78,7 @@ pub mod error;
 mod exec;
 pub mod fmt;
 pub mod funcs;
+mod gostr;
 mod lex;
 mod parse;
 pub mod sprig;
@@ -90,7 +91,7 @@ pub use error::Error;
 pub use exec::{Context, CtxFuncMap, CtxFunction, Limits, MissingKey};
 pub use funcs::{Arity, FuncError, FuncMap, Function, Ty};
 pub use template::Template;
-pub use value::{IntKind, Object, UintKind, Value};
+pub use value::{IntKind, Object, Str, UintKind, Value};
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

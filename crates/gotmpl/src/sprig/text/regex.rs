@@ -6,7 +6,7 @@
 use regex::{Regex, RegexBuilder};
 
 use super::ty::{I, S};
-use super::{iarg, sarg, str_list};
+use super::{bytes_arg, iarg, sarg, str_list};
 use crate::{Arity, FuncError, FuncMap, Function, Value};
 
 type R = Result<Value, FuncError>;
@@ -57,51 +57,54 @@ fn must_compile(pat: &str) -> Result<Regex, FuncError> {
 pub(super) fn register(m: &mut FuncMap) {
     use Arity::Fixed;
     f(m, "regexMatch", Fixed(&[S, S]), |a| {
-        Ok(compile(sarg(a, 0))
-            .map(|re| re.is_match(sarg(a, 1)))
+        Ok(compile(&sarg(a, 0))
+            .map(|re| re.is_match(&sarg(a, 1)))
             .unwrap_or(false)
             .into())
     });
     f(m, "mustRegexMatch", Fixed(&[S, S]), |a| {
-        Ok(compile(sarg(a, 0))?.is_match(sarg(a, 1)).into())
+        Ok(compile(&sarg(a, 0))?.is_match(&sarg(a, 1)).into())
     });
     f(m, "regexFindAll", Fixed(&[S, S, I]), |a| {
-        find_all(&must_compile(sarg(a, 0))?, sarg(a, 1), iarg(a, 2))
+        find_all(&must_compile(&sarg(a, 0))?, &sarg(a, 1), iarg(a, 2))
     });
     f(m, "mustRegexFindAll", Fixed(&[S, S, I]), |a| {
-        find_all(&compile(sarg(a, 0))?, sarg(a, 1), iarg(a, 2))
+        find_all(&compile(&sarg(a, 0))?, &sarg(a, 1), iarg(a, 2))
     });
     f(m, "regexFind", Fixed(&[S, S]), |a| {
-        find(&must_compile(sarg(a, 0))?, sarg(a, 1))
+        find(&must_compile(&sarg(a, 0))?, &sarg(a, 1))
     });
     f(m, "mustRegexFind", Fixed(&[S, S]), |a| {
-        find(&compile(sarg(a, 0))?, sarg(a, 1))
+        find(&compile(&sarg(a, 0))?, &sarg(a, 1))
     });
     f(m, "regexReplaceAll", Fixed(&[S, S, S]), |a| {
-        Ok(replace_all(&must_compile(sarg(a, 0))?, sarg(a, 1), sarg(a, 2), false).into())
+        Ok(replace_all(&must_compile(&sarg(a, 0))?, &sarg(a, 1), &sarg(a, 2), false).into())
     });
     f(m, "mustRegexReplaceAll", Fixed(&[S, S, S]), |a| {
-        Ok(replace_all(&compile(sarg(a, 0))?, sarg(a, 1), sarg(a, 2), false).into())
+        Ok(replace_all(&compile(&sarg(a, 0))?, &sarg(a, 1), &sarg(a, 2), false).into())
     });
     f(m, "regexReplaceAllLiteral", Fixed(&[S, S, S]), |a| {
-        Ok(replace_all(&must_compile(sarg(a, 0))?, sarg(a, 1), sarg(a, 2), true).into())
+        Ok(replace_all(&must_compile(&sarg(a, 0))?, &sarg(a, 1), &sarg(a, 2), true).into())
     });
     f(m, "mustRegexReplaceAllLiteral", Fixed(&[S, S, S]), |a| {
-        Ok(replace_all(&compile(sarg(a, 0))?, sarg(a, 1), sarg(a, 2), true).into())
+        Ok(replace_all(&compile(&sarg(a, 0))?, &sarg(a, 1), &sarg(a, 2), true).into())
     });
     f(m, "regexSplit", Fixed(&[S, S, I]), |a| {
         let (p, s) = (sarg(a, 0), sarg(a, 1));
+        let (p, s) = (&*p, &*s);
         Ok(str_list(split(&must_compile(p)?, p, s, iarg(a, 2))))
     });
     f(m, "mustRegexSplit", Fixed(&[S, S, I]), |a| {
         let (p, s) = (sarg(a, 0), sarg(a, 1));
+        let (p, s) = (&*p, &*s);
         Ok(str_list(split(&compile(p)?, p, s, iarg(a, 2))))
     });
     f(m, "regexQuoteMeta", Fixed(&[S]), |a| {
-        let mut out = String::new();
-        for c in sarg(a, 0).chars() {
-            if "\\.+*?()|[]{}^$".contains(c) {
-                out.push('\\');
+        // regexp.QuoteMeta works byte by byte: other bytes pass through.
+        let mut out = Vec::new();
+        for &c in bytes_arg(a, 0) {
+            if b"\\.+*?()|[]{}^$".contains(&c) {
+                out.push(b'\\');
             }
             out.push(c);
         }

@@ -8,7 +8,7 @@
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 
-use super::super::{arg_str, def};
+use super::super::{arg_bytes, def};
 use super::der::{self, Tlv};
 use crate::{Arity, FuncError, FuncMap, Ty, Value};
 
@@ -24,17 +24,17 @@ const OID_ED25519: &[u64] = &[1, 3, 101, 112];
 pub(super) fn register(m: &mut FuncMap) {
     // func(typ string) string
     def(m, "genPrivateKey", Arity::Fixed(&[Ty::String]), |a| {
-        let typ = arg_str(a, 0);
+        let typ = arg_bytes(a, 0);
         let key = match typ {
-            "" | "rsa" => PrivateKey::generate_rsa(4096)?,
-            "ecdsa" => PrivateKey::generate_p256()?,
-            "ed25519" => PrivateKey::generate_ed25519()?,
-            "dsa" => {
+            b"" | b"rsa" => PrivateKey::generate_rsa(4096)?,
+            b"ecdsa" => PrivateKey::generate_p256()?,
+            b"ed25519" => PrivateKey::generate_ed25519()?,
+            b"dsa" => {
                 return Err(FuncError::new(
                     "genPrivateKey: DSA keys are not supported (deprecated in Go); use rsa, ecdsa or ed25519",
                 ))
             }
-            _ => return Ok(Value::from(format!("Unknown type {typ}"))),
+            _ => return Ok(Value::from([&b"Unknown type "[..], typ].concat())),
         };
         Ok(Value::from(key.to_pem()))
     });

@@ -60,7 +60,7 @@ fn parse_and_join_round_trip() {
                 assert_eq!(d.len(), 8, "{url}: exactly sprig's keys");
                 for (k, want) in KEYS.iter().zip(fields) {
                     assert_eq!(
-                        d.get(*k).as_ref().and_then(Value::as_str),
+                        d.get(*k).as_ref().and_then(Value::as_str).as_deref(),
                         Some(*want),
                         "{url} {k}"
                     );

@@ -356,8 +356,8 @@ fn certificate_object() {
         key: "K".into(),
     };
     assert_eq!(c.fmt_v(), "{C K}");
-    assert_eq!(c.field("Cert").unwrap().as_str(), Some("C"));
-    assert_eq!(c.field("Key").unwrap().as_str(), Some("K"));
+    assert_eq!(c.field("Cert").unwrap().as_str().as_deref(), Some("C"));
+    assert_eq!(c.field("Key").unwrap().as_str().as_deref(), Some("K"));
     assert!(c.field("Other").is_none());
     assert_eq!(c.type_name(), "sprig.certificate");
 }
