@@ -343,8 +343,8 @@ mod tests {
         assert_eq!(b.to_string(), "h\u{fffd}");
         // Equal bytes are equal strings whichever way they were made.
         assert_eq!(Str::from(b"ab".to_vec()), Str::from("ab"));
-        assert!(Str::from("Z") < Str::from("a"));
-        assert!(Str::from("a") < Str::from_bytes(b"\xff"));
+        let (upper, lower, high) = (Str::from("Z"), Str::from("a"), Str::from_bytes(b"\xff"));
+        assert!(upper < lower && lower < high);
     }
 
     // Go's utf8.DecodeRune / DecodeLastRune / RuneCount on the same inputs.

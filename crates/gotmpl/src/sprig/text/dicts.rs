@@ -78,7 +78,7 @@ pub(super) fn register(m: &mut FuncMap) {
     });
     f(m, "unset", Fixed(&[M, S]), |a| {
         if let Value::Map(d) = &a[0] {
-            d.remove(&*sarg(a, 1));
+            d.remove(&sarg(a, 1));
         }
         Ok(a[0].clone())
     });

@@ -95,7 +95,10 @@ fn unspecified(what: &str) -> FuncError {
 
 /// The field values of an `ECPrivateKey` (SEC 1): scalar, optional curve OID content,
 /// optional public point.
-fn parse_sec1(der_bytes: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>)> {
+type Sec1Fields = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Parses an `ECPrivateKey` (SEC 1) into its [`Sec1Fields`].
+fn parse_sec1(der_bytes: &[u8]) -> Option<Sec1Fields> {
     let s = der::expect(der_bytes, der::SEQUENCE)?;
     let f = der::children(s.content)?;
     if f.len() < 2

@@ -273,7 +273,10 @@ fn sprig_date_functions() {
         call_str("htmlDateInZone", &[t.clone(), s("UTC")]),
         "2009-11-03"
     );
-    assert_eq!(call_str("unixEpoch", &[t.clone()]), "1257221106");
+    assert_eq!(
+        call_str("unixEpoch", std::slice::from_ref(&t)),
+        "1257221106"
+    );
     // A string is not a date: sprig formats `now` instead.
     assert_eq!(
         call_str("dateInZone", &[s("2006"), s("2009-01-01"), s("UTC")]).len(),
@@ -311,7 +314,10 @@ fn sprig_date_functions() {
         ],
     )
     .unwrap();
-    assert_eq!(call_str("unixEpoch", &[parsed.clone()]), "1514710800");
+    assert_eq!(
+        call_str("unixEpoch", std::slice::from_ref(&parsed)),
+        "1514710800"
+    );
     assert_eq!(
         call_str("dateInZone", &[s("02/01/2006 15:04"), parsed, s("UTC")]),
         "31/12/2017 09:00"
@@ -392,7 +398,10 @@ fn time_methods() {
     };
     let d = l.method("Sub", &[base().value()]).unwrap().unwrap();
     assert_eq!(crate::fmt::format_v(&d), "1h30m0s");
-    assert!(matches!(m("Before", &[later.clone()]), Value::Bool(true)));
+    assert!(matches!(
+        m("Before", std::slice::from_ref(&later)),
+        Value::Bool(true)
+    ));
     assert!(matches!(m("After", &[later]), Value::Bool(false)));
     let next = m("AddDate", &[Value::int(0), Value::int(2), Value::int(0)]);
     assert_eq!(

@@ -424,7 +424,7 @@ impl Url {
             buf.push_str(&self.opaque);
         } else {
             let no_host = self.host.is_empty() && self.user.is_none();
-            if (!self.scheme.is_empty() || !no_host) && !(self.omit_host && no_host) {
+            if !no_host || (!self.scheme.is_empty() && !self.omit_host) {
                 if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
                     buf.push_str("//");
                 }
