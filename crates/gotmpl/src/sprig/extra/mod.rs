@@ -95,6 +95,13 @@ pub(crate) mod testutil {
         Value::from(v)
     }
 
+    /// One `genPrivateKey "dsa"` shared by every test that needs a DSA key (parameter
+    /// generation is the slow part).
+    pub fn dsa_pem() -> &'static str {
+        static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        PEM.get_or_init(|| call_str("genPrivateKey", &[s("dsa")]))
+    }
+
     /// The string a call returned (panics on an error or another kind).
     pub fn call_str(name: &str, args: &[Value]) -> String {
         match call(name, args) {

@@ -1,9 +1,12 @@
-//! Private keys as sprig handles them: generation (`genPrivateKey`: RSA 4096, ECDSA P-256,
-//! Ed25519), Go's PEM encodings (`RSA PRIVATE KEY` PKCS#1, `EC PRIVATE KEY` SEC 1, `PRIVATE
-//! KEY` PKCS#8 for Ed25519), Go's `parsePrivateKeyPEM`, public key info, and signing.
+//! Private keys as sprig handles them: generation (`genPrivateKey`: RSA 4096, DSA L2048N256,
+//! ECDSA P-256, Ed25519), Go's PEM encodings (`RSA PRIVATE KEY` PKCS#1, `DSA PRIVATE KEY` in
+//! OpenSSL's layout, `EC PRIVATE KEY` SEC 1, `PRIVATE KEY` PKCS#8 for Ed25519), Go's
+//! `parsePrivateKeyPEM`, public key info, and signing.
 //!
-//! DSA is not supported (Go has deprecated it; its parameter generation takes seconds):
-//! `genPrivateKey "dsa"` and DSA keys given to the `WithKey` functions are errors.
+//! DSA keys are generated and parsed as sprig does, but, as in Go, they cannot sign or be
+//! certified: Go's `x509.CreateCertificate` refuses them (a `*dsa.PrivateKey` is no
+//! `crypto.Signer`, a `*dsa.PublicKey` is an unsupported public key type), so the certificate
+//! functions fail with Go's messages.
 
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
@@ -29,11 +32,7 @@ pub(super) fn register(m: &mut FuncMap) {
             b"" | b"rsa" => PrivateKey::generate_rsa(4096)?,
             b"ecdsa" => PrivateKey::generate_p256()?,
             b"ed25519" => PrivateKey::generate_ed25519()?,
-            b"dsa" => {
-                return Err(FuncError::new(
-                    "genPrivateKey: DSA keys are not supported (deprecated in Go); use rsa, ecdsa or ed25519",
-                ))
-            }
+            b"dsa" => PrivateKey::generate_dsa(),
             _ => return Ok(Value::from([&b"Unknown type "[..], typ].concat())),
         };
         Ok(Value::from(key.to_pem()))
@@ -87,7 +86,24 @@ pub enum PrivateKey {
         seed: [u8; 32],
         public: [u8; 32],
     },
+    /// Domain parameters, public and private values, as big-endian magnitudes.
+    Dsa(DsaKey),
 }
+
+/// A DSA key: the fields of Go's `dsa.PrivateKey` (and of sprig's `DSAKeyFormat`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DsaKey {
+    pub p: Vec<u8>,
+    pub q: Vec<u8>,
+    pub g: Vec<u8>,
+    pub y: Vec<u8>,
+    pub x: Vec<u8>,
+}
+
+/// What Go's `x509.CreateCertificate` says when the signing key is DSA.
+const DSA_NOT_SIGNER: &str = "x509: certificate private key does not implement crypto.Signer";
+/// What it says when the certified key is DSA.
+const DSA_PUBLIC_UNSUPPORTED: &str = "x509: unsupported public key type: *dsa.PublicKey";
 
 fn unspecified(what: &str) -> FuncError {
     FuncError::new(format!("failed to generate private key: {what}"))
@@ -150,6 +166,25 @@ impl PrivateKey {
         Ok(PrivateKey::Rsa(der.as_bytes().to_vec()))
     }
 
+    /// Go's `dsa.GenerateParameters(&key.Parameters, rand.Reader, dsa.L2048N256)` and
+    /// `dsa.GenerateKey`, as sprig's `genPrivateKey "dsa"` calls them: a 2048-bit prime p, a
+    /// 256-bit prime q dividing p-1, a generator g of the order-q subgroup, a private x in
+    /// [1, q) and y = g^x mod p.
+    pub fn generate_dsa() -> PrivateKey {
+        let mut rng = rand_core::OsRng;
+        let components = dsa::Components::generate(&mut rng, dsa::KeySize::DSA_2048_256);
+        let key = dsa::SigningKey::generate(&mut rng, components);
+        let public = key.verifying_key();
+        let c = public.components();
+        PrivateKey::Dsa(DsaKey {
+            p: c.p().to_bytes_be(),
+            q: c.q().to_bytes_be(),
+            g: c.g().to_bytes_be(),
+            y: public.y().to_bytes_be(),
+            x: key.x().to_bytes_be(),
+        })
+    }
+
     pub fn generate_p256() -> Result<PrivateKey, FuncError> {
         let rng = SystemRandom::new();
         let doc = EcdsaKeyPair::generate_pkcs8(Curve::P256.signing(), &rng)
@@ -206,6 +241,19 @@ impl PrivateKey {
                 ]);
                 der::pem_encode("PRIVATE KEY", &pkcs8)
             }
+            // sprig's `asn1.Marshal(DSAKeyFormat{P, Q, G, Y, X})`: SEQUENCE { INTEGER 0, p, q,
+            // g, y, x }, the layout OpenSSL reads as a DSA private key.
+            PrivateKey::Dsa(k) => {
+                let fields = der::seq(&[
+                    der::small_int(0),
+                    der::uint(&k.p),
+                    der::uint(&k.q),
+                    der::uint(&k.g),
+                    der::uint(&k.y),
+                    der::uint(&k.x),
+                ]);
+                der::pem_encode("DSA PRIVATE KEY", &fields)
+            }
         }
     }
 
@@ -224,9 +272,45 @@ impl PrivateKey {
                 .map_err(|e| format!("parsing RSA private key from PEM: {e}")),
             "EC" => PrivateKey::from_sec1(&der_bytes, None)
                 .map_err(|e| format!("parsing EC private key from PEM: {e}")),
-            "DSA" => Err("parsing DSA private key from PEM: DSA keys are not supported".into()),
+            "DSA" => PrivateKey::from_dsa_der(&der_bytes)
+                .map_err(|e| format!("parsing DSA private key from PEM: {e}")),
             _ => Err(format!("invalid private key type {kind}")),
         }
+    }
+
+    /// sprig's `asn1.Unmarshal(block.Bytes, &DSAKeyFormat{})`: a SEQUENCE of a version and
+    /// five integers (like Go, the values are not checked; a short sequence is Go's
+    /// `sequence truncated`, other shapes a structure error).
+    fn from_dsa_der(der_bytes: &[u8]) -> Result<PrivateKey, String> {
+        const TRUNCATED: &str = "asn1: syntax error: sequence truncated";
+        let Some((outer, _)) = der::read(der_bytes) else {
+            return Err(TRUNCATED.into());
+        };
+        if outer.tag != der::SEQUENCE {
+            return Err(
+                "asn1: structure error: tags don't match (DSAKeyFormat is a SEQUENCE)".into(),
+            );
+        }
+        let fields = der::children(outer.content).ok_or(TRUNCATED)?;
+        if fields.len() < 6 {
+            return Err(TRUNCATED.into());
+        }
+        if fields[..6].iter().any(|f| f.tag != der::INTEGER) {
+            return Err(
+                "asn1: structure error: tags don't match (DSAKeyFormat fields are INTEGERs)".into(),
+            );
+        }
+        let mag = |i: usize| -> Vec<u8> {
+            let c: &[u8] = fields[i].content;
+            c.iter().copied().skip_while(|&b| b == 0).collect()
+        };
+        Ok(PrivateKey::Dsa(DsaKey {
+            p: mag(1),
+            q: mag(2),
+            g: mag(3),
+            y: mag(4),
+            x: mag(5),
+        }))
     }
 
     fn from_pkcs1(der_bytes: &[u8]) -> Result<PrivateKey, String> {
@@ -305,6 +389,11 @@ impl PrivateKey {
             PrivateKey::Ed25519 { public, .. } => {
                 (der::seq(&[der::oid(OID_ED25519)]), public.to_vec())
             }
+            PrivateKey::Dsa(_) => {
+                return Err(FuncError::new(format!(
+                    "error creating certificate: {DSA_PUBLIC_UNSUPPORTED}"
+                )))
+            }
         };
         Ok((der::seq(&[alg, der::bit_string(&key)]), key))
     }
@@ -320,7 +409,22 @@ impl PrivateKey {
                 curve: Curve::P384, ..
             } => der::seq(&[der::oid(OID_ECDSA_SHA384)]),
             PrivateKey::Ed25519 { .. } => der::seq(&[der::oid(OID_ED25519)]),
+            // Never used: `check_certifiable` refuses a DSA signer first.
+            PrivateKey::Dsa(_) => Vec::new(),
         }
+    }
+
+    /// Go's `x509.CreateCertificate` checks, in its order, that the signing key can sign and
+    /// that the certified key is a supported public key type; DSA keys are neither.
+    pub fn check_certifiable(subject: &PrivateKey, signer: &PrivateKey) -> Result<(), FuncError> {
+        let refuse = |why: &str| Err(FuncError::new(format!("error creating certificate: {why}")));
+        if matches!(signer, PrivateKey::Dsa(_)) {
+            return refuse(DSA_NOT_SIGNER);
+        }
+        if matches!(subject, PrivateKey::Dsa(_)) {
+            return refuse(DSA_PUBLIC_UNSUPPORTED);
+        }
+        Ok(())
     }
 
     pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, FuncError> {
@@ -346,13 +450,14 @@ impl PrivateKey {
                     Ed25519KeyPair::from_seed_and_public_key(seed, public).map_err(|e| fail(&e))?;
                 Ok(kp.sign(msg).as_ref().to_vec())
             }
+            PrivateKey::Dsa(_) => Err(fail(&DSA_NOT_SIGNER)),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::super::testutil::{call, call_str, s};
+    use super::super::super::testutil::{call_str, dsa_pem, s};
     use super::*;
 
     fn check_key(pem: &str, block: &str) -> PrivateKey {
@@ -367,6 +472,7 @@ mod tests {
             PrivateKey::Rsa(_) => &signature::RSA_PKCS1_2048_8192_SHA256,
             PrivateKey::Ec { .. } => &signature::ECDSA_P256_SHA256_ASN1,
             PrivateKey::Ed25519 { .. } => &signature::ED25519,
+            PrivateKey::Dsa(_) => unreachable!("DSA keys cannot sign (sign fails above)"),
         };
         signature::UnparsedPublicKey::new(alg, &pubkey)
             .verify(msg, &sig)
@@ -384,7 +490,70 @@ mod tests {
             "RSA PRIVATE KEY",
         );
         assert_eq!(call_str("genPrivateKey", &[s("bad")]), "Unknown type bad");
-        assert!(call("genPrivateKey", &[s("dsa")]).is_err());
+        assert_eq!(
+            call_str("genPrivateKey", &[Value::from(&b"\xffx"[..])]),
+            "Unknown type \u{fffd}x"
+        );
+    }
+
+    // sprig's generatePrivateKey("dsa"): dsa.GenerateParameters(..., dsa.L2048N256) and
+    // dsa.GenerateKey, written as asn1.Marshal(DSAKeyFormat{Version 0, P, Q, G, Y, X}) in a
+    // "DSA PRIVATE KEY" block. Decoded here with the `der` crate, not the crate's own DER code.
+    #[test]
+    fn dsa_keys_are_sprigs_layout_with_valid_parameters() {
+        use ::der::Decode;
+        use dsa::BigUint;
+        let pem = dsa_pem();
+        let (kind, der_bytes) = der::pem_decode(pem).unwrap();
+        assert_eq!(kind, "DSA PRIVATE KEY");
+        let fields = Vec::<::der::asn1::UintRef<'_>>::from_der(&der_bytes).unwrap();
+        assert_eq!(fields.len(), 6, "version, p, q, g, y, x");
+        assert_eq!(fields[0].as_bytes(), [0], "version 0");
+        let n = |i: usize| BigUint::from_bytes_be(fields[i].as_bytes());
+        let (p, q, g, y, x) = (n(1), n(2), n(3), n(4), n(5));
+        let one = BigUint::from(1u8);
+        assert_eq!(p.bits(), 2048, "L = 2048");
+        assert_eq!(q.bits(), 256, "N = 256");
+        assert_eq!((&p - &one) % &q, BigUint::from(0u8), "q divides p - 1");
+        assert!(g > one && g < p);
+        assert_eq!(g.modpow(&q, &p), one, "g generates the order-q subgroup");
+        assert!(x >= one && x < q, "1 <= x < q");
+        assert_eq!(y, g.modpow(&x, &p), "y = g^x mod p");
+        // A signature made with the key verifies (the values form a working DSA key).
+        let c = dsa::Components::from_components(p, q, g).unwrap();
+        let public = dsa::VerifyingKey::from_components(c, y).unwrap();
+        let key = dsa::SigningKey::from_components(public.clone(), x).unwrap();
+        use dsa::signature::{Signer, Verifier};
+        let sig: dsa::Signature = key.sign(b"signed");
+        public.verify(b"signed", &sig).unwrap();
+    }
+
+    #[test]
+    fn dsa_keys_parse_back_as_sprig_parses_them() {
+        let pem = dsa_pem();
+        let key = PrivateKey::from_pem(pem).unwrap();
+        assert!(matches!(key, PrivateKey::Dsa(_)));
+        assert_eq!(key.to_pem(), pem, "re-encodes identically");
+        // asn1.Unmarshal's message for a short sequence; other shapes are structure errors.
+        let short = der::pem_encode("DSA PRIVATE KEY", &[0x30, 0x03, 0x02, 0x01, 0x00]);
+        assert_eq!(
+            PrivateKey::from_pem(&short).unwrap_err(),
+            "parsing DSA private key from PEM: asn1: syntax error: sequence truncated"
+        );
+        let not_ints = der::pem_encode(
+            "DSA PRIVATE KEY",
+            &der::seq(&[
+                der::small_int(0),
+                der::octet_string(b"p"),
+                der::small_int(1),
+                der::small_int(1),
+                der::small_int(1),
+                der::small_int(1),
+            ]),
+        );
+        assert!(PrivateKey::from_pem(&not_ints)
+            .unwrap_err()
+            .starts_with("parsing DSA private key from PEM: asn1: structure error: "));
     }
 
     /// RSA-4096 generation takes tens of seconds in a debug build on a busy machine:

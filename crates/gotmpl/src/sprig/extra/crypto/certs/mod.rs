@@ -315,6 +315,7 @@ fn issue(
     signer: &PrivateKey,
 ) -> Result<Certificate, FuncError> {
     let create = |e: String| FuncError::new(format!("error creating certificate: {e}"));
+    PrivateKey::check_certifiable(subject_key, signer)?;
     let (spki, public_bytes) = subject_key.public_key_info()?;
     let subject = name(&t.cn);
     let issuer = parent.map_or_else(|| subject.clone(), |p| p.subject.clone());
