@@ -63,7 +63,7 @@ pub fn expect_of(v: &serde_json::Value) -> Expect {
 }
 
 fn unhex(h: &str) -> Vec<u8> {
-    assert!(h.len() % 2 == 0, "odd-length output_hex {h:?}");
+    assert!(h.len().is_multiple_of(2), "odd-length output_hex {h:?}");
     (0..h.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("output_hex is hex"))
