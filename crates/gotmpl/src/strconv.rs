@@ -186,6 +186,19 @@ pub fn unquote_bytes(s: &str) -> Result<Vec<u8>, &'static str> {
     }
 }
 
+/// [`unquote_bytes`] as a Go string value. A literal without escapes (the common case) is
+/// its source text: no per-character decoding, no UTF-8 check.
+pub fn unquote_str(s: &str) -> Result<crate::Str, &'static str> {
+    let b = s.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' {
+        let inner = &s[1..s.len() - 1];
+        if !inner.contains(['\\', '"', '\n']) {
+            return Ok(crate::Str::from(inner));
+        }
+    }
+    unquote_bytes(s).map(crate::Str::from)
+}
+
 /// [`unquote_bytes`] as text, for template names: bytes that are not UTF-8 read as U+FFFD.
 pub fn unquote(s: &str) -> Result<String, &'static str> {
     unquote_bytes(s).map(|b| crate::gostr::lossy(&b).into_owned())
