@@ -1,6 +1,6 @@
 //! The data a template sees: Go's `interface{}` world as decoded from JSON (nil, bool, int64,
 //! float64, string, []interface{}, map[string]interface{}) plus opaque objects (time, semver,
-//! certificates) that have fields and methods.
+//! certificates) that have fields and methods. Strings are Go strings ([`Str`]): any bytes.
 //!
 //! Maps are references, as in Go: a [`Map`] reached through two paths (two variables, a
 //! variable and a field of the data, a `template` call's dot) is one map, and sprig's `set`,
