@@ -273,7 +273,7 @@ fn render_class_configuration(
             &data,
             secrets.token,
         )?;
-        layer.insert(file.clone(), Some(out.into_bytes()));
+        layer.insert(file.clone(), Some(out));
     }
     Ok(layer)
 }

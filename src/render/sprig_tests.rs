@@ -23,6 +23,7 @@ fn eval(source: &str) -> Result<String, RenderError> {
         &data,
         TOKEN,
     )
+    .map(|out| String::from_utf8(out).expect("these tables render UTF-8"))
 }
 
 #[test]

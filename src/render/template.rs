@@ -130,14 +130,16 @@ pub(crate) struct ErrorSite<'a> {
     pub file: &'a str,
 }
 
-/// Renders one file. Execution errors are reproduced with the token replaced by a stand-in, so
-/// messages that quote values (`fail`, `required`-style messages, …) cannot leak it.
+/// Renders one file: exactly the bytes Go's template would write (a template can write bytes
+/// that are not UTF-8, e.g. `b64dec` of a binary keystore). Execution errors are reproduced with
+/// the token replaced by a stand-in, so messages that quote values (`fail`, `required`-style
+/// messages, …) cannot leak it.
 pub(crate) fn render_file(
     site: ErrorSite<'_>,
     source: &str,
     data: &serde_json::Value,
     token: &str,
-) -> Result<String, RenderError> {
+) -> Result<Vec<u8>, RenderError> {
     let fail = |message: String| RenderError::Template {
         class: site.class.to_string(),
         configuration: site.configuration.to_string(),
@@ -152,7 +154,7 @@ pub(crate) fn render_file(
     };
     // Parse errors only quote the template source, which is part of the (public) class.
     let template = parsed(site.file, source).map_err(fail)?;
-    let err = match template.execute(&Value::from_json(data), &limits()) {
+    let err = match template.execute_bytes(&Value::from_json(data), &limits()) {
         Ok(out) => return Ok(out),
         Err(e) => e,
     };
@@ -162,7 +164,7 @@ pub(crate) fn render_file(
     let message = {
         let mut redacted = data.clone();
         redacted["context"]["token"] = serde_json::Value::String(TOKEN_STAND_IN.into());
-        match template.execute(&Value::from_json(&redacted), &limits()) {
+        match template.execute_bytes(&Value::from_json(&redacted), &limits()) {
             Err(e) => e.to_string(),
             Ok(_) => "evaluation failed for the real token value (details withheld because they would reveal it)".to_string(),
         }

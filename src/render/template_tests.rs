@@ -127,6 +127,33 @@ fn getting_the_nodes_network_or_environment_is_refused() {
     assert!(message.contains("getHostByName"), "{message}");
 }
 
+/// A class can write binary files (a keystore from a base64 parameter, a string cut inside a
+/// character): the payload holds exactly the bytes Go's template writes, not U+FFFD.
+#[test]
+fn files_hold_the_bytes_the_template_writes_even_when_not_utf8() {
+    let class = class_with(
+        "tool",
+        vec![cfg(
+            "conf",
+            &[
+                ("keystore.p12", r#"{{ b64dec "/9j/AAEC/w==" }}"#),
+                (
+                    "cut",
+                    r#"{{ "héllo" | trunc 2 }}|{{ printf "%q" ("\xff" | trunc 1) }}"#,
+                ),
+            ],
+            vec![],
+        )],
+    );
+    let rcs = [connector("ns", "a", class, None)];
+    let payload = render(&rcs, &request(&["conf"]), &secrets()).unwrap();
+    assert_eq!(
+        payload.files["keystore.p12"],
+        [0xff, 0xd8, 0xff, 0x00, 0x01, 0x02, 0xff]
+    );
+    assert_eq!(payload.files["cut"], b"h\xc3|\"\\xff\"");
+}
+
 #[test]
 fn an_edited_class_is_parsed_again() {
     assert_eq!(render_one("{{ 1 }}").unwrap(), "1");

@@ -60,18 +60,23 @@ fn all() -> &'static FuncMap {
         m.insert(Function::new(
             "printf",
             Arity::Variadic(&[Ty::String], Ty::Any),
-            |a| Ok(Value::from(sprintf(a[0].as_str().unwrap_or(""), &a[1..]))),
+            |a| {
+                Ok(Value::from(sprintf(
+                    a[0].as_bytes().unwrap_or(b""),
+                    &a[1..],
+                )))
+            },
         ));
         m.insert(Function::new("html", Arity::Variadic(&[], Ty::Any), |a| {
-            Ok(Value::from(html_escape(&eval_args(a))))
+            Ok(Value::from(html_escape(eval_args(a).as_bytes())))
         }));
         m.insert(Function::new("js", Arity::Variadic(&[], Ty::Any), |a| {
-            Ok(Value::from(js_escape(&eval_args(a))))
+            Ok(Value::from(js_escape(eval_args(a).as_bytes())))
         }));
         m.insert(Function::new(
             "urlquery",
             Arity::Variadic(&[], Ty::Any),
-            |a| Ok(Value::from(query_escape(&eval_args(a)))),
+            |a| Ok(Value::from(query_escape(eval_args(a).as_bytes()))),
         ));
         m.insert(Function::new("eq", Arity::Variadic(ANY1, Ty::Any), |a| {
             eq(&a[0], &a[1..], &[]).map(Value::Bool)
@@ -201,7 +206,7 @@ fn index(item: &Value, data: &[bool], indexes: &[Value]) -> FResult {
                 }
             }
             Value::Map(m) => match i {
-                Value::String(k) => m.get(k.as_ref()).unwrap_or(Value::Nil),
+                Value::String(k) => m.get(&k.to_str_lossy()).unwrap_or(Value::Nil),
                 Value::Nil => return err("value is nil; should be of type string"),
                 other => {
                     return err(format!(
@@ -264,9 +269,8 @@ fn slice(item: &Value, data_flags: &[bool], indexes: &[Value], iface: &[bool]) -
         return err(format!("invalid slice index: {} > {}", idx[1], idx[2]));
     }
     Ok(match item {
-        Value::String(s) => {
-            Value::from(String::from_utf8_lossy(&s.as_bytes()[idx[0]..idx[1]]).into_owned())
-        }
+        // Go slices the bytes, wherever the indexes fall.
+        Value::String(s) => Value::from(&s.as_bytes()[idx[0]..idx[1]]),
         Value::List(l) => Value::list(
             (idx[0]..idx[1])
                 .map(|k| l.get(k).cloned().unwrap_or(Value::Nil))
@@ -336,7 +340,8 @@ fn eq(a: &Value, rest: &[Value], data: &[bool]) -> Result<bool, FuncError> {
                                 Value::from(b.type_name()),
                                 b.clone(),
                             ],
-                        ));
+                        )
+                        .to_string());
                     }
                     if nil_a || nil_b {
                         nil_a == nil_b
@@ -346,7 +351,8 @@ fn eq(a: &Value, rest: &[Value], data: &[bool]) -> Result<bool, FuncError> {
                         return err(sprintf(
                             "non-comparable type %s: %v",
                             &[b.clone(), Value::from(tb)],
-                        ));
+                        )
+                        .to_string());
                     }
                 }
             }
@@ -392,9 +398,9 @@ fn le(a: &Value, b: &Value, data: &[bool]) -> Result<bool, FuncError> {
 
 /// Go's `evalArgs` for the escapers: one string argument as is, otherwise `fmt.Sprint`
 /// with untyped nils printed as `<no value>`.
-fn eval_args(args: &[Value]) -> String {
+fn eval_args(args: &[Value]) -> crate::Str {
     if let [Value::String(s)] = args {
-        return s.to_string();
+        return s.clone();
     }
     let fixed: Vec<Value> = args
         .iter()
@@ -406,48 +412,61 @@ fn eval_args(args: &[Value]) -> String {
     sprint(&fixed)
 }
 
-/// Go's `template.HTMLEscapeString`.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+/// Go's `template.HTMLEscape`: byte by byte, so bytes outside valid UTF-8 pass through.
+pub fn html_escape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for &c in s {
         match c {
-            '\0' => out.push('\u{FFFD}'),
-            '"' => out.push_str("&#34;"),
-            '\'' => out.push_str("&#39;"),
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
+            0 => out.extend_from_slice("\u{FFFD}".as_bytes()),
+            b'"' => out.extend_from_slice(b"&#34;"),
+            b'\'' => out.extend_from_slice(b"&#39;"),
+            b'&' => out.extend_from_slice(b"&amp;"),
+            b'<' => out.extend_from_slice(b"&lt;"),
+            b'>' => out.extend_from_slice(b"&gt;"),
             c => out.push(c),
         }
     }
     out
 }
 
-/// Go's `template.JSEscapeString`.
-pub fn js_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+/// Go's `template.JSEscape`. Non-ASCII input is decoded rune by rune: printable runes are
+/// copied as they are, others written `\uXXXX`; a byte outside valid UTF-8 reads as U+FFFD,
+/// which is printable, so Go copies that byte unchanged.
+pub fn js_escape(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
         match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '<' => out.push_str("\\u003C"),
-            '>' => out.push_str("\\u003E"),
-            '&' => out.push_str("\\u0026"),
-            '=' => out.push_str("\\u003D"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u00{:02X}", c as u32)),
-            c if (c as u32) < 0x80 => out.push(c),
-            c if crate::strconv::is_print(c) => out.push(c),
-            c => out.push_str(&format!("\\u{:04X}", c as u32)),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\'' => out.extend_from_slice(b"\\'"),
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'<' => out.extend_from_slice(b"\\u003C"),
+            b'>' => out.extend_from_slice(b"\\u003E"),
+            b'&' => out.extend_from_slice(b"\\u0026"),
+            b'=' => out.extend_from_slice(b"\\u003D"),
+            c if c < 0x20 => out.extend_from_slice(format!("\\u00{c:02X}").as_bytes()),
+            c if c < 0x80 => out.push(c),
+            _ => {
+                let (r, size) = crate::gostr::decode_rune(&s[i..]);
+                if crate::strconv::is_print(r) {
+                    out.extend_from_slice(&s[i..i + size]);
+                } else {
+                    out.extend_from_slice(format!("\\u{:04X}", r as u32).as_bytes());
+                }
+                i += size;
+                continue;
+            }
         }
+        i += 1;
     }
     out
 }
 
-/// Go's `url.QueryEscape`.
-pub fn query_escape(s: &str) -> String {
+/// Go's `url.QueryEscape` (byte by byte; the result is ASCII).
+pub fn query_escape(s: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
-    for &b in s.as_bytes() {
+    for &b in s {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(b as char)
@@ -548,13 +567,18 @@ mod tests {
     #[test]
     fn escapers() {
         assert_eq!(
-            html_escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+            html_escape(b"<a href=\"x\">'&'</a>"),
+            b"&lt;a href=&#34;x&#34;&gt;&#39;&amp;&#39;&lt;/a&gt;"
         );
         assert_eq!(
-            js_escape("a'b\"c<d>=\n"),
-            "a\\'b\\\"c\\u003Cd\\u003E\\u003D\\u000A"
+            js_escape(b"a'b\"c<d>=\n"),
+            b"a\\'b\\\"c\\u003Cd\\u003E\\u003D\\u000A"
         );
-        assert_eq!(query_escape("a b&c=d/é"), "a+b%26c%3Dd%2F%C3%A9");
+        assert_eq!(query_escape("a b&c=d/é".as_bytes()), "a+b%26c%3Dd%2F%C3%A9");
+        // Go 1.27: bytes outside UTF-8 pass through html and js (js reads one as U+FFFD,
+        // which is printable, and copies the byte); urlquery escapes them.
+        assert_eq!(html_escape(b"a\xff<"), b"a\xff&lt;");
+        assert_eq!(js_escape(b"a\xffb\xe2\x80\xa8"), b"a\xffb\\u2028");
+        assert_eq!(query_escape(b"\xff"), "%FF");
     }
 }

@@ -2,13 +2,17 @@
 //! verbs for `print`/`printf`, and the sprig v3 function library.
 //!
 //! The module split follows Go's own package: `lex` → `parse` → `exec`, with `fmt` for Go's
-//! formatting rules, `value` for the data model and `funcs` for the function-call contract.
+//! formatting rules, `value` for the data model (`gostr` for Go's strings) and `funcs` for the
+//! function-call contract.
 //!
 //! ```
 //! use gotmpl::{FuncMap, Limits, Template, Value};
 //! let t = Template::parse("t", "{{range $i, $v := .}}{{$i}}={{$v}} {{end}}", &FuncMap::new()).unwrap();
 //! let data = Value::list(vec![Value::from("a"), Value::from("b")]);
 //! assert_eq!(t.execute(&data, &Limits::default()).unwrap(), "0=a 1=b ");
+//! // Go's output is bytes: a string can hold any.
+//! let t = Template::parse("t", r#"{{ "\xff" }}{{ len "\xff" }}"#, &FuncMap::new()).unwrap();
+//! assert_eq!(t.execute_bytes(&data, &Limits::default()).unwrap(), b"\xff1");
 //! ```
 //!
 //! # Functions that execute templates (Helm's `include` and `tpl`)
@@ -25,7 +29,7 @@
 //! use gotmpl::{Arity, CtxFuncMap, CtxFunction, FuncMap, Limits, Template, Ty, Value};
 //! let mut ctx = CtxFuncMap::new();
 //! ctx.insert(CtxFunction::new("include", Arity::Fixed(&[Ty::String, Ty::Any]), |c, a| {
-//!     c.execute_template(a[0].as_str().unwrap(), &a[1]).map(Value::from)
+//!     c.execute_template(&a[0].as_str().unwrap(), &a[1]).map(Value::from)
 //! }));
 //! let t = Template::parse(
 //!     "t",
@@ -36,7 +40,7 @@
 //! assert_eq!(t.execute_with(&Value::Nil, &Limits::default(), &ctx).unwrap(), "<[1]");
 //! ```
 //!
-//! # Bounds and known differences from Go
+//! # Bounds
 //!
 //! Execution stops with an [`Error`] for which [`Error::is_limit`] is true when it exceeds
 //! [`Limits`]: output bytes (function results are also capped at four times that), steps,
@@ -45,8 +49,17 @@
 //! `max_depth: 100_000` Go's recursion cases render exactly as Go's). Parsing bounds nested parentheses and control structures at 10000
 //! (Go: `max expression depth exceeded`); deep but legal nesting never overflows the stack.
 //!
-//! The difference that remains: strings are UTF-8 (Go strings may hold any bytes, e.g.
-//! `"\xff"`). `index` of a string yields a `uint8`, as Go's ([`UintKind`]).
+//! # Strings are bytes
+//!
+//! A Go string may hold any bytes (`"\xff"`, `slice` inside a character, `b64dec` of binary
+//! data); a [`Value::String`] is such a string, a [`Str`]: valid UTF-8 is kept as a `str`
+//! (checked once, so [`Str::as_str`] is free), other bytes as bytes. `len` counts bytes,
+//! `index` of a string yields a `uint8` ([`UintKind`]), comparisons are byte-wise, and
+//! [`Template::execute_bytes`] returns exactly the bytes Go writes; [`Template::execute`]
+//! returns text, each byte outside valid UTF-8 read as U+FFFD (as Go's `for range` reads it).
+//! Functions that Go writes over bytes keep such bytes; those that Go writes over runes see
+//! U+FFFD. The README's "Bytes outside UTF-8" lists what is checked against Go and what is not
+//! matched (map keys and template names are UTF-8 text; error messages are Rust strings).
 //!
 //! # Integers: `int` and `int64`
 //!
@@ -78,6 +91,7 @@ pub mod error;
 mod exec;
 pub mod fmt;
 pub mod funcs;
+mod gostr;
 mod lex;
 mod parse;
 pub mod sprig;
@@ -90,7 +104,7 @@ pub use error::Error;
 pub use exec::{Context, CtxFuncMap, CtxFunction, Limits, MissingKey};
 pub use funcs::{Arity, FuncError, FuncMap, Function, Ty};
 pub use template::Template;
-pub use value::{IntKind, Object, UintKind, Value};
+pub use value::{IntKind, Object, Str, UintKind, Value};
 
 /// The README's examples, compiled and run as doctests.
 #[doc = include_str!("../README.md")]

@@ -153,9 +153,9 @@ fn unquote_char(s: &str, q: u8) -> Result<(Vec<u8>, &str), ()> {
     }
 }
 
-/// Go's `strconv.Unquote` for `"..."` and `` `...` `` literals; the error text is Go's
-/// `invalid syntax`. Bytes that are not UTF-8 (from `\x` escapes) become U+FFFD.
-pub fn unquote(s: &str) -> Result<String, &'static str> {
+/// Go's `strconv.Unquote` for `"..."` and `` `...` `` literals, as the bytes of the Go string
+/// (`\x` and octal escapes make any byte); the error text is Go's `invalid syntax`.
+pub fn unquote_bytes(s: &str) -> Result<Vec<u8>, &'static str> {
     const BAD: &str = "invalid syntax";
     let b = s.as_bytes();
     if b.len() < 2 || b[0] != b[b.len() - 1] {
@@ -167,7 +167,7 @@ pub fn unquote(s: &str) -> Result<String, &'static str> {
             if inner.contains('`') {
                 return Err(BAD);
             }
-            Ok(inner.replace('\r', ""))
+            Ok(inner.replace('\r', "").into_bytes())
         }
         b'"' => {
             if inner.contains('\n') {
@@ -180,10 +180,28 @@ pub fn unquote(s: &str) -> Result<String, &'static str> {
                 out.extend_from_slice(&bytes);
                 rest = r;
             }
-            Ok(String::from_utf8_lossy(&out).into_owned())
+            Ok(out)
         }
         _ => Err(BAD),
     }
+}
+
+/// [`unquote_bytes`] as a Go string value. A literal without escapes (the common case) is
+/// its source text: no per-character decoding, no UTF-8 check.
+pub fn unquote_str(s: &str) -> Result<crate::Str, &'static str> {
+    let b = s.as_bytes();
+    if b.len() >= 2 && b[0] == b'"' && b[b.len() - 1] == b'"' {
+        let inner = &s[1..s.len() - 1];
+        if !inner.contains(['\\', '"', '\n']) {
+            return Ok(crate::Str::from(inner));
+        }
+    }
+    unquote_bytes(s).map(crate::Str::from)
+}
+
+/// [`unquote_bytes`] as text, for template names: bytes that are not UTF-8 read as U+FFFD.
+pub fn unquote(s: &str) -> Result<String, &'static str> {
+    unquote_bytes(s).map(|b| crate::gostr::lossy(&b).into_owned())
 }
 
 /// A template character constant (`'a'`, `'\n'`, `'\u00e9'`) → its rune value.

@@ -100,12 +100,21 @@ impl Template {
         &self.set.name
     }
 
-    /// Executes the top-level template.
+    /// Executes the top-level template, returning the output as text. Go's output is bytes,
+    /// and a template can write bytes that are not UTF-8 (`{{"\xff"}}`, `slice` inside a
+    /// character, `b64dec` of binary data); here each such byte becomes U+FFFD, as Go's
+    /// `for range` reads it. [`Template::execute_bytes`] returns Go's exact bytes.
     pub fn execute(&self, data: &Value, limits: &Limits) -> Result<String, Error> {
         self.execute_named_with(&self.set.name, data, limits, &CtxFuncMap::new())
     }
 
-    /// Executes the template called `name` (Go's `ExecuteTemplate`).
+    /// Executes the top-level template, returning exactly the bytes Go's `Execute` writes.
+    pub fn execute_bytes(&self, data: &Value, limits: &Limits) -> Result<Vec<u8>, Error> {
+        self.execute_named_with_bytes(&self.set.name, data, limits, &CtxFuncMap::new())
+    }
+
+    /// Executes the template called `name` (Go's `ExecuteTemplate`), output as text (see
+    /// [`Template::execute`]).
     pub fn execute_named(
         &self,
         name: &str,
@@ -116,7 +125,8 @@ impl Template {
     }
 
     /// Executes the top-level template with context functions (see [`crate::CtxFunction`]),
-    /// which take precedence over same-named functions given to [`Template::parse`].
+    /// which take precedence over same-named functions given to [`Template::parse`]; output
+    /// as text (see [`Template::execute`]).
     pub fn execute_with(
         &self,
         data: &Value,
@@ -126,7 +136,8 @@ impl Template {
         self.execute_named_with(&self.set.name, data, limits, ctx)
     }
 
-    /// [`Template::execute_named`] with context functions.
+    /// [`Template::execute_named`] with context functions, output as text (see
+    /// [`Template::execute`]).
     pub fn execute_named_with(
         &self,
         name: &str,
@@ -134,6 +145,19 @@ impl Template {
         limits: &Limits,
         ctx: &CtxFuncMap,
     ) -> Result<String, Error> {
+        self.execute_named_with_bytes(name, data, limits, ctx)
+            .map(text_of)
+    }
+
+    /// The general form: the template called `name`, with context functions, returning
+    /// exactly the bytes Go writes.
+    pub fn execute_named_with_bytes(
+        &self,
+        name: &str,
+        data: &Value,
+        limits: &Limits,
+        ctx: &CtxFuncMap,
+    ) -> Result<Vec<u8>, Error> {
         let Some(tree) = self.set.trees.get(name) else {
             return Err(Error::Exec {
                 text: format!(
@@ -166,4 +190,10 @@ impl Template {
     pub fn has(&self, name: &str) -> bool {
         self.set.trees.contains_key(name)
     }
+}
+
+/// Output bytes as text: no copy when they are UTF-8 (the common case), otherwise each byte
+/// outside a valid sequence as U+FFFD.
+fn text_of(out: Vec<u8>) -> String {
+    String::from_utf8(out).unwrap_or_else(|e| crate::gostr::lossy(e.as_bytes()).into_owned())
 }

@@ -1,6 +1,6 @@
 //! The data a template sees: Go's `interface{}` world as decoded from JSON (nil, bool, int64,
 //! float64, string, []interface{}, map[string]interface{}) plus opaque objects (time, semver,
-//! certificates) that have fields and methods.
+//! certificates) that have fields and methods. Strings are Go strings ([`Str`]): any bytes.
 //!
 //! Maps are references, as in Go: a [`Map`] reached through two paths (two variables, a
 //! variable and a field of the data, a `template` call's dot) is one map, and sprig's `set`,
@@ -8,9 +8,12 @@
 //! function writes into an existing slice (sprig's `append` copies before appending, `slice`
 //! shares but nothing can write through it), so an immutable shared list behaves as Go's.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, Mutex};
+
+pub use crate::gostr::Str;
 
 /// One template value. Cloning is cheap (strings, lists and maps are shared).
 #[derive(Clone)]
@@ -27,7 +30,8 @@ pub enum Value {
     /// `uint64` (JSON integers above `i64::MAX` decode as `float64`).
     Uint(u64, UintKind),
     Float(f64),
-    String(Arc<str>),
+    /// A Go `string`: any bytes, usually UTF-8 (see [`Str`]).
+    String(Str),
     /// Go `[]interface{}` (also stands for `[]string` results of sprig functions).
     List(Arc<Vec<Value>>),
     /// Go `map[string]interface{}`; iteration is in sorted key order, as Go's `range` and `fmt`.
@@ -108,7 +112,8 @@ impl Value {
     pub fn uint64(u: u64) -> Value {
         Value::Uint(u, UintKind::Uint64)
     }
-    pub fn str(s: impl Into<Arc<str>>) -> Value {
+    /// A Go string (from `&str`, `String`, `Vec<u8>`, `&[u8]`, ...; bytes need not be UTF-8).
+    pub fn str(s: impl Into<Str>) -> Value {
         Value::String(s.into())
     }
     pub fn list(v: Vec<Value>) -> Value {
@@ -149,7 +154,26 @@ impl Value {
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    /// A string value as text: borrowed (free) when it is valid UTF-8, and otherwise with each
+    /// byte outside a valid UTF-8 sequence read as U+FFFD, as Go's `for range` reads it. Use
+    /// [`Value::as_bytes`] where the exact bytes matter.
+    pub fn as_str(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Value::String(s) => Some(s.to_str_lossy()),
+            _ => None,
+        }
+    }
+
+    /// A string value's bytes (Go's `[]byte(s)`).
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::String(s) => Some(s.as_bytes()),
+            _ => None,
+        }
+    }
+
+    /// A string value as a Go string.
+    pub fn as_gostr(&self) -> Option<&Str> {
         match self {
             Value::String(s) => Some(s),
             _ => None,
@@ -208,6 +232,22 @@ impl From<&str> for Value {
 impl From<String> for Value {
     fn from(s: String) -> Self {
         Value::String(s.into())
+    }
+}
+impl From<Str> for Value {
+    fn from(s: Str) -> Self {
+        Value::String(s)
+    }
+}
+/// A Go string of these bytes (`string(b)`); they need not be UTF-8.
+impl From<Vec<u8>> for Value {
+    fn from(b: Vec<u8>) -> Self {
+        Value::String(b.into())
+    }
+}
+impl From<&[u8]> for Value {
+    fn from(b: &[u8]) -> Self {
+        Value::String(b.into())
     }
 }
 impl From<bool> for Value {

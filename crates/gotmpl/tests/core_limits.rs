@@ -120,7 +120,7 @@ fn helm_ctx() -> CtxFuncMap {
         "include",
         Arity::Fixed(&[Ty::String, Ty::Any]),
         |c, a| {
-            c.execute_template(a[0].as_str().unwrap_or_default(), &a[1])
+            c.execute_template(&a[0].as_str().unwrap_or_default(), &a[1])
                 .map(Value::from)
         },
     ));
@@ -128,7 +128,7 @@ fn helm_ctx() -> CtxFuncMap {
         "tpl",
         Arity::Fixed(&[Ty::String, Ty::Any]),
         |c, a| {
-            c.execute_source("tpl", a[0].as_str().unwrap_or_default(), &a[1])
+            c.execute_source("tpl", &a[0].as_str().unwrap_or_default(), &a[1])
                 .map(Value::from)
         },
     ));

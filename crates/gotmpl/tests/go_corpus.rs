@@ -26,6 +26,7 @@ fn go_corpus_is_large_and_covers_every_topic() {
         "positions/",
         "fuzz/",
         "fuzzctl/",
+        "bytes/",
     ] {
         assert!(
             cases.iter().any(|c| c.name.starts_with(topic)),

@@ -20,7 +20,7 @@ fn include() -> CtxFuncMap {
         "include",
         Arity::Fixed(&[Ty::String, Ty::Any]),
         |c, a| {
-            c.execute_template(a[0].as_str().unwrap_or_default(), &a[1])
+            c.execute_template(&a[0].as_str().unwrap_or_default(), &a[1])
                 .map(Value::from)
         },
     ));

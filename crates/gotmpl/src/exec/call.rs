@@ -9,17 +9,18 @@ use super::{At, Budget, Set, State, Val, R};
 use crate::error::Error;
 use crate::parse::Arg;
 use crate::strconv::quote;
-use crate::{Arity, FuncError, Function, Ty, Value};
+use crate::{Arity, FuncError, Function, Str, Ty, Value};
 
 /// What a context function can do with the execution that called it.
 pub trait Context {
-    /// Executes the named template of the running set on `data` and returns its output
-    /// (Helm's `include`). Counts against the same [`super::Limits`] as the caller.
-    fn execute_template(&mut self, name: &str, data: &Value) -> Result<String, FuncError>;
+    /// Executes the named template of the running set on `data` and returns its output, the
+    /// bytes as a Go string (Helm's `include`). Counts against the same [`super::Limits`] as
+    /// the caller.
+    fn execute_template(&mut self, name: &str, data: &Value) -> Result<Str, FuncError>;
     /// Parses `src` as a template named `name` next to the running set's templates (its
     /// `define`s may override them for this call only) and executes it on `data`
     /// (Helm's `tpl`).
-    fn execute_source(&mut self, name: &str, src: &str, data: &Value) -> Result<String, FuncError>;
+    fn execute_source(&mut self, name: &str, src: &str, data: &Value) -> Result<Str, FuncError>;
 }
 
 /// The body of a context function.
@@ -375,7 +376,7 @@ struct CtxState<'s, 'a, 'b> {
 }
 
 impl Context for CtxState<'_, '_, '_> {
-    fn execute_template(&mut self, name: &str, data: &Value) -> Result<String, FuncError> {
+    fn execute_template(&mut self, name: &str, data: &Value) -> Result<Str, FuncError> {
         self.s.nested_limits()?;
         let set = self.s.set;
         let Some(tree) = set.trees.get(name) else {
@@ -390,10 +391,11 @@ impl Context for CtxState<'_, '_, '_> {
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             super::execute(set, tree, data, budget, depth)
         })
+        .map(Str::from)
         .map_err(|e| FuncError(e.to_string()))
     }
 
-    fn execute_source(&mut self, name: &str, src: &str, data: &Value) -> Result<String, FuncError> {
+    fn execute_source(&mut self, name: &str, src: &str, data: &Value) -> Result<Str, FuncError> {
         self.s.nested_limits()?;
         let set = self.s.set;
         let funcs = set.funcs.clone();
@@ -418,13 +420,14 @@ impl Context for CtxState<'_, '_, '_> {
             missing_key: set.missing_key,
         };
         let Some(tree) = local.trees.get(name).cloned() else {
-            return Ok(String::new());
+            return Ok(Str::new());
         };
         let depth = self.s.depth + 1;
         let budget: &mut Budget = &mut *self.s.budget;
         stacker::maybe_grow(64 * 1024, 1024 * 1024, || {
             super::execute(&local, &tree, data, budget, depth)
         })
+        .map(Str::from)
         .map_err(|e| FuncError(e.to_string()))
     }
 }

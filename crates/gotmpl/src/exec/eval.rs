@@ -74,7 +74,7 @@ impl<'a> State<'a, '_> {
             Arg::Dot { .. } => dot.clone(),
             Arg::Nil { .. } => return Err(self.errorf("nil is not a command")),
             Arg::Number(n) => Val::plain(self.ideal_constant(n)?),
-            Arg::String { text, .. } => Val::plain(Value::str(text.as_str())),
+            Arg::String { text, .. } => Val::plain(Value::String(text.clone())),
             _ => unreachable!("handled above"),
         })
     }
@@ -272,10 +272,10 @@ impl<'a> State<'a, '_> {
         match (t, n) {
             (Ty::Any, Arg::Bool { val, .. }) => Ok(Value::Bool(*val)),
             (Ty::Any, Arg::Number(num)) => self.ideal_constant(num),
-            (Ty::Any, Arg::String { text, .. }) => Ok(Value::str(text.as_str())),
+            (Ty::Any, Arg::String { text, .. }) => Ok(Value::String(text.clone())),
             (Ty::Bool, Arg::Bool { val, .. }) => Ok(Value::Bool(*val)),
             (Ty::Bool, _) => Err(self.errorf(format!("expected bool; found {n}"))),
-            (Ty::String, Arg::String { text, .. }) => Ok(Value::str(text.as_str())),
+            (Ty::String, Arg::String { text, .. }) => Ok(Value::String(text.clone())),
             (Ty::String, _) => Err(self.errorf(format!("expected string; found {n}"))),
             (Ty::Int, Arg::Number(num)) if num.is_int => Ok(Value::int(num.int)),
             (Ty::Int64, Arg::Number(num)) if num.is_int => Ok(Value::int64(num.int)),

@@ -169,7 +169,8 @@ pub(crate) struct State<'a, 'b> {
     set: &'a Set,
     tree: &'a Tree,
     vars: Vec<(&'a str, Val)>,
-    out: String,
+    /// The output so far: bytes, as Go writes them (string values need not be UTF-8).
+    out: Vec<u8>,
     node: At<'a>,
     depth: usize,
     budget: &'b mut Budget,
@@ -182,7 +183,7 @@ pub(crate) fn execute(
     data: &Value,
     budget: &mut Budget,
     depth: usize,
-) -> R<String> {
+) -> R<Vec<u8>> {
     let mut s = State {
         set,
         tree,
@@ -194,7 +195,7 @@ pub(crate) fn execute(
                 data: true,
             },
         )],
-        out: String::new(),
+        out: Vec::new(),
         node: At::None,
         depth,
         budget,
@@ -257,8 +258,12 @@ impl<'a> State<'a, '_> {
         Ok(())
     }
 
-    fn write(&mut self, s: &str) -> R<()> {
-        self.out.push_str(s);
+    fn write(&mut self, s: &[u8]) -> R<()> {
+        self.out.extend_from_slice(s);
+        self.check_output()
+    }
+
+    fn check_output(&mut self) -> R<()> {
         if self.out.len() > self.budget.limits.max_output_bytes {
             let max = self.budget.limits.max_output_bytes;
             return Err(self.limit_error(format!("exceeded the output size limit ({max} bytes)")));
@@ -307,7 +312,7 @@ impl<'a> State<'a, '_> {
         self.at(At::Node(node));
         self.step()?;
         match node {
-            Node::Text { text, .. } => self.write(text)?,
+            Node::Text { text, .. } => self.write(text.as_bytes())?,
             Node::Action { pipe, .. } => {
                 let v = self.eval_pipeline(dot, pipe)?;
                 if pipe.decl.is_empty() {
@@ -484,12 +489,15 @@ impl<'a> State<'a, '_> {
         r.map(|_| ())
     }
 
+    /// Go's `printValue`: `%v` of the value straight into the output (a string's bytes as
+    /// they are).
     fn print_value(&mut self, v: &Val) -> R<()> {
         match &v.v {
-            Value::Nil => self.write("<no value>"),
+            Value::Nil => self.write(b"<no value>"),
+            Value::String(s) => self.write(s.as_bytes()),
             other => {
-                let s = crate::fmt::format_v(other);
-                self.write(&s)
+                crate::fmt::write_v(&mut self.out, other);
+                self.check_output()
             }
         }
     }

@@ -3,6 +3,7 @@
 
 use super::float::format_float;
 use super::quote::{can_backquote, is_printable, quote, quote_rune};
+use crate::gostr::{rune_count, rune_indices};
 
 const LDIGITS: &[u8; 17] = b"0123456789abcdefx";
 const UDIGITS: &[u8; 17] = b"0123456789ABCDEFX";
@@ -41,10 +42,10 @@ pub(crate) struct Flags {
     pub prec: usize,
 }
 
-/// Output buffer plus the current verb's flags.
+/// Output buffer (bytes: Go strings need not be UTF-8) plus the current verb's flags.
 #[derive(Default)]
 pub(crate) struct Fmt {
-    pub buf: String,
+    pub buf: Vec<u8>,
     pub f: Flags,
 }
 
@@ -53,33 +54,44 @@ impl Fmt {
         self.f = Flags::default();
     }
 
+    pub fn push_str(&mut self, s: &str) {
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    pub fn push(&mut self, c: char) {
+        let mut tmp = [0u8; 4];
+        self.buf
+            .extend_from_slice(c.encode_utf8(&mut tmp).as_bytes());
+    }
+
     fn write_padding(&mut self, n: usize) {
         let pad = if self.f.zero && !self.f.minus {
-            '0'
+            b'0'
         } else {
-            ' '
+            b' '
         };
         self.buf.extend(std::iter::repeat_n(pad, n));
     }
 
-    /// Writes `s` padded to the width on the left (or the right with `-`); width counts runes.
-    pub fn pad(&mut self, s: &str) {
+    /// Writes `s` padded to the width on the left (or the right with `-`); width counts runes
+    /// (Go's `utf8.RuneCount`: a byte outside a valid sequence counts as one).
+    pub fn pad(&mut self, s: &[u8]) {
         if !self.f.wid_present || self.f.wid == 0 {
-            self.buf.push_str(s);
+            self.buf.extend_from_slice(s);
             return;
         }
-        let width = self.f.wid.saturating_sub(s.chars().count());
+        let width = self.f.wid.saturating_sub(rune_count(s));
         if !self.f.minus {
             self.write_padding(width);
-            self.buf.push_str(s);
+            self.buf.extend_from_slice(s);
         } else {
-            self.buf.push_str(s);
+            self.buf.extend_from_slice(s);
             self.write_padding(width);
         }
     }
 
     /// `pad` with the zero flag suspended.
-    fn pad_spaces(&mut self, s: &str) {
+    fn pad_spaces(&mut self, s: &[u8]) {
         let zero = self.f.zero;
         self.f.zero = false;
         self.pad(s);
@@ -87,7 +99,7 @@ impl Fmt {
     }
 
     pub fn fmt_boolean(&mut self, v: bool) {
-        self.pad(if v { "true" } else { "false" });
+        self.pad(if v { b"true" } else { b"false" });
     }
 
     /// `%U`: `U+0078`, or with `#` `U+0078 'x'` when printable.
@@ -105,7 +117,7 @@ impl Fmt {
                 s.push('\'');
             }
         }
-        self.pad_spaces(&s);
+        self.pad_spaces(s.as_bytes());
     }
 
     /// Signed (`u` holds the two's complement) or unsigned integer in base 2, 8, 10 or 16.
@@ -164,30 +176,29 @@ impl Fmt {
             rev.push(b' ');
         }
         rev.reverse();
-        let s = String::from_utf8(rev).unwrap_or_default();
-        self.pad_spaces(&s);
+        self.pad_spaces(&rev);
     }
 
-    /// The string cut to `precision` runes.
-    fn truncate<'a>(&self, s: &'a str) -> &'a str {
+    /// The string cut to `precision` runes (Go's `truncateString`, which counts with `range`:
+    /// a byte outside a valid sequence is one rune).
+    fn truncate<'a>(&self, s: &'a [u8]) -> &'a [u8] {
         if self.f.prec_present {
-            if let Some((i, _)) = s.char_indices().nth(self.f.prec) {
+            if let Some((i, _, _)) = rune_indices(s).nth(self.f.prec) {
                 return &s[..i];
             }
         }
         s
     }
 
-    pub fn fmt_s(&mut self, s: &str) {
+    pub fn fmt_s(&mut self, s: &[u8]) {
         let s = self.truncate(s);
         self.pad(s);
     }
 
     /// `%x` of a string: hex of its bytes (precision limits the bytes; `#` adds `0x`, space
     /// separates bytes).
-    pub fn fmt_sx(&mut self, s: &str, case: Case) {
+    pub fn fmt_sx(&mut self, bytes: &[u8], case: Case) {
         let digits = case.digits();
-        let bytes = s.as_bytes();
         let mut length = bytes.len();
         if self.f.prec_present && self.f.prec < length {
             length = self.f.prec;
@@ -212,35 +223,39 @@ impl Fmt {
             self.write_padding(self.f.wid - width);
         }
         if self.f.sharp {
-            self.buf.push('0');
-            self.buf.push(digits[16] as char);
+            self.buf.push(b'0');
+            self.buf.push(digits[16]);
         }
         for (i, &c) in bytes[..length].iter().enumerate() {
             if self.f.space && i > 0 {
-                self.buf.push(' ');
+                self.buf.push(b' ');
                 if self.f.sharp {
-                    self.buf.push('0');
-                    self.buf.push(digits[16] as char);
+                    self.buf.push(b'0');
+                    self.buf.push(digits[16]);
                 }
             }
-            self.buf.push(digits[(c >> 4) as usize] as char);
-            self.buf.push(digits[(c & 0xf) as usize] as char);
+            self.buf.push(digits[(c >> 4) as usize]);
+            self.buf.push(digits[(c & 0xf) as usize]);
         }
         if self.f.wid_present && self.f.wid > width && self.f.minus {
             self.write_padding(self.f.wid - width);
         }
     }
 
-    /// `%q` of a string: Go-quoted (`+` ASCII only, `#` backquoted when possible).
-    pub fn fmt_q(&mut self, s: &str) {
+    /// `%q` of a string: Go-quoted (`+` ASCII only, `#` backquoted when possible; bytes
+    /// outside valid UTF-8 as `\xNN`).
+    pub fn fmt_q(&mut self, s: &[u8]) {
         let s = self.truncate(s);
         if self.f.sharp && can_backquote(s) {
-            let q = format!("`{s}`");
+            let mut q = Vec::with_capacity(s.len() + 2);
+            q.push(b'`');
+            q.extend_from_slice(s);
+            q.push(b'`');
             self.pad(&q);
             return;
         }
         let q = quote(s, self.f.plus);
-        self.pad(&q);
+        self.pad(q.as_bytes());
     }
 
     fn rune_of(c: u64) -> u32 {
@@ -256,13 +271,13 @@ impl Fmt {
         let ch = char::from_u32(Self::rune_of(c)).unwrap_or('\u{fffd}');
         let mut tmp = [0u8; 4];
         let s: &str = ch.encode_utf8(&mut tmp);
-        self.pad(s);
+        self.pad(s.as_bytes());
     }
 
     /// `%q` of an integer: a Go character literal.
     pub fn fmt_qc(&mut self, c: u64) {
         let q = quote_rune(Self::rune_of(c), self.f.plus);
-        self.pad(&q);
+        self.pad(q.as_bytes());
     }
 
     /// A float with strconv verb `verb` and default precision `prec` (-1 = shortest).
@@ -290,8 +305,7 @@ impl Fmt {
             } else {
                 0
             };
-            let s = String::from_utf8_lossy(&num[start..]).into_owned();
-            self.pad_spaces(&s);
+            self.pad_spaces(&num[start..]);
             return;
         }
         if self.f.sharp && verb != b'b' {
@@ -344,12 +358,11 @@ impl Fmt {
             }
             num.extend_from_slice(&tail);
         }
-        let num = String::from_utf8_lossy(&num).into_owned();
-        if self.f.plus || !num.starts_with('+') {
+        if self.f.plus || num[0] != b'+' {
             if self.f.zero && !self.f.minus && self.f.wid_present && self.f.wid > num.len() {
-                self.buf.push_str(&num[..1]);
+                self.buf.push(num[0]);
                 self.write_padding(self.f.wid - num.len());
-                self.buf.push_str(&num[1..]);
+                self.buf.extend_from_slice(&num[1..]);
                 return;
             }
             self.pad(&num);

@@ -11,52 +11,69 @@ mod isprint;
 mod print;
 mod quote;
 
-use crate::Value;
+use crate::{Str, Value};
 use print::Printer;
+
+// Every function here returns a Go string ([`Str`]): Go's `fmt` writes bytes, and a string
+// operand's bytes (or a format's) are copied as they are, UTF-8 or not.
 
 /// Go `fmt.Sprint(args...)`: operands formatted with `%v`, a space between operands when
 /// neither side is a string.
-pub fn sprint(args: &[Value]) -> String {
+pub fn sprint(args: &[Value]) -> Str {
     let mut p = Printer::default();
     let mut prev_string = false;
     for (i, a) in args.iter().enumerate() {
         let is_string = matches!(a, Value::String(_));
         if i > 0 && !is_string && !prev_string {
-            p.fmt.buf.push(' ');
+            p.fmt.buf.push(b' ');
         }
         p.print_arg(a, 'v');
         prev_string = is_string;
     }
-    p.out()
+    p.out().into()
 }
 
 /// Go `fmt.Sprintln(args...)`: always a space between operands, and a final newline.
-pub fn sprintln(args: &[Value]) -> String {
+pub fn sprintln(args: &[Value]) -> Str {
     let mut p = Printer::default();
     for (i, a) in args.iter().enumerate() {
         if i > 0 {
-            p.fmt.buf.push(' ');
+            p.fmt.buf.push(b' ');
         }
         p.print_arg(a, 'v');
     }
-    p.fmt.buf.push('\n');
-    p.out()
+    p.fmt.buf.push(b'\n');
+    p.out().into()
 }
 
 /// Go `fmt.Sprintf("%v", v)` of one value (`<nil>` for nil, `[a b]` for lists,
 /// `map[k:v]` for maps).
-pub fn format_v(v: &Value) -> String {
+pub fn format_v(v: &Value) -> Str {
     // Flag-free `%v` of the common scalars is their plain text.
     match v {
-        Value::String(s) => return s.to_string(),
-        Value::Int(i, _) => return i.to_string(),
-        Value::Uint(u, _) => return u.to_string(),
-        Value::Bool(b) => return b.to_string(),
+        Value::String(s) => return s.clone(),
+        Value::Int(i, _) => return i.to_string().into(),
+        Value::Uint(u, _) => return u.to_string().into(),
+        Value::Bool(b) => return b.to_string().into(),
         _ => {}
     }
     let mut p = Printer::default();
     p.print_arg(v, 'v');
-    p.out()
+    p.out().into()
+}
+
+/// `%v` of `v` appended to `out` (what the executor prints for an action).
+pub(crate) fn write_v(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::String(s) => out.extend_from_slice(s.as_bytes()),
+        Value::Int(i, _) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        _ => {
+            let mut p = Printer::with_buf(std::mem::take(out));
+            p.print_arg(v, 'v');
+            *out = p.out();
+        }
+    }
 }
 
 /// Width and precision above this are treated as malformed (Go's `tooLarge`).
@@ -139,8 +156,8 @@ impl Printf<'_> {
         (arg_num, i + wid, ok)
     }
 
-    fn run(&mut self, format: &str) {
-        let s = format.as_bytes();
+    fn run(&mut self, format: &[u8]) {
+        let s = format;
         let end = s.len();
         let args = self.args;
         let mut arg_num = 0usize;
@@ -153,7 +170,7 @@ impl Printf<'_> {
                 i += 1;
             }
             if i > lasti {
-                self.p.fmt.buf.push_str(&format[lasti..i]);
+                self.p.fmt.buf.extend_from_slice(&format[lasti..i]);
             }
             if i >= end {
                 break;
@@ -199,7 +216,7 @@ impl Printf<'_> {
                 let f = &mut self.p.fmt.f;
                 f.wid_present = ok;
                 if !ok {
-                    self.p.fmt.buf.push_str("%!(BADWIDTH)");
+                    self.p.fmt.push_str("%!(BADWIDTH)");
                 }
                 let f = &mut self.p.fmt.f;
                 if wid < 0 {
@@ -235,7 +252,7 @@ impl Printf<'_> {
                         (prec as usize, ok)
                     };
                     if !f.prec_present {
-                        self.p.fmt.buf.push_str("%!(BADPREC)");
+                        self.p.fmt.push_str("%!(BADPREC)");
                     }
                     after_index = false;
                 } else {
@@ -254,23 +271,24 @@ impl Printf<'_> {
             }
 
             if i >= end {
-                self.p.fmt.buf.push_str("%!(NOVERB)");
+                self.p.fmt.push_str("%!(NOVERB)");
                 break;
             }
 
-            let verb = format[i..].chars().next().unwrap_or('\u{fffd}');
-            i += verb.len_utf8();
+            // Go decodes the verb as a rune: a byte outside valid UTF-8 is U+FFFD, width 1.
+            let (verb, width) = crate::gostr::decode_rune(&format[i..]);
+            i += width;
 
             if verb == '%' {
-                self.p.fmt.buf.push('%');
+                self.p.fmt.push('%');
             } else if !self.good_arg_num {
-                self.p.fmt.buf.push_str("%!");
-                self.p.fmt.buf.push(verb);
-                self.p.fmt.buf.push_str("(BADINDEX)");
+                self.p.fmt.push_str("%!");
+                self.p.fmt.push(verb);
+                self.p.fmt.push_str("(BADINDEX)");
             } else if arg_num >= args.len() {
-                self.p.fmt.buf.push_str("%!");
-                self.p.fmt.buf.push(verb);
-                self.p.fmt.buf.push_str("(MISSING)");
+                self.p.fmt.push_str("%!");
+                self.p.fmt.push(verb);
+                self.p.fmt.push_str("(MISSING)");
             } else {
                 if verb == 'v' || verb == 'w' {
                     let f = &mut self.p.fmt.f;
@@ -287,34 +305,35 @@ impl Printf<'_> {
         // Unused operands, unless the format reordered them.
         if !self.reordered && arg_num < args.len() {
             self.p.fmt.clear_flags();
-            self.p.fmt.buf.push_str("%!(EXTRA ");
+            self.p.fmt.push_str("%!(EXTRA ");
             for (k, a) in args[arg_num..].iter().enumerate() {
                 if k > 0 {
-                    self.p.fmt.buf.push_str(", ");
+                    self.p.fmt.push_str(", ");
                 }
                 if let Value::Nil = a {
-                    self.p.fmt.buf.push_str("<nil>");
+                    self.p.fmt.push_str("<nil>");
                 } else {
-                    self.p.fmt.buf.push_str(a.type_name());
-                    self.p.fmt.buf.push('=');
+                    self.p.fmt.push_str(a.type_name());
+                    self.p.fmt.push('=');
                     self.p.print_arg(a, 'v');
                 }
             }
-            self.p.fmt.buf.push(')');
+            self.p.fmt.push(')');
         }
     }
 }
 
-/// Go `fmt.Sprintf(format, args...)`, including Go's `%!verb(type=value)` error forms.
-pub fn sprintf(format: &str, args: &[Value]) -> String {
+/// Go `fmt.Sprintf(format, args...)`, including Go's `%!verb(type=value)` error forms. The
+/// format is bytes, as a Go string is (`&str`, `&[u8]` and [`Str`] all serve).
+pub fn sprintf(format: impl AsRef<[u8]>, args: &[Value]) -> Str {
     let mut pf = Printf {
         p: Printer::default(),
         args,
         reordered: false,
         good_arg_num: true,
     };
-    pf.run(format);
-    pf.p.out()
+    pf.run(format.as_ref());
+    pf.p.out().into()
 }
 
 #[cfg(test)]

@@ -14,24 +14,35 @@ pub(crate) struct Printer {
 }
 
 impl Printer {
-    pub fn out(self) -> String {
+    /// A printer appending to `buf`.
+    pub fn with_buf(buf: Vec<u8>) -> Printer {
+        Printer {
+            fmt: Fmt {
+                buf,
+                ..Fmt::default()
+            },
+            erroring: false,
+        }
+    }
+
+    pub fn out(self) -> Vec<u8> {
         self.fmt.buf
     }
 
     fn write(&mut self, s: &str) {
-        self.fmt.buf.push_str(s);
+        self.fmt.push_str(s);
     }
 
     /// Go `printArg`: one top-level operand.
     pub fn print_arg(&mut self, arg: &Value, verb: char) {
         match arg {
             Value::Nil => match verb {
-                'T' | 'v' => self.fmt.pad("<nil>"),
+                'T' | 'v' => self.fmt.pad(b"<nil>"),
                 _ => self.bad_verb(arg, verb),
             },
             _ if verb == 'T' => {
                 let name = arg.type_name().to_string();
-                self.fmt.fmt_s(&name);
+                self.fmt.fmt_s(name.as_bytes());
             }
             // Template values have no addresses; only maps and slices would have one in Go.
             _ if verb == 'p' => self.bad_verb(arg, verb),
@@ -71,7 +82,7 @@ impl Printer {
             Value::Int(i, _) => self.fmt_integer(v, *i as u64, true, verb),
             Value::Uint(u, _) => self.fmt_integer(v, *u, false, verb),
             Value::Float(x) => self.fmt_float(v, *x, verb),
-            Value::String(s) => self.fmt_string(v, s, verb),
+            Value::String(s) => self.fmt_string(v, s.as_bytes(), verb),
             Value::List(items) => {
                 if self.fmt.f.sharp_v {
                     self.write("[]interface {}{");
@@ -122,7 +133,7 @@ impl Printer {
                 match verb {
                     'v' if self.fmt.f.sharp_v => self.write(&s),
                     'v' | 's' | 'x' | 'X' | 'q' => {
-                        self.fmt_string(&Value::str(s.as_str()), &s, verb);
+                        self.fmt_string(&Value::str(s.as_str()), s.as_bytes(), verb);
                     }
                     _ => self.bad_verb(v, verb),
                 }
@@ -135,7 +146,7 @@ impl Printer {
     fn bad_verb(&mut self, v: &Value, verb: char) {
         self.erroring = true;
         self.write("%!");
-        self.fmt.buf.push(verb);
+        self.fmt.push(verb);
         self.write("(");
         if let Value::Nil = v {
             self.write("<nil>");
@@ -180,7 +191,7 @@ impl Printer {
         }
     }
 
-    fn fmt_string(&mut self, v: &Value, s: &str, verb: char) {
+    fn fmt_string(&mut self, v: &Value, s: &[u8], verb: char) {
         let f = &mut self.fmt;
         match verb {
             'v' if f.f.sharp_v => f.fmt_q(s),

@@ -2,15 +2,26 @@
 //! `QuoteRuneToASCII` and `CanBackquote`.
 
 use super::isprint::is_print;
+use crate::gostr::{decode_rune, REPLACEMENT};
 
 const LOWERHEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Go `strconv.Quote(s)` (`ascii_only == false`) or `strconv.QuoteToASCII(s)`.
-pub(crate) fn quote(s: &str, ascii_only: bool) -> String {
+/// Go `strconv.Quote(s)` (`ascii_only == false`) or `strconv.QuoteToASCII(s)`: a byte that
+/// does not start a valid UTF-8 sequence is written as `\xNN` (Go's `appendQuotedWith`).
+pub(crate) fn quote(s: &[u8], ascii_only: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    for c in s.chars() {
-        escape_rune(&mut out, c as u32, '"', ascii_only);
+    let mut i = 0;
+    while i < s.len() {
+        let (r, width) = decode_rune(&s[i..]);
+        if width == 1 && r == REPLACEMENT {
+            out.push_str("\\x");
+            out.push(LOWERHEX[(s[i] >> 4) as usize] as char);
+            out.push(LOWERHEX[(s[i] & 0xf) as usize] as char);
+        } else {
+            escape_rune(&mut out, r as u32, '"', ascii_only);
+        }
+        i += width;
     }
     out.push('"');
     out
@@ -31,9 +42,12 @@ pub(crate) fn quote_rune(r: u32, ascii_only: bool) -> String {
     out
 }
 
-/// Go `strconv.CanBackquote(s)`: no control characters other than tab, no backquote, no DEL,
-/// no byte-order mark.
-pub(crate) fn can_backquote(s: &str) -> bool {
+/// Go `strconv.CanBackquote(s)`: valid UTF-8 with no control characters other than tab, no
+/// backquote, no DEL, no byte-order mark.
+pub(crate) fn can_backquote(s: &[u8]) -> bool {
+    let Ok(s) = std::str::from_utf8(s) else {
+        return false;
+    };
     s.chars().all(|c| match c {
         '\t' => true,
         '`' | '\u{7f}' | '\u{feff}' => false,
@@ -96,14 +110,21 @@ mod tests {
 
     #[test]
     fn quote_matches_strconv() {
-        assert_eq!(quote("abc", false), r#""abc""#);
-        assert_eq!(quote("a\"b\\c", false), r#""a\"b\\c""#);
-        assert_eq!(quote("é\n\t\x01\x7f", false), "\"é\\n\\t\\x01\\x7f\"");
-        assert_eq!(quote("é☺", true), r#""\u00e9\u263a""#);
-        assert_eq!(quote("\u{1F600}", true), r#""\U0001f600""#);
-        assert_eq!(quote("\u{1F600}", false), "\"\u{1F600}\"");
-        assert_eq!(quote("\u{200b}", false), r#""\u200b""#);
-        assert_eq!(quote("'", false), r#""'""#);
+        assert_eq!(quote("abc".as_bytes(), false), r#""abc""#);
+        assert_eq!(quote("a\"b\\c".as_bytes(), false), r#""a\"b\\c""#);
+        assert_eq!(
+            quote("é\n\t\x01\x7f".as_bytes(), false),
+            "\"é\\n\\t\\x01\\x7f\""
+        );
+        assert_eq!(quote("é☺".as_bytes(), true), r#""\u00e9\u263a""#);
+        assert_eq!(quote("\u{1F600}".as_bytes(), true), r#""\U0001f600""#);
+        assert_eq!(quote("\u{1F600}".as_bytes(), false), "\"\u{1F600}\"");
+        assert_eq!(quote("\u{200b}".as_bytes(), false), r#""\u200b""#);
+        assert_eq!(quote("'".as_bytes(), false), r#""'""#);
+        // Go: strconv.Quote("\xff") == `"\xff"`, and each byte of a cut sequence alone.
+        assert_eq!(quote(b"\xff", false), r#""\xff""#);
+        assert_eq!(quote(b"h\xc3", true), r#""h\xc3""#);
+        assert_eq!(quote(b"\xe2\x82a", false), r#""\xe2\x82a""#);
     }
 
     #[test]
@@ -118,11 +139,12 @@ mod tests {
 
     #[test]
     fn backquote() {
-        assert!(can_backquote("a\tb\"c"));
-        assert!(!can_backquote("a`b"));
-        assert!(!can_backquote("a\nb"));
-        assert!(!can_backquote("\u{feff}"));
-        assert!(can_backquote("é"));
+        assert!(can_backquote("a\tb\"c".as_bytes()));
+        assert!(!can_backquote("a`b".as_bytes()));
+        assert!(!can_backquote("a\nb".as_bytes()));
+        assert!(!can_backquote("\u{feff}".as_bytes()));
+        assert!(can_backquote("é".as_bytes()));
+        assert!(!can_backquote(b"\xff"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and terms (literals, identifiers checked against the function set, variables, parens).
 
 use super::{new_number, Arg, Command, ItemType, Parser, Pipe, MAX_PIPELINE_CMDS, R};
-use crate::strconv::{quote, unquote};
+use crate::strconv::{quote, unquote_str};
 
 impl Parser<'_> {
     pub(super) fn pipeline(&mut self, context: &str, end: ItemType) -> R<Pipe> {
@@ -209,7 +209,7 @@ impl Parser<'_> {
                 Arg::Pipe(Box::new(r?))
             }
             ItemType::String | ItemType::RawString => {
-                let text = unquote(&token.val).map_err(|e| self.errorf(e))?;
+                let text = unquote_str(&token.val).map_err(|e| self.errorf(e))?;
                 Arg::String {
                     pos,
                     quoted: token.val,

@@ -141,7 +141,8 @@ pub enum Arg {
     String {
         pos: usize,
         quoted: String,
-        text: String,
+        /// The Go string the literal denotes (escapes can make any bytes).
+        text: crate::Str,
     },
     /// `.a.b` → `["a", "b"]`.
     Field {

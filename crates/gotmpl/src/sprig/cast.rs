@@ -15,7 +15,7 @@
 //! - [`quote`]: Go's `strconv.Quote` (what `%q` prints for a string).
 
 use crate::fmt::format_v;
-use crate::Value;
+use crate::{Str, Value};
 
 /// cast.ToInt64: nil → 0, bool → 0/1, floats truncate, strings parse as Go integer literals
 /// (`"0x1f"`, `"010"` octal, `"1_000"`, `"5.0"`); anything else is 0.
@@ -26,7 +26,7 @@ pub fn to_int64(v: &Value) -> i64 {
         Value::Int(i, _) => *i,
         Value::Uint(u, _) => *u as i64,
         Value::Float(f) => float_to_i64(*f),
-        Value::String(s) => parse_int(trim_zero_decimal(s), 0, 64).unwrap_or(0),
+        Value::String(s) => parse_int(trim_zero_decimal(&s.to_str_lossy()), 0, 64).unwrap_or(0),
         Value::Object(o) => go_int_object(o.as_ref()).unwrap_or(0),
         Value::List(_) | Value::Map(_) => 0,
     }
@@ -55,7 +55,7 @@ pub fn to_float64(v: &Value) -> f64 {
         Value::Int(i, _) => *i as f64,
         Value::Uint(u, _) => *u as f64,
         Value::Float(f) => *f,
-        Value::String(s) => parse_float(s).unwrap_or(0.0),
+        Value::String(s) => parse_float(&s.to_str_lossy()).unwrap_or(0.0),
         Value::Object(o) => go_int_object(o.as_ref()).unwrap_or(0) as f64,
         Value::List(_) | Value::Map(_) => 0.0,
     }
@@ -69,24 +69,22 @@ pub fn to_bool(v: &Value) -> bool {
         Value::Int(i, _) => *i != 0,
         Value::Uint(u, _) => *u != 0,
         Value::Float(f) => *f != 0.0,
-        Value::String(s) => parse_bool(s).unwrap_or(false),
+        Value::String(s) => parse_bool(&s.to_str_lossy()).unwrap_or(false),
         // cast.ToBool accepts time.Duration as a number.
         Value::Object(o) if o.type_name() == "time.Duration" => o.as_int().is_some_and(|n| n != 0),
         Value::Nil | Value::List(_) | Value::Map(_) | Value::Object(_) => false,
     }
 }
 
-/// sprig's `strval`: strings as they are, everything else as `fmt.Sprintf("%v", v)`.
-pub fn strval(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.to_string(),
-        other => format_v(other),
-    }
+/// sprig's `strval`: strings as they are (bytes and all), everything else as
+/// `fmt.Sprintf("%v", v)`.
+pub fn strval(v: &Value) -> Str {
+    format_v(v)
 }
 
 /// sprig's `strslice`: a list becomes its non-nil elements through [`strval`], nil becomes an
 /// empty list, any other value a one-element list.
-pub fn str_slice(v: &Value) -> Vec<String> {
+pub fn str_slice(v: &Value) -> Vec<Str> {
     match v {
         Value::List(l) => l
             .iter()

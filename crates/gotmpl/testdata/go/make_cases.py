@@ -12,9 +12,9 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases"))
 
 from common import DATA  # noqa: E402
-import lexing, actions, control, functions, compare, printf, templates, realworld, positions, fuzz, fuzzctl  # noqa: E402,E401
+import lexing, actions, control, functions, compare, printf, templates, realworld, positions, fuzz, fuzzctl, bytes  # noqa: E402,E401
 
-MODULES = [lexing, actions, control, functions, compare, printf, templates, realworld, positions, fuzz, fuzzctl]
+MODULES = [lexing, actions, control, functions, compare, printf, templates, realworld, positions, fuzz, fuzzctl, bytes]
 
 
 def main(out):

@@ -28,6 +28,7 @@ DATES = [("2006-01-02T15:04:05Z07:00", 0, "UTC"), ("Mon Jan _2 15:04:05 MST 2006
          ("002 06 Jan", 1560458379, "UTC"), ("2006-01-02T15:04:05-07:00", 1560458379, "Asia/Kolkata"),
          ("2006-01-02 15:04 MST", 1560458379, "America/New_York"), ("15:04:05.999999999", 1560458379, "UTC"),
          ("Z0700 Z07:00:00 -07", 1560458379, "Europe/Paris"), ("2006-01-02", -1, "UTC"), ("pm PM .0 ,0", 1560458379, "UTC")]
+BYTES = ["\\xff", "a\\xffb", "\\xe2\\x82", " \\xff\\t", "h\\xc3\\xa9\\xff", "\\xef\\xbf\\xbd\\xff", "x\\xff\\xffy\\xff"]
 STRINGS = ["ß", "İstanbul", "ǅungla", "ﬃ", "hello world", "ÀÉÎ", "σς ΣΣ", "a\\u0301", "HTTP_server", ""]
 
 
@@ -81,6 +82,39 @@ def cases():
     add("split_list_empty", '{{ splitList "," "" | len }}')
     add("join_mixed", '{{ list 1 "a" nil 2.5 true | join "," }}')
     add("first_string_list", '{{ splitList "." "a.b" | first }}')
+    # Go strings with bytes outside UTF-8 (from "\\x" escapes): byte-wise functions keep
+    # them, rune-wise ones read each as U+FFFD. printf "%q" shows the exact bytes.
+    for i, s in enumerate(BYTES):
+        for fn in ["b64enc", "b32enc", "sha1sum", "sha256sum", "adler32sum", "upper", "lower", "title", "trim",
+                   "quote", "squote", "cat", "toString", "regexQuoteMeta", "base", "dir", "clean", "ext", "toJson",
+                   "toRawJson"]:
+            add(f"bytes_{fn}_{i:02d}", '{{ %s %s | printf "%%q" }}' % (fn, q(s)))
+        for n in [1, 2, -1, -2]:
+            add(f"bytes_trunc_{i:02d}_{n}", '{{ trunc %d %s | printf "%%q" }}' % (n, q(s)))
+        add(f"bytes_substr_{i:02d}", '{{ substr 1 3 %s | printf "%%q" }}' % q(s))
+        add(f"bytes_split_list_empty_sep_{i:02d}", '{{ splitList "" %s | printf "%%q" }}' % q(s))
+        add(f"bytes_split_{i:02d}", '{{ split "\\xff" %s | printf "%%q" }}' % q(s))
+        add(f"bytes_splitn_{i:02d}", '{{ splitn "" 2 %s | printf "%%q" }}' % q(s))
+        add(f"bytes_replace_empty_old_{i:02d}", '{{ replace "" "-" %s | printf "%%q" }}' % q(s))
+        add(f"bytes_replace_{i:02d}", '{{ replace "\\xff" "<\\xfe>" %s | printf "%%q" }}' % q(s))
+        add(f"bytes_trim_all_{i:02d}", '{{ trimAll "\\xff " %s | printf "%%q" }}' % q(s))
+        add(f"bytes_trim_all_replacement_{i:02d}", '{{ trimAll "\\ufffd" %s | printf "%%q" }}' % q(s))
+        add(f"bytes_contains_{i:02d}", '{{ contains "\\xff" %s }} {{ hasPrefix "\\xff" %s }} {{ hasSuffix "\\xff" %s }}'
+            % (q(s), q(s), q(s)))
+        add(f"bytes_trim_suffix_prefix_{i:02d}", '{{ trimSuffix "\\xff" %s | trimPrefix "\\xff" | printf "%%q" }}' % q(s))
+        add(f"bytes_indent_{i:02d}", '{{ indent 2 %s | nindent 1 | printf "%%q" }}' % q(s + "\\n" + s))
+        add(f"bytes_repeat_{i:02d}", '{{ repeat 2 %s | printf "%%q" }}' % q(s))
+        add(f"bytes_join_{i:02d}", '{{ list %s "b" %s | join %s | printf "%%q" }}' % (q(s), q(s), q(s)))
+        add(f"bytes_first_{i:02d}", '{{ splitList "" %s | first | printf "%%q" }}' % q(s))
+        add(f"bytes_to_json_list_{i:02d}", '{{ list %s | toJson | printf "%%q" }}' % q(s))
+        add(f"bytes_from_json_{i:02d}", '{{ fromJson %s | printf "%%#v" }}' % q('"' + s + '"'))
+    add("bytes_b64dec", '{{ b64dec "/w==" | printf "%q" }}')
+    add("bytes_b32dec", '{{ b32dec "74======" | printf "%q" }}')
+    add("bytes_from_json_bare", '{{ fromJson "\\xff" | printf "%#v" }}')
+    # A pattern with a byte outside UTF-8 does not compile (Go: `invalid UTF-8`).
+    add("bytes_regex_match_bad_pattern", '{{ regexMatch "a\\xffb" "a\\xffb" }}')
+    add("bytes_regex_find_bad_pattern", '{{ regexFind "a\\xff(" "x" }}')
+    add("bytes_regex_split_bad_pattern", '{{ regexSplit "\\xe2\\x82" "x" -1 }}')
     return out
 
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use gotmpl::{CtxFuncMap, FuncMap, Limits, Template, Value};
+use gotmpl::{CtxFuncMap, FuncMap, Limits, Str, Template, Value};
 
 /// How long one case may run before it counts as hung.
 const CASE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -14,7 +14,8 @@ const CASE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What a case must produce.
 #[derive(Clone, Debug)]
 pub enum Expect {
-    Output(String),
+    /// The output bytes (Go writes bytes; a Go string need not be UTF-8).
+    Output(Vec<u8>),
     Error(String),
     /// Sprig cases whose source only asserts that an error happens.
     ErrorContains(String),
@@ -41,15 +42,32 @@ pub fn read_json(rel: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The expectation fields of one JSON case object (`output`, `error` or `error_contains`).
+/// The expectation fields of one JSON case object (`output`, `output_hex`, `error` or
+/// `error_contains`). `output_hex` carries an output that is not UTF-8, which a JSON string
+/// cannot (Go's encoder would write U+FFFD for those bytes).
 pub fn expect_of(v: &serde_json::Value) -> Expect {
     let field = |k: &str| v.get(k).and_then(|s| s.as_str()).map(str::to_string);
-    match (field("output"), field("error"), field("error_contains")) {
-        (Some(o), None, None) => Expect::Output(o),
-        (None, Some(e), None) => Expect::Error(e),
-        (None, None, Some(c)) => Expect::ErrorContains(c),
-        _ => panic!("case needs exactly one of output/error/error_contains: {v}"),
+    let fields = (
+        field("output"),
+        field("output_hex"),
+        field("error"),
+        field("error_contains"),
+    );
+    match fields {
+        (Some(o), None, None, None) => Expect::Output(o.into_bytes()),
+        (None, Some(h), None, None) => Expect::Output(unhex(&h)),
+        (None, None, Some(e), None) => Expect::Error(e),
+        (None, None, None, Some(c)) => Expect::ErrorContains(c),
+        _ => panic!("case needs exactly one of output/output_hex/error/error_contains: {v}"),
     }
+}
+
+fn unhex(h: &str) -> Vec<u8> {
+    assert!(h.len().is_multiple_of(2), "odd-length output_hex {h:?}");
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&h[i..i + 2], 16).expect("output_hex is hex"))
+        .collect()
 }
 
 /// Renders one case the way the driver does: parse as "t", execute with default limits (and
@@ -60,19 +78,19 @@ fn render(
     funcs: &FuncMap,
     ctx: &CtxFuncMap,
     limits: &Limits,
-) -> Result<String, String> {
+) -> Result<Vec<u8>, String> {
     let data = Value::from_json(data);
     let mut all = funcs.clone();
     all.extend(&ctx.placeholders());
     let t = Template::parse("t", template, &all).map_err(|e| e.to_string())?;
-    t.execute_with(&data, limits, ctx)
+    t.execute_named_with_bytes("t", &data, limits, ctx)
         .map_err(|e| e.to_string())
 }
 
 /// What happened to one case: rendered output, error text, or a panic/hang (never Go-like).
 #[derive(Debug)]
 enum Got {
-    Output(String),
+    Output(Vec<u8>),
     Error(String),
     Crash(String),
 }
@@ -177,7 +195,8 @@ fn reads_data(template: &str) -> bool {
 
 fn passes(expect: &Expect, got: &Got) -> bool {
     match (expect, got) {
-        (Expect::Output(e), Got::Output(g)) | (Expect::Error(e), Got::Error(g)) => e == g,
+        (Expect::Output(e), Got::Output(g)) => e == g,
+        (Expect::Error(e), Got::Error(g)) => e == g,
         (Expect::ErrorContains(c), Got::Error(g)) => g.contains(c.as_str()),
         _ => false,
     }
@@ -222,7 +241,7 @@ fn abbreviate(s: &str, max: usize) -> String {
 
 fn describe(expect: &Expect) -> String {
     match expect {
-        Expect::Output(o) => format!("output {o:?}"),
+        Expect::Output(o) => format!("output {:?}", Str::from_bytes(o)),
         Expect::Error(e) => format!("error  {e:?}"),
         Expect::ErrorContains(c) => format!("error containing {c:?}"),
     }
@@ -230,7 +249,7 @@ fn describe(expect: &Expect) -> String {
 
 fn describe_got(got: &Got) -> String {
     match got {
-        Got::Output(o) => format!("output {o:?}"),
+        Got::Output(o) => format!("output {:?}", Str::from_bytes(o)),
         Got::Error(e) => format!("error  {e:?}"),
         Got::Crash(c) => c.clone(),
     }

@@ -2,7 +2,7 @@
 //! decoder semantics — newlines are skipped and a corrupt input yields Go's error text
 //! (`illegal base64 data at input byte N`) as the function's *result*, as sprig returns it.
 
-use super::{arg_str, def};
+use super::{arg_bytes, def};
 use crate::{Arity, FuncMap, Ty, Value};
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -12,28 +12,28 @@ pub(super) fn register(m: &mut FuncMap) {
     const S: Arity = Arity::Fixed(&[Ty::String]);
     // func(v string) string
     def(m, "b64enc", S, |a| {
-        Ok(Value::from(b64_encode(arg_str(a, 0).as_bytes())))
+        Ok(Value::from(b64_encode(arg_bytes(a, 0))))
     });
     def(m, "b64dec", S, |a| {
-        Ok(Value::from(match b64_decode(arg_str(a, 0).as_bytes()) {
+        Ok(Value::from(match b64_decode(arg_bytes(a, 0)) {
             Ok(b) => go_string(b),
-            Err(at) => format!("illegal base64 data at input byte {at}"),
+            Err(at) => format!("illegal base64 data at input byte {at}").into(),
         }))
     });
     def(m, "b32enc", S, |a| {
-        Ok(Value::from(b32_encode(arg_str(a, 0).as_bytes())))
+        Ok(Value::from(b32_encode(arg_bytes(a, 0))))
     });
     def(m, "b32dec", S, |a| {
-        Ok(Value::from(match b32_decode(arg_str(a, 0).as_bytes()) {
+        Ok(Value::from(match b32_decode(arg_bytes(a, 0)) {
             Ok(b) => go_string(b),
-            Err(at) => format!("illegal base32 data at input byte {at}"),
+            Err(at) => format!("illegal base32 data at input byte {at}").into(),
         }))
     });
 }
 
-/// Go's `string(bytes)`; our strings are UTF-8, so invalid sequences become U+FFFD.
-pub(crate) fn go_string(b: Vec<u8>) -> String {
-    String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+/// Go's `string(bytes)`: any bytes.
+pub(crate) fn go_string(b: Vec<u8>) -> crate::Str {
+    crate::Str::from(b)
 }
 
 /// `base64.StdEncoding.EncodeToString`.

@@ -40,9 +40,18 @@ fn def(
     m.insert(Function::new(name, arity, call));
 }
 
-/// The string argument at `i` (the executor has checked it is a `Ty::String`).
-fn arg_str(args: &[Value], i: usize) -> &str {
-    args.get(i).and_then(Value::as_str).unwrap_or("")
+/// The string argument at `i` as text (the executor has checked it is a `Ty::String`); a byte
+/// outside valid UTF-8 reads as U+FFFD, as Go's `range` reads it. Functions that work on
+/// bytes in Go use [`arg_bytes`].
+fn arg_str(args: &[Value], i: usize) -> std::borrow::Cow<'_, str> {
+    args.get(i)
+        .and_then(Value::as_str)
+        .unwrap_or(std::borrow::Cow::Borrowed(""))
+}
+
+/// The string argument at `i`, its bytes.
+fn arg_bytes(args: &[Value], i: usize) -> &[u8] {
+    args.get(i).and_then(Value::as_bytes).unwrap_or(b"")
 }
 
 /// The `int` argument at `i` (the executor has converted it for a `Ty::Int`).
@@ -84,6 +93,13 @@ pub(crate) mod testutil {
 
     pub fn s(v: &str) -> Value {
         Value::from(v)
+    }
+
+    /// One `genPrivateKey "dsa"` shared by every test that needs a DSA key (parameter
+    /// generation is the slow part).
+    pub fn dsa_pem() -> &'static str {
+        static PEM: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        PEM.get_or_init(|| call_str("genPrivateKey", &[s("dsa")]))
     }
 
     /// The string a call returned (panics on an error or another kind).

@@ -3,7 +3,7 @@
 //! make network calls (Helm does the same). `env` is always empty, `expandenv` expands every
 //! variable to the empty string, `getHostByName` fails.
 
-use super::{arg_str, def};
+use super::{arg_bytes, arg_str, def};
 use crate::{Arity, FuncError, FuncMap, Ty, Value};
 
 pub(super) fn register(m: &mut FuncMap) {
@@ -14,7 +14,7 @@ pub(super) fn register(m: &mut FuncMap) {
     def(m, "env", S, |_| Ok(Value::from("")));
     // os.ExpandEnv with an empty environment.
     def(m, "expandenv", S, |a| {
-        Ok(Value::from(expand(arg_str(a, 0), |_| String::new())))
+        Ok(Value::from(expand(arg_bytes(a, 0), |_| Vec::new())))
     });
     def(m, "getHostByName", S, |_| {
         Err(FuncError::new(
@@ -24,9 +24,8 @@ pub(super) fn register(m: &mut FuncMap) {
 }
 
 /// Go's `os.Expand`: `$NAME`, `${NAME}`, `$1`/`$*`-style specials; `$` before anything else is
-/// kept, malformed `${...` is dropped.
-fn expand(s: &str, mapping: impl Fn(&str) -> String) -> String {
-    let b = s.as_bytes();
+/// kept, malformed `${...` is dropped. Works on bytes, as Go's does.
+fn expand(b: &[u8], mapping: impl Fn(&[u8]) -> Vec<u8>) -> Vec<u8> {
     let mut out: Option<Vec<u8>> = None;
     let mut i = 0;
     let mut j = 0;
@@ -34,13 +33,13 @@ fn expand(s: &str, mapping: impl Fn(&str) -> String) -> String {
         if b[j] == b'$' && j + 1 < b.len() {
             let buf = out.get_or_insert_with(|| Vec::with_capacity(2 * b.len()));
             buf.extend_from_slice(&b[i..j]);
-            let (name, w) = shell_name(&s[j + 1..]);
+            let (name, w) = shell_name(&b[j + 1..]);
             if name.is_empty() && w > 0 {
                 // Invalid syntax: the characters are eaten.
             } else if name.is_empty() {
                 buf.push(b'$');
             } else {
-                buf.extend_from_slice(mapping(name).as_bytes());
+                buf.extend_from_slice(&mapping(name));
             }
             j += w;
             i = j + 1;
@@ -48,10 +47,10 @@ fn expand(s: &str, mapping: impl Fn(&str) -> String) -> String {
         j += 1;
     }
     match out {
-        None => s.to_string(),
+        None => b.to_vec(),
         Some(mut buf) => {
             buf.extend_from_slice(&b[i.min(b.len())..]);
-            String::from_utf8(buf).unwrap_or_default()
+            buf
         }
     }
 }
@@ -64,26 +63,25 @@ fn is_special(c: u8) -> bool {
 }
 
 /// Go's `getShellName`: the variable name after a `$` and how many bytes it used.
-fn shell_name(s: &str) -> (&str, usize) {
-    let b = s.as_bytes();
+fn shell_name(b: &[u8]) -> (&[u8], usize) {
     if b[0] == b'{' {
         if b.len() > 2 && is_special(b[1]) && b[2] == b'}' {
-            return (&s[1..2], 3);
+            return (&b[1..2], 3);
         }
         return match b.iter().skip(1).position(|&c| c == b'}') {
-            Some(0) => ("", 2),
-            Some(p) => (&s[1..p + 1], p + 2),
-            None => ("", 1),
+            Some(0) => (b"", 2),
+            Some(p) => (&b[1..p + 1], p + 2),
+            None => (b"", 1),
         };
     }
     if is_special(b[0]) {
-        return (&s[0..1], 1);
+        return (&b[0..1], 1);
     }
     let n = b
         .iter()
         .take_while(|&&c| c == b'_' || c.is_ascii_alphanumeric())
         .count();
-    (&s[..n], n)
+    (&b[..n], n)
 }
 
 #[cfg(test)]
@@ -126,9 +124,16 @@ mod tests {
             ("é$Xé", "éé"),
         ];
         for (input, want) in cases {
-            assert_eq!(expand(input, |_| String::new()), want, "{input:?}");
+            assert_eq!(
+                expand(input.as_bytes(), |_| Vec::new()),
+                want.as_bytes(),
+                "{input:?}"
+            );
         }
-        assert_eq!(expand("a${B}c$D", |n| format!("<{n}>")), "a<B>c<D>");
+        let angle = |n: &[u8]| [&b"<"[..], n, b">"].concat();
+        assert_eq!(expand(b"a${B}c$D", angle), b"a<B>c<D>");
+        // Bytes outside UTF-8 stay as they are.
+        assert_eq!(expand(b"\xff$X\xfe", |_| Vec::new()), b"\xff\xfe");
     }
 
     #[test]

@@ -126,21 +126,23 @@ pub(super) fn register(m: &mut FuncMap) {
 
     f(m, "typeOf", Fixed(&[A]), |a| Ok(a[0].type_name().into()));
     f(m, "typeIs", Fixed(&[S, A]), |a| {
-        Ok((sarg(a, 0) == a[1].type_name()).into())
+        Ok((*sarg(a, 0) == *a[1].type_name()).into())
     });
     f(m, "typeIsLike", Fixed(&[S, A]), |a| {
         let (target, t) = (sarg(a, 0), a[1].type_name());
-        Ok((target == t || t.strip_prefix('*') == Some(target)).into())
+        Ok((*target == *t || t.strip_prefix('*') == Some(&*target)).into())
     });
     f(m, "kindOf", Fixed(&[A]), |a| Ok(kind_name(&a[0]).into()));
     f(m, "kindIs", Fixed(&[S, A]), |a| {
-        Ok((sarg(a, 0) == kind_name(&a[1])).into())
+        Ok((*sarg(a, 0) == *kind_name(&a[1])).into())
     });
     f(m, "deepEqual", Fixed(&[A, A]), |a| {
         Ok(deep_equal(&a[0], &a[1]).into())
     });
 
-    f(m, "atoi", Fixed(&[S]), |a| Ok(Value::int(atoi(sarg(a, 0)))));
+    f(m, "atoi", Fixed(&[S]), |a| {
+        Ok(Value::int(atoi(&sarg(a, 0))))
+    });
     f(m, "int", Fixed(&[A]), |a| {
         Ok(Value::int(cast::to_int(&a[0])))
     });
@@ -152,7 +154,9 @@ pub(super) fn register(m: &mut FuncMap) {
     });
     f(m, "toDecimal", Fixed(&[A]), |a| {
         let text = crate::fmt::sprint(std::slice::from_ref(&a[0]));
-        Ok(Value::int64(cast::parse_int(&text, 8, 64).unwrap_or(0)))
+        Ok(Value::int64(
+            cast::parse_int(&text.to_str_lossy(), 8, 64).unwrap_or(0),
+        ))
     });
 }
 

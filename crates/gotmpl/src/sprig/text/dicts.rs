@@ -59,31 +59,32 @@ pub(super) fn register(m: &mut FuncMap) {
         let mut d = Dict::new();
         for pair in a.chunks(2) {
             let v = pair.get(1).cloned().unwrap_or_else(|| Value::from(""));
-            d.insert(strval(&pair[0]), v);
+            // Keys are UTF-8 text here (a byte outside UTF-8 reads as U+FFFD).
+            d.insert(strval(&pair[0]).to_string(), v);
         }
         Ok(Value::map(d))
     });
     f(m, "get", Fixed(&[M, S]), |a| {
         Ok(dict_ref(&a[0])
-            .and_then(|d| d.get(sarg(a, 1)).cloned())
+            .and_then(|d| d.get(&*sarg(a, 1)).cloned())
             .unwrap_or_else(|| "".into()))
     });
     f(m, "set", Fixed(&[M, S, A]), |a| {
         let Value::Map(d) = &a[0] else {
             return Err(FuncError::new("assignment to entry in nil map"));
         };
-        store(d, sarg(a, 1).to_string(), a[2].clone())?;
+        store(d, sarg(a, 1).into_owned(), a[2].clone())?;
         Ok(a[0].clone())
     });
     f(m, "unset", Fixed(&[M, S]), |a| {
         if let Value::Map(d) = &a[0] {
-            d.remove(sarg(a, 1));
+            d.remove(&sarg(a, 1));
         }
         Ok(a[0].clone())
     });
     f(m, "hasKey", Fixed(&[M, S]), |a| {
         Ok(dict_ref(&a[0])
-            .is_some_and(|d| d.contains_key(sarg(a, 1)))
+            .is_some_and(|d| d.contains_key(&*sarg(a, 1)))
             .into())
     });
     f(m, "pluck", Variadic(&[S], M), |a| {
@@ -91,7 +92,7 @@ pub(super) fn register(m: &mut FuncMap) {
         Ok(Value::list(
             a[1..]
                 .iter()
-                .filter_map(|d| dict_ref(d).and_then(|d| d.get(key).cloned()))
+                .filter_map(|d| dict_ref(d).and_then(|d| d.get(&*key).cloned()))
                 .collect(),
         ))
     });
@@ -113,9 +114,9 @@ pub(super) fn register(m: &mut FuncMap) {
         let d = dict_arg(a, 0);
         let mut out = Dict::new();
         for k in &a[1..] {
-            let k = k.as_str().unwrap_or("");
-            if let Some(v) = d.get(k) {
-                out.insert(k.to_string(), v.clone());
+            let k = k.as_str().unwrap_or_default();
+            if let Some(v) = d.get(&*k) {
+                out.insert(k.into_owned(), v.clone());
             }
         }
         Ok(Value::map(out))
@@ -123,7 +124,7 @@ pub(super) fn register(m: &mut FuncMap) {
     f(m, "omit", Variadic(&[M], S), |a| {
         let mut d = (*dict_arg(a, 0)).clone();
         for k in &a[1..] {
-            d.remove(k.as_str().unwrap_or(""));
+            d.remove(&*k.as_str().unwrap_or_default());
         }
         Ok(Value::map(d))
     });
@@ -204,7 +205,7 @@ fn dig(a: &[Value]) -> R {
         names.push(k.as_str().ok_or_else(|| conversion(k, "string"))?);
     }
     for (i, k) in names.iter().enumerate() {
-        let Some(step) = d.get(*k).cloned() else {
+        let Some(step) = d.get(&**k).cloned() else {
             return Ok(default.clone());
         };
         if i + 1 == names.len() {

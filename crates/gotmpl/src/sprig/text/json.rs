@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::sarg;
+use super::bytes_arg;
 use super::ty::{A, S};
 use crate::{Arity, FuncError, FuncMap, Function, Value};
 
@@ -27,12 +27,12 @@ pub(super) fn register(m: &mut FuncMap) {
     m.insert(enc("toRawJson", false, false, true));
     m.insert(enc("mustToRawJson", false, false, true));
     m.insert(Function::new("fromJson", Fixed(&[S]), |a: &[Value]| {
-        Ok(decode(sarg(a, 0)).0)
+        Ok(decode(bytes_arg(a, 0)).0)
     }));
     m.insert(Function::new(
         "mustFromJson",
         Fixed(&[S]),
-        |a: &[Value]| match decode(sarg(a, 0)) {
+        |a: &[Value]| match decode(bytes_arg(a, 0)) {
             (v, None) => Ok(v),
             (_, Some(e)) => Err(FuncError::new(e)),
         },
@@ -77,7 +77,8 @@ fn write_value(
                 Value::Int(i, _) => out.push_str(&i.to_string()),
                 Value::Uint(u, _) => out.push_str(&u.to_string()),
                 Value::Float(f) => out.push_str(&float(f)?),
-                Value::String(s) => write_string(out, &s, html),
+                // Go 1.27's encoder writes each byte outside valid UTF-8 as U+FFFD.
+                Value::String(s) => write_string(out, &s.to_str_lossy(), html),
                 Value::List(l) if l.is_empty() => out.push_str("[]"),
                 Value::List(l) => {
                     out.push('[');
@@ -207,9 +208,9 @@ fn write_string(out: &mut String, s: &str, html: bool) {
 /// `json.Unmarshal` into `interface{}`: numbers become float64. Returns the decoded value and
 /// Go's error text; like Go 1.27, a number out of float64 range leaves 0 in its place and the
 /// error names its JSON path.
-pub(crate) fn decode(s: &str) -> (Value, Option<String>) {
+pub(crate) fn decode(s: &[u8]) -> (Value, Option<String>) {
     let mut p = Parser {
-        b: s.as_bytes(),
+        b: s,
         i: 0,
         range_err: None,
         path: Vec::new(),
@@ -240,13 +241,13 @@ struct Parser<'a> {
     path: Vec<Result<String, usize>>,
 }
 
-/// Go's `quoteChar` of one input character.
-fn quote_char(c: char) -> String {
+/// Go's `quoteChar` of one input character (its bytes: a byte outside valid UTF-8 alone).
+fn quote_char(c: &[u8]) -> String {
     match c {
-        '\'' => "'\\''".into(),
-        '"' => "'\"'".into(),
+        b"'" => "'\\''".into(),
+        b"\"" => "'\"'".into(),
         _ => {
-            let q = crate::sprig::cast::quote(&c.to_string());
+            let q = crate::fmt::sprintf("%q", &[Value::from(c)]).to_string();
             format!("'{}'", &q[1..q.len() - 1])
         }
     }
@@ -266,12 +267,13 @@ impl Parser<'_> {
 
     /// "invalid character 'x' CONTEXT" for the current byte, or the EOF error.
     fn bad(&self, context: &str) -> String {
-        // Go 1.27's decoder reports whole UTF-8 characters.
-        let rest = String::from_utf8_lossy(&self.b[self.i.min(self.b.len())..]);
-        match rest.chars().next() {
-            Some(c) => format!("invalid character {} {context}", quote_char(c)),
-            None => EOF.into(),
+        // Go 1.27's decoder reports whole UTF-8 characters (a byte outside one as `'\xff'`).
+        let rest = &self.b[self.i.min(self.b.len())..];
+        if rest.is_empty() {
+            return EOF.into();
         }
+        let (_, w) = crate::gostr::decode_rune(rest);
+        format!("invalid character {} {context}", quote_char(&rest[..w]))
     }
 
     /// One JSON value, iteratively (an explicit stack of open arrays and objects).
@@ -397,7 +399,7 @@ impl Parser<'_> {
                 Some(&c) if c != want => {
                     return Err(self.bad(&format!(
                         "in literal {word} (expecting {})",
-                        quote_char(word.as_bytes()[k] as char)
+                        quote_char(&word.as_bytes()[k..=k])
                     )))
                 }
                 _ => {}
@@ -491,7 +493,8 @@ impl Parser<'_> {
             match c {
                 b'"' => {
                     self.i += 1;
-                    return Ok(String::from_utf8_lossy(&out).into_owned());
+                    // Go reads each byte outside valid UTF-8 in a string as U+FFFD.
+                    return Ok(crate::gostr::lossy(&out).into_owned());
                 }
                 b'\\' => {
                     let esc_start = self.i;
@@ -566,7 +569,7 @@ impl Parser<'_> {
         let end = (at + len).min(self.b.len());
         format!(
             "invalid escape sequence `{}` in string",
-            String::from_utf8_lossy(&self.b[at..end])
+            crate::gostr::lossy(&self.b[at..end])
         )
     }
 }

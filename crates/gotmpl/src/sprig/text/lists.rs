@@ -6,7 +6,7 @@
 
 use super::defaults::{deep_equal, is_empty};
 use super::ty::{A, I};
-use super::{iarg, kind_name, lossy, nil_deref};
+use super::{iarg, kind_name, nil_deref};
 use crate::sprig::cast::to_int;
 use crate::{Arity, FuncError, FuncMap, Function, Value};
 
@@ -215,7 +215,7 @@ fn slice(a: &[Value]) -> R {
                     "reflect.Value.Slice: string slice index out of bounds",
                 ));
             }
-            Ok(lossy(&s.as_bytes()[start as usize..end as usize]).into())
+            Ok(Value::from(&s.as_bytes()[start as usize..end as usize]))
         }
         Value::List(l) => {
             if bad {

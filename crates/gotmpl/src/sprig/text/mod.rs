@@ -11,8 +11,11 @@
 //!   interface values and `int64` results are `int` (so `typeOf`, `kindOf` and `%T` differ),
 //!   and the rare empty-result cases where Go returns a nil slice print `[]` but `toJson` gives
 //!   `[]` instead of `null`.
-//! - Strings are UTF-8: where Go slices bytes (`substr`, `trunc`, `abbrev`, `wrap`, `slice`) and
-//!   cuts a character, the broken bytes become U+FFFD.
+//! - Strings are Go strings (bytes, see [`crate::Str`]): the functions that work on bytes in Go
+//!   (`substr`, `trunc`, `abbrev`, `wrap`, `slice`, `trim*`, `replace`, `split*`, `join`,
+//!   `quote`, ...) keep bytes that are not UTF-8; those that work on runes read each such byte
+//!   as U+FFFD, as Go's `for range` does (`upper`, `title`, the xstrings case functions, the
+//!   regex functions; see the crate README's limits for where that is not Go's exact output).
 //! - `keys` and `values` list in sorted key order (Go: random map order).
 //! - `fromJson` accepts 1000 levels of nesting, not Go's 10000 (same error message).
 //! - `repeat` refuses outputs over 64 MiB and `until`/`untilStep`/`seq` sequences over ten
@@ -23,6 +26,7 @@
 mod case;
 mod defaults;
 mod dicts;
+mod gobytes;
 mod json;
 mod lists;
 mod paths;
@@ -34,7 +38,9 @@ mod tests;
 #[cfg(test)]
 mod tests_more;
 
-use crate::{Arity, FuncError, FuncMap, Function, Value};
+use std::borrow::Cow;
+
+use crate::{Arity, FuncError, FuncMap, Function, Str, Value};
 
 pub(super) fn register(m: &mut FuncMap) {
     let mut local = FuncMap::new();
@@ -66,9 +72,18 @@ pub(super) fn register(m: &mut FuncMap) {
     }
 }
 
-/// A `string` parameter (the executor has checked the kind; anything else reads as "").
-fn sarg(args: &[Value], i: usize) -> &str {
-    args.get(i).and_then(Value::as_str).unwrap_or("")
+/// A `string` parameter as text, for functions Go writes over runes: each byte outside valid
+/// UTF-8 reads as U+FFFD (free when the string is valid). The executor has checked the kind;
+/// anything else reads as "".
+fn sarg(args: &[Value], i: usize) -> Cow<'_, str> {
+    args.get(i)
+        .and_then(Value::as_str)
+        .unwrap_or(Cow::Borrowed(""))
+}
+
+/// A `string` parameter's bytes, for functions Go writes over bytes.
+fn bytes_arg(args: &[Value], i: usize) -> &[u8] {
+    args.get(i).and_then(Value::as_bytes).unwrap_or(b"")
 }
 
 /// An `int` parameter (the executor has converted it; other kinds go through cast).
@@ -90,7 +105,7 @@ fn barg(args: &[Value], i: usize) -> bool {
 }
 
 /// The `[]string` result of a sprig function.
-fn str_list<S: Into<std::sync::Arc<str>>>(items: impl IntoIterator<Item = S>) -> Value {
+fn str_list<S: Into<Str>>(items: impl IntoIterator<Item = S>) -> Value {
     Value::list(items.into_iter().map(|s| Value::String(s.into())).collect())
 }
 
@@ -127,13 +142,9 @@ fn kind_name(v: &Value) -> &'static str {
     }
 }
 
-/// Bytes that may not be valid UTF-8 (Go slices strings by byte) back to a template string.
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Go's `s[low:high]` on a string, with Go's panic message when out of range.
-fn go_slice(s: &str, low: Option<i64>, high: Option<i64>) -> Result<String, FuncError> {
+/// Go's `s[low:high]` on a string (bytes, wherever the indexes fall), with Go's panic message
+/// when out of range.
+fn go_slice(s: &[u8], low: Option<i64>, high: Option<i64>) -> Result<Value, FuncError> {
     let len = s.len() as i64;
     let lo = low.unwrap_or(0);
     let hi = high.unwrap_or(len);
@@ -147,7 +158,7 @@ fn go_slice(s: &str, low: Option<i64>, high: Option<i64>) -> Result<String, Func
         }
         (Some(l), None) if l > len || l < 0 => format!("slice bounds out of range [{l}:{len}]"),
         (Some(l), Some(h)) if l > h || l < 0 => format!("slice bounds out of range [{l}:{h}]"),
-        _ => return Ok(lossy(&s.as_bytes()[lo as usize..hi as usize])),
+        _ => return Ok(Value::from(&s[lo as usize..hi as usize])),
     };
     Err(FuncError::new(format!("runtime error: {msg}")))
 }

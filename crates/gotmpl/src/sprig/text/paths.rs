@@ -1,94 +1,97 @@
 //! Sprig's path functions: Go's `path` package (`base`, `dir`, `clean`, `ext`, `isAbs`) and
 //! `path/filepath` (`osBase`, …), which on the Unix systems the engine runs on behave the same.
 
-use super::sarg;
+use super::bytes_arg;
 use super::ty::S;
 use crate::{Arity, FuncMap, Function, Value};
 
 /// (path name, filepath name, body).
-type Entry = (&'static str, &'static str, fn(&str) -> Value);
+type Entry = (&'static str, &'static str, fn(&[u8]) -> Value);
 
+// Go's path functions work on bytes (only `/` and `.` mean anything), so other bytes,
+// UTF-8 or not, pass through.
 pub(super) fn register(m: &mut FuncMap) {
     let table: [Entry; 5] = [
         ("base", "osBase", |p| base(p).into()),
         ("dir", "osDir", |p| dir(p).into()),
         ("clean", "osClean", |p| clean(p).into()),
         ("ext", "osExt", |p| ext(p).into()),
-        ("isAbs", "osIsAbs", |p| p.starts_with('/').into()),
+        ("isAbs", "osIsAbs", |p| p.starts_with(b"/").into()),
     ];
     for (name, os_name, body) in table {
         for n in [name, os_name] {
             m.insert(Function::new(
                 n,
                 Arity::Fixed(&[S]),
-                move |a: &[Value]| Ok(body(sarg(a, 0))),
+                move |a: &[Value]| Ok(body(bytes_arg(a, 0))),
             ));
         }
     }
 }
 
 /// Go's `path.Clean`: the shortest equivalent path by purely lexical processing.
-pub(crate) fn clean(p: &str) -> String {
+pub(crate) fn clean(p: &[u8]) -> Vec<u8> {
     if p.is_empty() {
-        return ".".into();
+        return b".".to_vec();
     }
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in p.split('/') {
+    let rooted = p.starts_with(b"/");
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for seg in p.split(|&c| c == b'/') {
         match seg {
-            "" | "." => {}
-            ".." => {
-                if parts.last().is_some_and(|l| *l != "..") {
+            b"" | b"." => {}
+            b".." => {
+                if parts.last().is_some_and(|l| *l != b"..") {
                     parts.pop();
                 } else if !rooted {
-                    parts.push("..");
+                    parts.push(b"..");
                 }
             }
             s => parts.push(s),
         }
     }
-    let body = parts.join("/");
+    let body = parts.join(&b'/');
     match (rooted, body.is_empty()) {
-        (true, _) => format!("/{body}"),
-        (false, true) => ".".into(),
+        (true, _) => [&b"/"[..], &body].concat(),
+        (false, true) => b".".to_vec(),
         (false, false) => body,
     }
 }
 
 /// Go's `path.Base`: the last element, trailing slashes removed; `.` for "" and `/` for slashes.
-pub(crate) fn base(p: &str) -> String {
+pub(crate) fn base(p: &[u8]) -> Vec<u8> {
     if p.is_empty() {
-        return ".".into();
+        return b".".to_vec();
     }
-    let t = p.trim_end_matches('/');
+    let end = p.iter().rposition(|&c| c != b'/').map_or(0, |i| i + 1);
+    let t = &p[..end];
     if t.is_empty() {
-        return "/".into();
+        return b"/".to_vec();
     }
-    match t.rfind('/') {
-        Some(i) => t[i + 1..].to_string(),
-        None => t.to_string(),
+    match t.iter().rposition(|&c| c == b'/') {
+        Some(i) => t[i + 1..].to_vec(),
+        None => t.to_vec(),
     }
 }
 
 /// Go's `path.Dir`: everything but the last element, cleaned.
-pub(crate) fn dir(p: &str) -> String {
-    let d = match p.rfind('/') {
+pub(crate) fn dir(p: &[u8]) -> Vec<u8> {
+    let d = match p.iter().rposition(|&c| c == b'/') {
         Some(i) => &p[..i + 1],
-        None => "",
+        None => b"",
     };
     clean(d)
 }
 
 /// Go's `path.Ext`: the suffix from the final dot of the last element, or "".
-pub(crate) fn ext(p: &str) -> String {
-    for (i, c) in p.char_indices().rev() {
-        match c {
-            '/' => break,
-            '.' => return p[i..].to_string(),
+pub(crate) fn ext(p: &[u8]) -> Vec<u8> {
+    for i in (0..p.len()).rev() {
+        match p[i] {
+            b'/' => break,
+            b'.' => return p[i..].to_vec(),
             _ => {}
         }
     }
-    String::new()
+    Vec::new()
 }
 
 #[cfg(test)]
@@ -111,10 +114,14 @@ mod tests {
             ("/..", "..", "/", "/", "."),
         ];
         for (p, b, d, c, e) in cases {
-            assert_eq!(base(p), b, "base {p:?}");
-            assert_eq!(dir(p), d, "dir {p:?}");
-            assert_eq!(clean(p), c, "clean {p:?}");
-            assert_eq!(ext(p), e, "ext {p:?}");
+            let p = p.as_bytes();
+            assert_eq!(base(p), b.as_bytes(), "base {p:?}");
+            assert_eq!(dir(p), d.as_bytes(), "dir {p:?}");
+            assert_eq!(clean(p), c.as_bytes(), "clean {p:?}");
+            assert_eq!(ext(p), e.as_bytes(), "ext {p:?}");
         }
+        // Bytes outside UTF-8 pass through.
+        assert_eq!(base(b"/a/\xff.x"), b"\xff.x");
+        assert_eq!(ext(b"a.\xff"), b".\xff");
     }
 }

@@ -6,7 +6,7 @@
 use regex::{Regex, RegexBuilder};
 
 use super::ty::{I, S};
-use super::{iarg, sarg, str_list};
+use super::{bytes_arg, iarg, sarg, str_list};
 use crate::{Arity, FuncError, FuncMap, Function, Value};
 
 type R = Result<Value, FuncError>;
@@ -15,9 +15,16 @@ fn f(m: &mut FuncMap, name: &'static str, arity: Arity, body: fn(&[Value]) -> R)
     m.insert(Function::new(name, arity, body));
 }
 
-/// `regexp.Compile` (the error is Go's `error parsing regexp: CODE: `EXPR``). Compiled patterns
-/// are kept in a small cache, since templates tend to call the same pattern in a loop.
-fn compile(pat: &str) -> Result<Regex, FuncError> {
+/// `regexp.Compile` (the error is Go's `error parsing regexp: CODE: `EXPR``; a pattern with a
+/// byte outside UTF-8 is Go's `invalid UTF-8` error). Compiled patterns are kept in a small
+/// cache, since templates tend to call the same pattern in a loop.
+fn compile(pat: &[u8]) -> Result<Regex, FuncError> {
+    let pat = std::str::from_utf8(pat).map_err(|e| {
+        FuncError::new(format!(
+            "error parsing regexp: invalid UTF-8: `{}`",
+            crate::gostr::lossy(&pat[e.valid_up_to()..])
+        ))
+    })?;
     use std::collections::HashMap;
     use std::sync::Mutex;
     static CACHE: Mutex<Option<HashMap<String, Regex>>> = Mutex::new(None);
@@ -43,12 +50,14 @@ fn compile(pat: &str) -> Result<Regex, FuncError> {
 }
 
 /// `regexp.MustCompile`: the panic text `regexp: Compile(`PAT`): ERROR`.
-fn must_compile(pat: &str) -> Result<Regex, FuncError> {
+fn must_compile(pat: &[u8]) -> Result<Regex, FuncError> {
     compile(pat).map_err(|e| {
-        let q = if pat.contains('`') || pat.chars().any(|c| c.is_control() && c != '\t') {
-            crate::sprig::cast::quote(pat)
-        } else {
-            format!("`{pat}`")
+        let q = match std::str::from_utf8(pat) {
+            Ok(pat) if !pat.contains('`') && !pat.chars().any(|c| c.is_control() && c != '\t') => {
+                format!("`{pat}`")
+            }
+            Ok(pat) => crate::sprig::cast::quote(pat),
+            Err(_) => crate::fmt::sprintf("%q", &[Value::from(pat)]).to_string(),
         };
         FuncError::new(format!("regexp: Compile({q}): {e}"))
     })
@@ -57,51 +66,66 @@ fn must_compile(pat: &str) -> Result<Regex, FuncError> {
 pub(super) fn register(m: &mut FuncMap) {
     use Arity::Fixed;
     f(m, "regexMatch", Fixed(&[S, S]), |a| {
-        Ok(compile(sarg(a, 0))
-            .map(|re| re.is_match(sarg(a, 1)))
+        Ok(compile(bytes_arg(a, 0))
+            .map(|re| re.is_match(&sarg(a, 1)))
             .unwrap_or(false)
             .into())
     });
     f(m, "mustRegexMatch", Fixed(&[S, S]), |a| {
-        Ok(compile(sarg(a, 0))?.is_match(sarg(a, 1)).into())
+        Ok(compile(bytes_arg(a, 0))?.is_match(&sarg(a, 1)).into())
     });
     f(m, "regexFindAll", Fixed(&[S, S, I]), |a| {
-        find_all(&must_compile(sarg(a, 0))?, sarg(a, 1), iarg(a, 2))
+        find_all(&must_compile(bytes_arg(a, 0))?, &sarg(a, 1), iarg(a, 2))
     });
     f(m, "mustRegexFindAll", Fixed(&[S, S, I]), |a| {
-        find_all(&compile(sarg(a, 0))?, sarg(a, 1), iarg(a, 2))
+        find_all(&compile(bytes_arg(a, 0))?, &sarg(a, 1), iarg(a, 2))
     });
     f(m, "regexFind", Fixed(&[S, S]), |a| {
-        find(&must_compile(sarg(a, 0))?, sarg(a, 1))
+        find(&must_compile(bytes_arg(a, 0))?, &sarg(a, 1))
     });
     f(m, "mustRegexFind", Fixed(&[S, S]), |a| {
-        find(&compile(sarg(a, 0))?, sarg(a, 1))
+        find(&compile(bytes_arg(a, 0))?, &sarg(a, 1))
     });
     f(m, "regexReplaceAll", Fixed(&[S, S, S]), |a| {
-        Ok(replace_all(&must_compile(sarg(a, 0))?, sarg(a, 1), sarg(a, 2), false).into())
+        Ok(replace_all(
+            &must_compile(bytes_arg(a, 0))?,
+            &sarg(a, 1),
+            &sarg(a, 2),
+            false,
+        )
+        .into())
     });
     f(m, "mustRegexReplaceAll", Fixed(&[S, S, S]), |a| {
-        Ok(replace_all(&compile(sarg(a, 0))?, sarg(a, 1), sarg(a, 2), false).into())
+        Ok(replace_all(&compile(bytes_arg(a, 0))?, &sarg(a, 1), &sarg(a, 2), false).into())
     });
     f(m, "regexReplaceAllLiteral", Fixed(&[S, S, S]), |a| {
-        Ok(replace_all(&must_compile(sarg(a, 0))?, sarg(a, 1), sarg(a, 2), true).into())
+        Ok(replace_all(
+            &must_compile(bytes_arg(a, 0))?,
+            &sarg(a, 1),
+            &sarg(a, 2),
+            true,
+        )
+        .into())
     });
     f(m, "mustRegexReplaceAllLiteral", Fixed(&[S, S, S]), |a| {
-        Ok(replace_all(&compile(sarg(a, 0))?, sarg(a, 1), sarg(a, 2), true).into())
+        Ok(replace_all(&compile(bytes_arg(a, 0))?, &sarg(a, 1), &sarg(a, 2), true).into())
     });
     f(m, "regexSplit", Fixed(&[S, S, I]), |a| {
         let (p, s) = (sarg(a, 0), sarg(a, 1));
-        Ok(str_list(split(&must_compile(p)?, p, s, iarg(a, 2))))
+        let re = must_compile(bytes_arg(a, 0))?;
+        Ok(str_list(split(&re, &p, &s, iarg(a, 2))))
     });
     f(m, "mustRegexSplit", Fixed(&[S, S, I]), |a| {
         let (p, s) = (sarg(a, 0), sarg(a, 1));
-        Ok(str_list(split(&compile(p)?, p, s, iarg(a, 2))))
+        let re = compile(bytes_arg(a, 0))?;
+        Ok(str_list(split(&re, &p, &s, iarg(a, 2))))
     });
     f(m, "regexQuoteMeta", Fixed(&[S]), |a| {
-        let mut out = String::new();
-        for c in sarg(a, 0).chars() {
-            if "\\.+*?()|[]{}^$".contains(c) {
-                out.push('\\');
+        // regexp.QuoteMeta works byte by byte: other bytes pass through.
+        let mut out = Vec::new();
+        for &c in bytes_arg(a, 0) {
+            if b"\\.+*?()|[]{}^$".contains(&c) {
+                out.push(b'\\');
             }
             out.push(c);
         }

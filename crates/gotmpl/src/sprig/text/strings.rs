@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
+use super::gobytes;
 use super::ty::{A, I, S};
-use super::{case, go_slice, iarg, lossy, sarg, str_list};
-use crate::sprig::cast::{self, quote, strval};
-use crate::{Arity, FuncError, FuncMap, Function, Value};
+use super::{bytes_arg, case, go_slice, iarg, sarg, str_list};
+use crate::sprig::cast::{self, strval};
+use crate::{Arity, FuncError, FuncMap, Function, Str, Value};
 
 type R = Result<Value, FuncError>;
 
@@ -14,18 +15,41 @@ fn f(m: &mut FuncMap, name: &'static str, arity: Arity, body: fn(&[Value]) -> R)
     m.insert(Function::new(name, arity, body));
 }
 
+/// A function of one string that Go writes over runes: it sees the string as Go's `range`
+/// reads it (each byte outside valid UTF-8 as U+FFFD, which Go also writes back out as
+/// U+FFFD).
 fn s1(m: &mut FuncMap, name: &'static str, body: fn(&str) -> String) {
     m.insert(Function::new(
         name,
         Arity::Fixed(&[S]),
-        move |a: &[Value]| Ok(Value::from(body(sarg(a, 0)))),
+        move |a: &[Value]| Ok(Value::from(body(&sarg(a, 0)))),
     ));
+}
+
+/// A function of one string that Go writes over bytes.
+fn b1(m: &mut FuncMap, name: &'static str, body: fn(&[u8]) -> Vec<u8>) {
+    m.insert(Function::new(
+        name,
+        Arity::Fixed(&[S]),
+        move |a: &[Value]| Ok(Value::from(body(bytes_arg(a, 0)))),
+    ));
+}
+
+/// The string argument `i` unchanged (a Go string returned as it came in).
+fn same(a: &[Value], i: usize) -> Value {
+    match a.get(i) {
+        Some(v @ Value::String(_)) => v.clone(),
+        _ => Value::from(""),
+    }
 }
 
 pub(super) fn register(m: &mut FuncMap) {
     use Arity::{Fixed, Variadic};
     f(m, "hello", Fixed(&[]), |_| Ok("Hello!".into()));
-    s1(m, "trim", |s| s.trim_matches(case::is_space).to_string());
+    // strings.TrimSpace: runes from both ends; other bytes stay as they are.
+    b1(m, "trim", |s| {
+        gobytes::trim_func(s, case::is_space).to_vec()
+    });
     s1(m, "upper", |s| s.chars().map(case::to_upper).collect());
     s1(m, "lower", |s| s.chars().map(case::to_lower).collect());
     s1(m, "title", case::title);
@@ -35,139 +59,158 @@ pub(super) fn register(m: &mut FuncMap) {
     s1(m, "kebabcase", |s| case::to_delimited(s, '-'));
     s1(m, "camelcase", case::pascal_case);
     s1(m, "shuffle", shuffle);
-    s1(m, "nospace", delete_white_space);
-    s1(m, "initials", initials);
+    b1(m, "nospace", delete_white_space);
+    b1(m, "initials", initials);
     f(m, "abbrev", Fixed(&[I, S]), |a| {
-        let (w, s) = (iarg(a, 0), sarg(a, 1));
+        let w = iarg(a, 0);
         Ok(if w < 4 {
-            s.into()
+            same(a, 1)
         } else {
-            abbreviate(s, 0, w).into()
+            abbreviate(bytes_arg(a, 1), 0, w).into()
         })
     });
     f(m, "abbrevboth", Fixed(&[I, I, S]), |a| {
-        let (l, r, s) = (iarg(a, 0), iarg(a, 1), sarg(a, 2));
+        let (l, r) = (iarg(a, 0), iarg(a, 1));
         Ok(if r < 4 || l > 0 && r < 7 {
-            s.into()
+            same(a, 2)
         } else {
-            abbreviate(s, l, r).into()
+            abbreviate(bytes_arg(a, 2), l, r).into()
         })
     });
     f(m, "trunc", Fixed(&[I, S]), |a| {
-        let (c, s) = (iarg(a, 0), sarg(a, 1));
+        let (c, s) = (iarg(a, 0), bytes_arg(a, 1));
         let len = s.len() as i64;
         Ok(if c < 0 && len + c > 0 {
-            lossy(&s.as_bytes()[(len + c) as usize..]).into()
+            Value::from(&s[(len + c) as usize..])
         } else if c >= 0 && len > c {
-            lossy(&s.as_bytes()[..c as usize]).into()
+            Value::from(&s[..c as usize])
         } else {
-            s.into()
+            same(a, 1)
         })
     });
     f(m, "substr", Fixed(&[I, I, S]), |a| {
-        let (start, end, s) = (iarg(a, 0), iarg(a, 1), sarg(a, 2));
-        let r = if start < 0 {
+        let (start, end, s) = (iarg(a, 0), iarg(a, 1), bytes_arg(a, 2));
+        if start < 0 {
             go_slice(s, None, Some(end))
         } else if end < 0 || end > s.len() as i64 {
             go_slice(s, Some(start), None)
         } else {
             go_slice(s, Some(start), Some(end))
-        };
-        r.map(Value::from)
+        }
     });
     f(m, "repeat", Fixed(&[I, S]), |a| {
-        repeat(iarg(a, 0), sarg(a, 1))
+        repeat(iarg(a, 0), bytes_arg(a, 1)).map(Value::from)
     });
     for name in ["trimall", "trimAll"] {
         f(m, name, Fixed(&[S, S]), |a| {
-            let cut = sarg(a, 0);
-            Ok(sarg(a, 1).trim_matches(|c| cut.contains(c)).into())
+            Ok(gobytes::trim(bytes_arg(a, 1), bytes_arg(a, 0)).into())
         });
     }
     f(m, "trimSuffix", Fixed(&[S, S]), |a| {
-        let s = sarg(a, 1);
-        Ok(s.strip_suffix(sarg(a, 0)).unwrap_or(s).into())
+        let s = bytes_arg(a, 1);
+        Ok(match s.strip_suffix(bytes_arg(a, 0)) {
+            Some(t) => t.into(),
+            None => same(a, 1),
+        })
     });
     f(m, "trimPrefix", Fixed(&[S, S]), |a| {
-        let s = sarg(a, 1);
-        Ok(s.strip_prefix(sarg(a, 0)).unwrap_or(s).into())
+        let s = bytes_arg(a, 1);
+        Ok(match s.strip_prefix(bytes_arg(a, 0)) {
+            Some(t) => t.into(),
+            None => same(a, 1),
+        })
     });
     f(m, "wrap", Fixed(&[I, S]), |a| {
-        Ok(wrap_custom(sarg(a, 1), iarg(a, 0), "", false).into())
+        Ok(wrap_custom(bytes_arg(a, 1), iarg(a, 0), b"", false).into())
     });
     f(m, "wrapWith", Fixed(&[I, S, S]), |a| {
-        Ok(wrap_custom(sarg(a, 2), iarg(a, 0), sarg(a, 1), true).into())
+        Ok(wrap_custom(bytes_arg(a, 2), iarg(a, 0), bytes_arg(a, 1), true).into())
     });
     f(m, "contains", Fixed(&[S, S]), |a| {
-        Ok(sarg(a, 1).contains(sarg(a, 0)).into())
+        Ok(gobytes::contains(bytes_arg(a, 1), bytes_arg(a, 0)).into())
     });
     f(m, "hasPrefix", Fixed(&[S, S]), |a| {
-        Ok(sarg(a, 1).starts_with(sarg(a, 0)).into())
+        Ok(bytes_arg(a, 1).starts_with(bytes_arg(a, 0)).into())
     });
     f(m, "hasSuffix", Fixed(&[S, S]), |a| {
-        Ok(sarg(a, 1).ends_with(sarg(a, 0)).into())
+        Ok(bytes_arg(a, 1).ends_with(bytes_arg(a, 0)).into())
     });
+    // fmt.Sprintf("%q", strval(v)) per non-nil argument, joined by spaces.
     f(m, "quote", Variadic(&[], A), |a| {
-        let parts: Vec<String> = a
+        let parts: Vec<Str> = a
             .iter()
             .filter(|v| !matches!(v, Value::Nil))
-            .map(|v| quote(&strval(v)))
+            .map(|v| crate::fmt::sprintf("%q", &[Value::String(strval(v))]))
             .collect();
-        Ok(parts.join(" ").into())
+        Ok(gobytes::join(&parts, b" ").into())
     });
+    // fmt.Sprintf("'%v'", v) per non-nil argument, joined by spaces.
     f(m, "squote", Variadic(&[], A), |a| {
-        let parts: Vec<String> = a
+        let parts: Vec<Str> = a
             .iter()
             .filter(|v| !matches!(v, Value::Nil))
-            .map(|v| format!("'{}'", crate::fmt::format_v(v)))
+            .map(|v| crate::fmt::sprintf("'%v'", std::slice::from_ref(v)))
             .collect();
-        Ok(parts.join(" ").into())
+        Ok(gobytes::join(&parts, b" ").into())
     });
     f(m, "cat", Variadic(&[], A), |a| {
-        let parts: Vec<String> = a
+        let parts: Vec<Str> = a
             .iter()
             .filter(|v| !matches!(v, Value::Nil))
             .map(crate::fmt::format_v)
             .collect();
-        Ok(parts.join(" ").into())
+        Ok(gobytes::join(&parts, b" ").into())
     });
     f(m, "indent", Fixed(&[I, S]), |a| {
-        indent(iarg(a, 0), sarg(a, 1))
+        indent(iarg(a, 0), bytes_arg(a, 1)).map(Value::from)
     });
     f(m, "nindent", Fixed(&[I, S]), |a| {
-        let s = indent(iarg(a, 0), sarg(a, 1))?;
-        Ok(format!("\n{}", s.as_str().unwrap_or("")).into())
+        let mut s = b"\n".to_vec();
+        s.extend_from_slice(&indent(iarg(a, 0), bytes_arg(a, 1))?);
+        Ok(s.into())
     });
     f(m, "replace", Fixed(&[S, S, S]), |a| {
-        Ok(sarg(a, 2).replace(sarg(a, 0), sarg(a, 1)).into())
+        Ok(gobytes::replace(bytes_arg(a, 2), bytes_arg(a, 0), bytes_arg(a, 1)).into())
     });
     f(m, "plural", Fixed(&[S, S, I]), |a| {
         Ok(if iarg(a, 2) == 1 {
-            sarg(a, 0)
+            same(a, 0)
         } else {
-            sarg(a, 1)
-        }
-        .into())
+            same(a, 1)
+        })
     });
     f(m, "toString", Fixed(&[A]), |a| Ok(strval(&a[0]).into()));
     f(m, "toStrings", Fixed(&[A]), |a| {
         Ok(str_list(cast::str_slice(&a[0])))
     });
     f(m, "splitList", Fixed(&[S, S]), |a| {
-        Ok(str_list(go_split(sarg(a, 1), sarg(a, 0), -1)))
+        Ok(str_list(gobytes::split_n(
+            bytes_arg(a, 1),
+            bytes_arg(a, 0),
+            -1,
+        )))
     });
     f(m, "split", Fixed(&[S, S]), |a| {
-        Ok(indexed_map(go_split(sarg(a, 1), sarg(a, 0), -1)))
+        Ok(indexed_map(gobytes::split_n(
+            bytes_arg(a, 1),
+            bytes_arg(a, 0),
+            -1,
+        )))
     });
     f(m, "splitn", Fixed(&[S, I, S]), |a| {
-        Ok(indexed_map(go_split(sarg(a, 2), sarg(a, 0), iarg(a, 1))))
+        Ok(indexed_map(gobytes::split_n(
+            bytes_arg(a, 2),
+            bytes_arg(a, 0),
+            iarg(a, 1),
+        )))
     });
     f(m, "join", Fixed(&[S, A]), |a| {
-        Ok(cast::str_slice(&a[1]).join(sarg(a, 0)).into())
+        Ok(gobytes::join(&cast::str_slice(&a[1]), bytes_arg(a, 0)).into())
     });
     f(m, "sortAlpha", Fixed(&[A]), |a| {
         Ok(match &a[0] {
             Value::List(_) => {
+                // sort.Strings: byte order.
                 let mut v = cast::str_slice(&a[0]);
                 v.sort();
                 str_list(v)
@@ -179,7 +222,7 @@ pub(super) fn register(m: &mut FuncMap) {
 
 /// `strings.Repeat` with its panics; outputs beyond 64 MiB are refused instead of exhausting
 /// memory (Go would try to allocate them).
-fn repeat(count: i64, s: &str) -> R {
+fn repeat(count: i64, s: &[u8]) -> Result<Vec<u8>, FuncError> {
     if count < 0 {
         return Err(FuncError::new("strings: negative Repeat count"));
     }
@@ -192,38 +235,21 @@ fn repeat(count: i64, s: &str) -> R {
             "strings: Repeat output of {total} bytes exceeds the 64 MiB limit"
         )));
     }
-    Ok(s.repeat(count as usize).into())
+    Ok(s.repeat(count as usize))
 }
 
-fn indent(spaces: i64, v: &str) -> R {
-    let pad = repeat(spaces, " ")?;
-    let pad = pad.as_str().unwrap_or("");
-    Ok(format!("{pad}{}", v.replace('\n', &format!("\n{pad}"))).into())
-}
-
-/// Go's `strings.SplitN(s, sep, n)` (n < 0: all parts; n == 0: none; empty sep: per rune).
-pub(super) fn go_split(s: &str, sep: &str, n: i64) -> Vec<String> {
-    if n == 0 {
-        return Vec::new();
-    }
-    let limit = if n < 0 { usize::MAX } else { n as usize };
-    if sep.is_empty() {
-        let chars: Vec<(usize, char)> = s.char_indices().collect();
-        let mut out = Vec::new();
-        for (i, &(at, c)) in chars.iter().enumerate() {
-            if out.len() + 1 == limit && i + 1 < chars.len() {
-                out.push(s[at..].to_string());
-                return out;
-            }
-            out.push(c.to_string());
-        }
-        return out;
-    }
-    s.splitn(limit, sep).map(str::to_string).collect()
+/// sprig's `indent`: the pad, and the pad after every newline.
+fn indent(spaces: i64, v: &[u8]) -> Result<Vec<u8>, FuncError> {
+    let pad = repeat(spaces, b" ")?;
+    let mut nl_pad = b"\n".to_vec();
+    nl_pad.extend_from_slice(&pad);
+    let mut out = pad;
+    out.extend_from_slice(&gobytes::replace(v, b"\n", &nl_pad));
+    Ok(out)
 }
 
 /// sprig's `split`/`splitn` result: `{"_0": …, "_1": …}`.
-fn indexed_map(parts: Vec<String>) -> Value {
+fn indexed_map(parts: Vec<&[u8]>) -> Value {
     let m: BTreeMap<String, Value> = parts
         .into_iter()
         .enumerate()
@@ -259,22 +285,25 @@ fn byte_is_space(b: u8) -> bool {
 }
 
 /// goutils `DeleteWhiteSpace`: works on bytes, so when anything is removed, every other byte
-/// is written back as the rune of the same value (non-ASCII text is mangled exactly as in Go).
-fn delete_white_space(s: &str) -> String {
-    if !s.bytes().any(byte_is_space) {
-        return s.to_string();
+/// is written back as the rune of the same value (non-ASCII text is mangled exactly as in Go);
+/// when nothing is, the string comes back as it was.
+fn delete_white_space(s: &[u8]) -> Vec<u8> {
+    if !s.iter().copied().any(byte_is_space) {
+        return s.to_vec();
     }
-    s.bytes()
+    s.iter()
+        .copied()
         .filter(|b| !byte_is_space(*b))
         .map(|b| b as char)
-        .collect()
+        .collect::<String>()
+        .into_bytes()
 }
 
 /// goutils `Initials`: the first byte of each whitespace-separated word, as a rune.
-fn initials(s: &str) -> String {
+fn initials(s: &[u8]) -> Vec<u8> {
     let mut out = String::new();
     let mut gap = true;
-    for b in s.bytes() {
+    for &b in s {
         if byte_is_space(b) {
             gap = true;
         } else if gap {
@@ -282,45 +311,46 @@ fn initials(s: &str) -> String {
             gap = false;
         }
     }
-    out
+    out.into_bytes()
 }
 
 /// goutils `AbbreviateFull` (byte offsets; callers have checked `max_width >= 4`).
-fn abbreviate(s: &str, offset: i64, max_width: i64) -> String {
-    let b = s.as_bytes();
+fn abbreviate(b: &[u8], offset: i64, max_width: i64) -> Vec<u8> {
     let len = b.len() as i64;
-    if s.is_empty() || max_width < 4 {
-        return String::new();
+    if b.is_empty() || max_width < 4 {
+        return Vec::new();
     }
     if len <= max_width {
-        return s.to_string();
+        return b.to_vec();
     }
     let mut offset = offset.min(len);
     if len - offset < max_width - 3 {
         offset = len - (max_width - 3);
     }
     if offset <= 4 {
-        return format!("{}...", lossy(&b[..(max_width - 3) as usize]));
+        return [&b[..(max_width - 3) as usize], b"..."].concat();
     }
     if max_width < 7 {
-        return String::new();
+        return Vec::new();
     }
     if offset + max_width - 3 < len {
-        let rest = String::from_utf8_lossy(&b[offset as usize..]).into_owned();
-        return format!("...{}", abbreviate(&rest, 0, max_width - 3));
+        return [
+            &b"..."[..],
+            &abbreviate(&b[offset as usize..], 0, max_width - 3),
+        ]
+        .concat();
     }
-    format!("...{}", lossy(&b[(len - (max_width - 3)) as usize..]))
+    [&b"..."[..], &b[(len - (max_width - 3)) as usize..]].concat()
 }
 
 /// goutils `WrapCustom`: wrap at spaces so lines fit `wrap_length` bytes; long words are cut
 /// only when `wrap_long_words`.
-fn wrap_custom(s: &str, wrap_length: i64, newline: &str, wrap_long_words: bool) -> String {
-    if s.is_empty() {
-        return String::new();
+fn wrap_custom(b: &[u8], wrap_length: i64, newline: &[u8], wrap_long_words: bool) -> Vec<u8> {
+    if b.is_empty() {
+        return Vec::new();
     }
-    let newline = if newline.is_empty() { "\n" } else { newline };
+    let newline = if newline.is_empty() { b"\n" } else { newline };
     let wrap = wrap_length.max(1) as usize;
-    let b = s.as_bytes();
     let len = b.len();
     let mut offset = 0usize;
     let mut out: Vec<u8> = Vec::with_capacity(len + len / wrap.max(1));
@@ -333,18 +363,18 @@ fn wrap_custom(s: &str, wrap_length: i64, newline: &str, wrap_long_words: bool) 
         if let Some(sp) = b[offset..end].iter().rposition(|&c| c == b' ') {
             let at = sp + offset;
             out.extend_from_slice(&b[offset..at]);
-            out.extend_from_slice(newline.as_bytes());
+            out.extend_from_slice(newline);
             offset = at + 1;
         } else if wrap_long_words {
             out.extend_from_slice(&b[offset..offset + wrap]);
-            out.extend_from_slice(newline.as_bytes());
+            out.extend_from_slice(newline);
             offset += wrap;
         } else {
             let end = wrap + offset;
             match b[end..].iter().position(|&c| c == b' ') {
                 Some(i) => {
                     out.extend_from_slice(&b[offset..i + end]);
-                    out.extend_from_slice(newline.as_bytes());
+                    out.extend_from_slice(newline);
                     offset = i + end + 1;
                 }
                 None => {
@@ -355,12 +385,26 @@ fn wrap_custom(s: &str, wrap_length: i64, newline: &str, wrap_long_words: bool) 
         }
     }
     out.extend_from_slice(&b[offset..]);
-    lossy(&out)
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn abbreviate(s: &str, offset: i64, max_width: i64) -> String {
+        String::from_utf8(super::abbreviate(s.as_bytes(), offset, max_width)).unwrap()
+    }
+    fn delete_white_space(s: &str) -> String {
+        String::from_utf8(super::delete_white_space(s.as_bytes())).unwrap()
+    }
+    fn wrap_custom(s: &str, wrap_length: i64, newline: &str, long_words: bool) -> String {
+        let out = super::wrap_custom(s.as_bytes(), wrap_length, newline.as_bytes(), long_words);
+        String::from_utf8(out).unwrap()
+    }
+    fn initials(s: &str) -> String {
+        String::from_utf8(super::initials(s.as_bytes())).unwrap()
+    }
 
     // goutils stringutils_test.go (TestAbbreviate, ExampleAbbreviateFull, DeleteWhiteSpace).
     #[test]
@@ -411,13 +455,15 @@ mod tests {
         assert_eq!(case::swapcase("This Is A.Test"), "tHIS iS a.tEST");
     }
 
-    // Go's strings.SplitN corners.
+    // Bytes outside UTF-8 are kept where goutils keeps them.
     #[test]
-    fn split_n() {
-        assert_eq!(go_split("a,b,c", ",", 2), vec!["a", "b,c"]);
-        assert_eq!(go_split("abc", "", 2), vec!["a", "bc"]);
-        assert_eq!(go_split("abc", "", -1), vec!["a", "b", "c"]);
-        assert!(go_split("abc", ",", 0).is_empty());
-        assert_eq!(go_split("", "", -1), Vec::<String>::new());
+    fn goutils_functions_keep_bytes() {
+        assert_eq!(super::abbreviate(b"\xffbcdefg", 0, 6), b"\xffbc...");
+        assert_eq!(super::delete_white_space(b"a\xff"), b"a\xff");
+        assert_eq!(super::delete_white_space(b"a \xff"), "a\u{ff}".as_bytes());
+        assert_eq!(
+            super::wrap_custom(b"\xff \xfe", 1, b"", false),
+            b"\xff\n\xfe"
+        );
     }
 }

@@ -258,7 +258,7 @@ fn json() {
         ]),
     )]);
     assert_eq!(
-        ok_str("toJson", &[v.clone()]),
+        ok_str("toJson", std::slice::from_ref(&v)),
         r#"{"Top":{"bool":true,"number":42,"string":"test"}}"#
     );
     assert_eq!(
@@ -267,7 +267,7 @@ fn json() {
     );
     let html = d(&[("s", s("<a>&\u{2028}\u{1}\u{8}"))]);
     assert_eq!(
-        ok_str("toJson", &[html.clone()]),
+        ok_str("toJson", std::slice::from_ref(&html)),
         r#"{"s":"\u003ca\u003e\u0026\u2028\u0001\b"}"#
     );
     assert_eq!(

@@ -11,12 +11,12 @@ fn lists() {
     assert_eq!(dbg("list", &[i(1), s("a")]), r#"[1, "a"]"#);
     assert_eq!(dbg("append", &[l3.clone(), i(4)]), "[1, 2, 3, 4]");
     assert_eq!(dbg("prepend", &[l3.clone(), i(0)]), "[0, 1, 2, 3]");
-    assert_eq!(dbg("first", &[l3.clone()]), "1");
+    assert_eq!(dbg("first", std::slice::from_ref(&l3)), "1");
     assert_eq!(dbg("first", &[l(vec![])]), "nil");
-    assert_eq!(dbg("last", &[l3.clone()]), "3");
-    assert_eq!(dbg("rest", &[l3.clone()]), "[2, 3]");
-    assert_eq!(dbg("initial", &[l3.clone()]), "[1, 2]");
-    assert_eq!(dbg("reverse", &[l3.clone()]), "[3, 2, 1]");
+    assert_eq!(dbg("last", std::slice::from_ref(&l3)), "3");
+    assert_eq!(dbg("rest", std::slice::from_ref(&l3)), "[2, 3]");
+    assert_eq!(dbg("initial", std::slice::from_ref(&l3)), "[1, 2]");
+    assert_eq!(dbg("reverse", std::slice::from_ref(&l3)), "[3, 2, 1]");
     assert_eq!(
         dbg("uniq", &[l(vec![i(1), i(2), i(1), s("a"), s("a")])]),
         r#"[1, 2, "a"]"#

@@ -106,9 +106,58 @@ func checkFuncs() template.FuncMap {
 		"kindOf":   func(v interface{}) string { return reflect.ValueOf(v).Kind().String() },
 		"typeOf":   func(v interface{}) string { return fmt.Sprintf("%T", v) },
 		"toString": strval,
+		// sprig v3 strings.go: byte-wise trunc and substr, cat/squote through fmt, split/splitn
+		// into "_N" keys (written from sprig's documented behaviour).
+		"trunc": func(c int, s string) string {
+			switch {
+			case c < 0 && len(s)+c > 0:
+				return s[len(s)+c:]
+			case c >= 0 && len(s) > c:
+				return s[:c]
+			}
+			return s
+		},
+		"substr": func(start, end int, s string) string {
+			switch {
+			case start < 0:
+				return s[:end]
+			case end < 0 || end > len(s):
+				return s[start:]
+			}
+			return s[start:end]
+		},
+		"cat": func(v ...interface{}) string {
+			var parts []string
+			for _, e := range v {
+				if e != nil {
+					parts = append(parts, fmt.Sprintf("%v", e))
+				}
+			}
+			return strings.Join(parts, " ")
+		},
+		"squote": func(v ...interface{}) string {
+			var parts []string
+			for _, e := range v {
+				if e != nil {
+					parts = append(parts, fmt.Sprintf("'%v'", e))
+				}
+			}
+			return strings.Join(parts, " ")
+		},
+		"split":  func(sep, s string) map[string]string { return underscored(strings.Split(s, sep)) },
+		"splitn": func(sep string, n int, s string) map[string]string { return underscored(strings.SplitN(s, sep, n)) },
 	}
 	for k, v := range add {
 		m[k] = v
+	}
+	return m
+}
+
+// underscored is sprig's split result: part i under the key "_i".
+func underscored(parts []string) map[string]string {
+	m := make(map[string]string, len(parts))
+	for i, p := range parts {
+		m["_"+strconv.Itoa(i)] = p
 	}
 	return m
 }
@@ -223,7 +272,7 @@ func genSprig(in, out string) int {
 			}
 			r.Error = &msg
 		} else {
-			r.Output = &o
+			r.setOutput(o)
 		}
 		results = append(results, r)
 	}

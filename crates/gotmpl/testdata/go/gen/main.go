@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"text/template"
+	"unicode/utf8"
 )
 
 // testCase is one entry of cases.json.
@@ -23,11 +25,24 @@ type testCase struct {
 	Data     json.RawMessage `json:"data"`
 }
 
-// result is one entry of expected.json: exactly one of Output and Error is set.
+// result is one entry of expected.json: exactly one of Output, OutputHex and Error is set.
+// An output that is not valid UTF-8 (a Go string may hold any bytes) goes to OutputHex,
+// hex-encoded: a JSON string cannot carry those bytes (encoding/json writes U+FFFD for them).
 type result struct {
-	Name   string  `json:"name"`
-	Output *string `json:"output,omitempty"`
-	Error  *string `json:"error,omitempty"`
+	Name      string  `json:"name"`
+	Output    *string `json:"output,omitempty"`
+	OutputHex *string `json:"output_hex,omitempty"`
+	Error     *string `json:"error,omitempty"`
+}
+
+// setOutput records out exactly: as text when it is UTF-8, as hex otherwise.
+func (r *result) setOutput(out string) {
+	if utf8.ValidString(out) {
+		r.Output = &out
+		return
+	}
+	h := hex.EncodeToString([]byte(out))
+	r.OutputHex = &h
 }
 
 // decode turns JSON into interface{} the way Kubernetes decodes unstructured objects:
@@ -150,7 +165,7 @@ func main() {
 			}
 			r.Error = &msg
 		} else {
-			r.Output = &out
+			r.setOutput(out)
 		}
 		results = append(results, r)
 	}

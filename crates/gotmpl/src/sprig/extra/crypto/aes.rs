@@ -5,7 +5,7 @@ use aes::cipher::{generic_array::GenericArray, BlockDecrypt, BlockEncrypt, KeyIn
 use rand::RngCore;
 
 use super::super::encoding::{b64_decode, b64_encode, go_string};
-use super::super::{arg_str, def};
+use super::super::{arg_bytes, def};
 use crate::{Arity, FuncError, FuncMap, Ty, Value};
 
 const BLOCK: usize = 16;
@@ -19,7 +19,7 @@ pub(super) fn register(m: &mut FuncMap) {
         |a| {
             let mut iv = [0u8; BLOCK];
             rand::rng().fill_bytes(&mut iv);
-            Ok(Value::from(encrypt(arg_str(a, 0), arg_str(a, 1), iv)))
+            Ok(Value::from(encrypt(arg_bytes(a, 0), arg_bytes(a, 1), iv)))
         },
     );
     // func(password string, crypt64 string) (string, error)
@@ -27,23 +27,23 @@ pub(super) fn register(m: &mut FuncMap) {
         m,
         "decryptAES",
         Arity::Fixed(&[Ty::String, Ty::String]),
-        |a| decrypt(arg_str(a, 0), arg_str(a, 1)).map(Value::from),
+        |a| decrypt(arg_bytes(a, 0), arg_bytes(a, 1)).map(Value::from),
     );
 }
 
-fn cipher(password: &str) -> aes::Aes256 {
+fn cipher(password: &[u8]) -> aes::Aes256 {
     let mut key = [0u8; 32];
     let n = password.len().min(32);
-    key[..n].copy_from_slice(&password.as_bytes()[..n]);
+    key[..n].copy_from_slice(&password[..n]);
     aes::Aes256::new(GenericArray::from_slice(&key))
 }
 
-fn encrypt(password: &str, plaintext: &str, iv: [u8; BLOCK]) -> String {
+fn encrypt(password: &[u8], plaintext: &[u8], iv: [u8; BLOCK]) -> String {
     if plaintext.is_empty() {
         return String::new();
     }
     let c = cipher(password);
-    let mut content = plaintext.as_bytes().to_vec();
+    let mut content = plaintext.to_vec();
     let pad = BLOCK - content.len() % BLOCK;
     content.extend(std::iter::repeat_n(pad as u8, pad));
     let mut out = iv.to_vec();
@@ -63,11 +63,11 @@ fn encrypt(password: &str, plaintext: &str, iv: [u8; BLOCK]) -> String {
 
 /// The errors are Go's: a base64 `CorruptInputError`, or the runtime panics sprig's code runs
 /// into on short or malformed input.
-fn decrypt(password: &str, crypt64: &str) -> Result<String, FuncError> {
+fn decrypt(password: &[u8], crypt64: &[u8]) -> Result<crate::Str, FuncError> {
     if crypt64.is_empty() {
-        return Ok(String::new());
+        return Ok(crate::Str::new());
     }
-    let crypt = b64_decode(crypt64.as_bytes())
+    let crypt = b64_decode(crypt64)
         .map_err(|at| FuncError::new(format!("illegal base64 data at input byte {at}")))?;
     if crypt.len() < BLOCK {
         return Err(FuncError::new(format!(
@@ -140,11 +140,15 @@ mod tests {
     fn matches_go_with_fixed_iv() {
         let iv: [u8; 16] = std::array::from_fn(|i| i as u8);
         assert_eq!(
-            encrypt("secretkey", "plaintext", iv),
+            encrypt(b"secretkey", b"plaintext", iv),
             "AAECAwQFBgcICQoLDA0OD4aChIkqfhLglmmHSXlA6r0="
         );
         assert_eq!(
-            decrypt("secretkey", "AAECAwQFBgcICQoLDA0OD4aChIkqfhLglmmHSXlA6r0=").unwrap(),
+            decrypt(
+                b"secretkey",
+                b"AAECAwQFBgcICQoLDA0OD4aChIkqfhLglmmHSXlA6r0="
+            )
+            .unwrap(),
             "plaintext"
         );
     }

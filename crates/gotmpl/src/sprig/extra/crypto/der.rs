@@ -184,9 +184,7 @@ pub fn pem_decode(text: &str) -> Option<(String, Vec<u8>)> {
     let mut rest = text;
     while let Some(start) = rest.find("-----BEGIN ") {
         let after = &rest[start + 11..];
-        let Some(end_type) = after.find("-----") else {
-            return None;
-        };
+        let end_type = after.find("-----")?;
         let kind = &after[..end_type];
         let body_start = &after[end_type + 5..];
         let end_marker = format!("-----END {kind}-----");

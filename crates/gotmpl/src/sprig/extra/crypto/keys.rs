@@ -1,14 +1,17 @@
-//! Private keys as sprig handles them: generation (`genPrivateKey`: RSA 4096, ECDSA P-256,
-//! Ed25519), Go's PEM encodings (`RSA PRIVATE KEY` PKCS#1, `EC PRIVATE KEY` SEC 1, `PRIVATE
-//! KEY` PKCS#8 for Ed25519), Go's `parsePrivateKeyPEM`, public key info, and signing.
+//! Private keys as sprig handles them: generation (`genPrivateKey`: RSA 4096, DSA L2048N256,
+//! ECDSA P-256, Ed25519), Go's PEM encodings (`RSA PRIVATE KEY` PKCS#1, `DSA PRIVATE KEY` in
+//! OpenSSL's layout, `EC PRIVATE KEY` SEC 1, `PRIVATE KEY` PKCS#8 for Ed25519), Go's
+//! `parsePrivateKeyPEM`, public key info, and signing.
 //!
-//! DSA is not supported (Go has deprecated it; its parameter generation takes seconds):
-//! `genPrivateKey "dsa"` and DSA keys given to the `WithKey` functions are errors.
+//! DSA keys are generated and parsed as sprig does, but, as in Go, they cannot sign or be
+//! certified: Go's `x509.CreateCertificate` refuses them (a `*dsa.PrivateKey` is no
+//! `crypto.Signer`, a `*dsa.PublicKey` is an unsupported public key type), so the certificate
+//! functions fail with Go's messages.
 
 use ring::rand::SystemRandom;
 use ring::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 
-use super::super::{arg_str, def};
+use super::super::{arg_bytes, def};
 use super::der::{self, Tlv};
 use crate::{Arity, FuncError, FuncMap, Ty, Value};
 
@@ -24,17 +27,13 @@ const OID_ED25519: &[u64] = &[1, 3, 101, 112];
 pub(super) fn register(m: &mut FuncMap) {
     // func(typ string) string
     def(m, "genPrivateKey", Arity::Fixed(&[Ty::String]), |a| {
-        let typ = arg_str(a, 0);
+        let typ = arg_bytes(a, 0);
         let key = match typ {
-            "" | "rsa" => PrivateKey::generate_rsa(4096)?,
-            "ecdsa" => PrivateKey::generate_p256()?,
-            "ed25519" => PrivateKey::generate_ed25519()?,
-            "dsa" => {
-                return Err(FuncError::new(
-                    "genPrivateKey: DSA keys are not supported (deprecated in Go); use rsa, ecdsa or ed25519",
-                ))
-            }
-            _ => return Ok(Value::from(format!("Unknown type {typ}"))),
+            b"" | b"rsa" => PrivateKey::generate_rsa(4096)?,
+            b"ecdsa" => PrivateKey::generate_p256()?,
+            b"ed25519" => PrivateKey::generate_ed25519()?,
+            b"dsa" => PrivateKey::generate_dsa(),
+            _ => return Ok(Value::from([&b"Unknown type "[..], typ].concat())),
         };
         Ok(Value::from(key.to_pem()))
     });
@@ -87,7 +86,24 @@ pub enum PrivateKey {
         seed: [u8; 32],
         public: [u8; 32],
     },
+    /// Domain parameters, public and private values, as big-endian magnitudes.
+    Dsa(DsaKey),
 }
+
+/// A DSA key: the fields of Go's `dsa.PrivateKey` (and of sprig's `DSAKeyFormat`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DsaKey {
+    pub p: Vec<u8>,
+    pub q: Vec<u8>,
+    pub g: Vec<u8>,
+    pub y: Vec<u8>,
+    pub x: Vec<u8>,
+}
+
+/// What Go's `x509.CreateCertificate` says when the signing key is DSA.
+const DSA_NOT_SIGNER: &str = "x509: certificate private key does not implement crypto.Signer";
+/// What it says when the certified key is DSA.
+const DSA_PUBLIC_UNSUPPORTED: &str = "x509: unsupported public key type: *dsa.PublicKey";
 
 fn unspecified(what: &str) -> FuncError {
     FuncError::new(format!("failed to generate private key: {what}"))
@@ -95,7 +111,10 @@ fn unspecified(what: &str) -> FuncError {
 
 /// The field values of an `ECPrivateKey` (SEC 1): scalar, optional curve OID content,
 /// optional public point.
-fn parse_sec1(der_bytes: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>)> {
+type Sec1Fields = (Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>);
+
+/// Parses an `ECPrivateKey` (SEC 1) into its [`Sec1Fields`].
+fn parse_sec1(der_bytes: &[u8]) -> Option<Sec1Fields> {
     let s = der::expect(der_bytes, der::SEQUENCE)?;
     let f = der::children(s.content)?;
     if f.len() < 2
@@ -145,6 +164,25 @@ impl PrivateKey {
             .to_pkcs1_der()
             .map_err(|e| unspecified(&e.to_string()))?;
         Ok(PrivateKey::Rsa(der.as_bytes().to_vec()))
+    }
+
+    /// Go's `dsa.GenerateParameters(&key.Parameters, rand.Reader, dsa.L2048N256)` and
+    /// `dsa.GenerateKey`, as sprig's `genPrivateKey "dsa"` calls them: a 2048-bit prime p, a
+    /// 256-bit prime q dividing p-1, a generator g of the order-q subgroup, a private x in
+    /// [1, q) and y = g^x mod p.
+    pub fn generate_dsa() -> PrivateKey {
+        let mut rng = rand_core::OsRng;
+        let components = dsa::Components::generate(&mut rng, dsa::KeySize::DSA_2048_256);
+        let key = dsa::SigningKey::generate(&mut rng, components);
+        let public = key.verifying_key();
+        let c = public.components();
+        PrivateKey::Dsa(DsaKey {
+            p: c.p().to_bytes_be(),
+            q: c.q().to_bytes_be(),
+            g: c.g().to_bytes_be(),
+            y: public.y().to_bytes_be(),
+            x: key.x().to_bytes_be(),
+        })
     }
 
     pub fn generate_p256() -> Result<PrivateKey, FuncError> {
@@ -203,6 +241,19 @@ impl PrivateKey {
                 ]);
                 der::pem_encode("PRIVATE KEY", &pkcs8)
             }
+            // sprig's `asn1.Marshal(DSAKeyFormat{P, Q, G, Y, X})`: SEQUENCE { INTEGER 0, p, q,
+            // g, y, x }, the layout OpenSSL reads as a DSA private key.
+            PrivateKey::Dsa(k) => {
+                let fields = der::seq(&[
+                    der::small_int(0),
+                    der::uint(&k.p),
+                    der::uint(&k.q),
+                    der::uint(&k.g),
+                    der::uint(&k.y),
+                    der::uint(&k.x),
+                ]);
+                der::pem_encode("DSA PRIVATE KEY", &fields)
+            }
         }
     }
 
@@ -221,9 +272,45 @@ impl PrivateKey {
                 .map_err(|e| format!("parsing RSA private key from PEM: {e}")),
             "EC" => PrivateKey::from_sec1(&der_bytes, None)
                 .map_err(|e| format!("parsing EC private key from PEM: {e}")),
-            "DSA" => Err("parsing DSA private key from PEM: DSA keys are not supported".into()),
+            "DSA" => PrivateKey::from_dsa_der(&der_bytes)
+                .map_err(|e| format!("parsing DSA private key from PEM: {e}")),
             _ => Err(format!("invalid private key type {kind}")),
         }
+    }
+
+    /// sprig's `asn1.Unmarshal(block.Bytes, &DSAKeyFormat{})`: a SEQUENCE of a version and
+    /// five integers (like Go, the values are not checked; a short sequence is Go's
+    /// `sequence truncated`, other shapes a structure error).
+    fn from_dsa_der(der_bytes: &[u8]) -> Result<PrivateKey, String> {
+        const TRUNCATED: &str = "asn1: syntax error: sequence truncated";
+        let Some((outer, _)) = der::read(der_bytes) else {
+            return Err(TRUNCATED.into());
+        };
+        if outer.tag != der::SEQUENCE {
+            return Err(
+                "asn1: structure error: tags don't match (DSAKeyFormat is a SEQUENCE)".into(),
+            );
+        }
+        let fields = der::children(outer.content).ok_or(TRUNCATED)?;
+        if fields.len() < 6 {
+            return Err(TRUNCATED.into());
+        }
+        if fields[..6].iter().any(|f| f.tag != der::INTEGER) {
+            return Err(
+                "asn1: structure error: tags don't match (DSAKeyFormat fields are INTEGERs)".into(),
+            );
+        }
+        let mag = |i: usize| -> Vec<u8> {
+            let c: &[u8] = fields[i].content;
+            c.iter().copied().skip_while(|&b| b == 0).collect()
+        };
+        Ok(PrivateKey::Dsa(DsaKey {
+            p: mag(1),
+            q: mag(2),
+            g: mag(3),
+            y: mag(4),
+            x: mag(5),
+        }))
     }
 
     fn from_pkcs1(der_bytes: &[u8]) -> Result<PrivateKey, String> {
@@ -302,6 +389,11 @@ impl PrivateKey {
             PrivateKey::Ed25519 { public, .. } => {
                 (der::seq(&[der::oid(OID_ED25519)]), public.to_vec())
             }
+            PrivateKey::Dsa(_) => {
+                return Err(FuncError::new(format!(
+                    "error creating certificate: {DSA_PUBLIC_UNSUPPORTED}"
+                )))
+            }
         };
         Ok((der::seq(&[alg, der::bit_string(&key)]), key))
     }
@@ -317,7 +409,22 @@ impl PrivateKey {
                 curve: Curve::P384, ..
             } => der::seq(&[der::oid(OID_ECDSA_SHA384)]),
             PrivateKey::Ed25519 { .. } => der::seq(&[der::oid(OID_ED25519)]),
+            // Never used: `check_certifiable` refuses a DSA signer first.
+            PrivateKey::Dsa(_) => Vec::new(),
         }
+    }
+
+    /// Go's `x509.CreateCertificate` checks, in its order, that the signing key can sign and
+    /// that the certified key is a supported public key type; DSA keys are neither.
+    pub fn check_certifiable(subject: &PrivateKey, signer: &PrivateKey) -> Result<(), FuncError> {
+        let refuse = |why: &str| Err(FuncError::new(format!("error creating certificate: {why}")));
+        if matches!(signer, PrivateKey::Dsa(_)) {
+            return refuse(DSA_NOT_SIGNER);
+        }
+        if matches!(subject, PrivateKey::Dsa(_)) {
+            return refuse(DSA_PUBLIC_UNSUPPORTED);
+        }
+        Ok(())
     }
 
     pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, FuncError> {
@@ -343,93 +450,11 @@ impl PrivateKey {
                     Ed25519KeyPair::from_seed_and_public_key(seed, public).map_err(|e| fail(&e))?;
                 Ok(kp.sign(msg).as_ref().to_vec())
             }
+            PrivateKey::Dsa(_) => Err(fail(&DSA_NOT_SIGNER)),
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::super::super::testutil::{call, call_str, s};
-    use super::*;
-
-    fn check_key(pem: &str, block: &str) -> PrivateKey {
-        let (kind, _) = der::pem_decode(pem).unwrap();
-        assert_eq!(kind, block);
-        let key = PrivateKey::from_pem(pem).unwrap_or_else(|e| panic!("{block}: {e}"));
-        assert_eq!(key.to_pem(), pem, "{block}: re-encodes identically");
-        let msg = b"signed";
-        let sig = key.sign(msg).unwrap();
-        let (_, pubkey) = key.public_key_info().unwrap();
-        let alg: &dyn signature::VerificationAlgorithm = match key {
-            PrivateKey::Rsa(_) => &signature::RSA_PKCS1_2048_8192_SHA256,
-            PrivateKey::Ec { .. } => &signature::ECDSA_P256_SHA256_ASN1,
-            PrivateKey::Ed25519 { .. } => &signature::ED25519,
-        };
-        signature::UnparsedPublicKey::new(alg, &pubkey)
-            .verify(msg, &sig)
-            .unwrap();
-        key
-    }
-
-    // crypto_test.go TestGenPrivateKey
-    #[test]
-    fn generated_keys_have_gos_pem_types_and_parse_back() {
-        check_key(&call_str("genPrivateKey", &[s("ecdsa")]), "EC PRIVATE KEY");
-        check_key(&call_str("genPrivateKey", &[s("ed25519")]), "PRIVATE KEY");
-        check_key(
-            &PrivateKey::generate_rsa(2048).unwrap().to_pem(),
-            "RSA PRIVATE KEY",
-        );
-        assert_eq!(call_str("genPrivateKey", &[s("bad")]), "Unknown type bad");
-        assert!(call("genPrivateKey", &[s("dsa")]).is_err());
-    }
-
-    /// RSA-4096 generation takes tens of seconds in a debug build on a busy machine:
-    /// `cargo test -p gotmpl -- --ignored rsa_4096`.
-    #[test]
-    #[ignore]
-    fn default_and_rsa_keys_are_rsa_4096() {
-        for typ in ["", "rsa"] {
-            let pem = call_str("genPrivateKey", &[s(typ)]);
-            let PrivateKey::Rsa(pkcs1) = check_key(&pem, "RSA PRIVATE KEY") else {
-                panic!("{typ}: RSA")
-            };
-            let kp = RsaKeyPair::from_der(&pkcs1).unwrap();
-            assert_eq!(kp.public().modulus_len(), 512, "4096 bits");
-        }
-    }
-
-    #[test]
-    fn parse_errors_are_sprigs() {
-        let err = |pem: &str| PrivateKey::from_pem(pem).unwrap_err();
-        assert_eq!(err("nothing"), "no PEM data in input");
-        let cert = der::pem_encode("CERTIFICATE", &[0x30, 0x00]);
-        assert_eq!(
-            err(&cert),
-            "no private key data in PEM block of type CERTIFICATE"
-        );
-        let other = der::pem_encode("FOO PRIVATE KEY", &[0x30, 0x00]);
-        assert_eq!(err(&other), "invalid private key type FOO PRIVATE KEY");
-        assert!(err(&der::pem_encode("RSA PRIVATE KEY", &[0x30, 0x00]))
-            .starts_with("parsing RSA private key from PEM: "));
-        assert!(err(&der::pem_encode("EC PRIVATE KEY", &[0x30, 0x00]))
-            .starts_with("parsing EC private key from PEM: "));
-        assert!(err(&der::pem_encode("PRIVATE KEY", &[0x30, 0x00]))
-            .starts_with("decoding PEM as PKCS#8: "));
-    }
-
-    // A P-256 key generated by Go 1.27 (x509.MarshalECPrivateKey), and its PKCS#8 form.
-    #[test]
-    fn reads_go_ec_keys_in_both_encodings() {
-        let sec1 = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIGarS/Ub9pgAOEDqvBiNsRMKkC/Ak5iHC7LHpkQF8F7boAoGCCqGSM49\nAwEHoUQDQgAExvgbh69LXN1vBPYGSZJWxsm3/foShPQ+XaqCrrbYlP8mPh487iRH\natrkFu1GBoZCMxuDbP3C1XbFX14rKwBrOg==\n-----END EC PRIVATE KEY-----\n";
-        let pkcs8 = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgZqtL9Rv2mAA4QOq8\nGI2xEwqQL8CTmIcLssemRAXwXtuhRANCAATG+BuHr0tc3W8E9gZJklbGybf9+hKE\n9D5dqoKuttiU/yY+HjzuJEdq2uQW7UYGhkIzG4Ns/cLVdsVfXisrAGs6\n-----END PRIVATE KEY-----\n";
-        let a = PrivateKey::from_pem(sec1).unwrap();
-        let b = PrivateKey::from_pem(pkcs8).unwrap();
-        assert_eq!(a.to_pem(), sec1);
-        assert_eq!(
-            b.to_pem(),
-            sec1,
-            "PKCS#8 input is written back as Go writes EC keys"
-        );
-    }
-}
+#[path = "keys_tests.rs"]
+mod tests;

@@ -11,23 +11,23 @@ mod password;
 
 use sha1::Digest;
 
-use super::{arg_str, def};
+use super::{arg_bytes, def};
 use crate::{Arity, FuncMap, Ty, Value};
 
 pub(super) fn register(m: &mut FuncMap) {
     const S: Arity = Arity::Fixed(&[Ty::String]);
     // func(input string) string
     def(m, "sha1sum", S, |a| {
-        Ok(Value::from(hex(&sha1::Sha1::digest(arg_str(a, 0)))))
+        Ok(Value::from(hex(&sha1::Sha1::digest(arg_bytes(a, 0)))))
     });
     def(m, "sha256sum", S, |a| {
-        Ok(Value::from(hex(&sha2::Sha256::digest(arg_str(a, 0)))))
+        Ok(Value::from(hex(&sha2::Sha256::digest(arg_bytes(a, 0)))))
     });
     def(m, "sha512sum", S, |a| {
-        Ok(Value::from(hex(&sha2::Sha512::digest(arg_str(a, 0)))))
+        Ok(Value::from(hex(&sha2::Sha512::digest(arg_bytes(a, 0)))))
     });
     def(m, "adler32sum", S, |a| {
-        Ok(Value::from(adler32(arg_str(a, 0).as_bytes()).to_string()))
+        Ok(Value::from(adler32(arg_bytes(a, 0)).to_string()))
     });
     password::register(m);
     aes::register(m);

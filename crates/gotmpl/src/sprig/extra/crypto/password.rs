@@ -5,13 +5,13 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::super::{arg_int, arg_str, def};
+use super::super::{arg_bytes, arg_int, arg_str, def};
 use crate::{Arity, FuncError, FuncMap, Ty, Value};
 
 pub(super) fn register(m: &mut FuncMap) {
     // func(input string) string
     def(m, "bcrypt", Arity::Fixed(&[Ty::String]), |a| {
-        Ok(Value::from(bcrypt(arg_str(a, 0))))
+        Ok(Value::from(bcrypt(arg_bytes(a, 0))))
     });
     // func(username string, password string) string
     def(
@@ -19,11 +19,19 @@ pub(super) fn register(m: &mut FuncMap) {
         "htpasswd",
         Arity::Fixed(&[Ty::String, Ty::String]),
         |a| {
-            let user = arg_str(a, 0);
-            if user.contains(':') {
-                return Ok(Value::from(format!("invalid username: {user}")));
+            // fmt.Sprintf("%s:%s", username, bcrypt(password)): the name's bytes as they are.
+            let user = arg_bytes(a, 0);
+            let prefix: &[u8] = if user.contains(&b':') {
+                b"invalid username: "
+            } else {
+                b""
+            };
+            let mut out = [prefix, user].concat();
+            if prefix.is_empty() {
+                out.push(b':');
+                out.extend_from_slice(bcrypt(arg_bytes(a, 1)).as_bytes());
             }
-            Ok(Value::from(format!("{user}:{}", bcrypt(arg_str(a, 1)))))
+            Ok(Value::from(out))
         },
     );
     // func(counter uint32, passwordType, password, user, site string) string
@@ -37,10 +45,10 @@ pub(super) fn register(m: &mut FuncMap) {
             })?;
             derive_password(
                 counter,
-                arg_str(a, 1),
-                arg_str(a, 2),
-                arg_str(a, 3),
-                arg_str(a, 4),
+                &arg_str(a, 1),
+                arg_bytes(a, 2),
+                arg_bytes(a, 3),
+                arg_bytes(a, 4),
             )
             .map(Value::from)
         },
@@ -48,7 +56,7 @@ pub(super) fn register(m: &mut FuncMap) {
 }
 
 /// Sprig's `bcrypt`: errors become the result text, as sprig returns them.
-fn bcrypt(input: &str) -> String {
+fn bcrypt(input: &[u8]) -> String {
     if input.len() > 72 {
         return "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes"
             .into();
@@ -113,25 +121,25 @@ fn class_chars(c: u8) -> &'static [u8] {
 fn derive_password(
     counter: u32,
     kind: &str,
-    password: &str,
-    user: &str,
-    site: &str,
+    password: &[u8],
+    user: &[u8],
+    site: &[u8],
 ) -> Result<String, FuncError> {
     let Some(templates) = templates(kind) else {
         return Ok(format!("cannot find password template {kind}"));
     };
     let mut salt = SEED.as_bytes().to_vec();
     salt.extend_from_slice(&(user.len() as u32).to_be_bytes());
-    salt.extend_from_slice(user.as_bytes());
+    salt.extend_from_slice(user);
     let params = scrypt::Params::new(15, 8, 2, 64)
         .map_err(|e| FuncError::new(format!("failed to derive password: {e}")))?;
     let mut key = [0u8; 64];
-    scrypt::scrypt(password.as_bytes(), &salt, &params, &mut key)
+    scrypt::scrypt(password, &salt, &params, &mut key)
         .map_err(|e| FuncError::new(format!("failed to derive password: {e}")))?;
 
     let mut msg = SEED.as_bytes().to_vec();
     msg.extend_from_slice(&(site.len() as u32).to_be_bytes());
-    msg.extend_from_slice(site.as_bytes());
+    msg.extend_from_slice(site);
     msg.extend_from_slice(&counter.to_be_bytes());
     let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key)
         .map_err(|e| FuncError::new(format!("failed to derive password: {e}")))?;

@@ -15,7 +15,7 @@ use crate::{Arity, FuncError, FuncMap, Object, Ty, Value};
 pub(super) fn register(m: &mut FuncMap) {
     // func(version string) (*semver.Version, error)
     def(m, "semver", Arity::Fixed(&[Ty::String]), |a| {
-        let v = Version::parse(arg_str(a, 0))?;
+        let v = Version::parse(&arg_str(a, 0))?;
         Ok(Value::Object(Arc::new(v)))
     });
     // func(constraint, version string) (bool, error)
@@ -24,8 +24,8 @@ pub(super) fn register(m: &mut FuncMap) {
         "semverCompare",
         Arity::Fixed(&[Ty::String, Ty::String]),
         |a| {
-            let c = Constraints::parse(arg_str(a, 0))?;
-            let v = Version::parse(arg_str(a, 1))?;
+            let c = Constraints::parse(&arg_str(a, 0))?;
+            let v = Version::parse(&arg_str(a, 1))?;
             Ok(Value::Bool(c.check(&v)))
         },
     );
@@ -282,7 +282,7 @@ impl Object for Version {
             "LessThanEqual" => cmp(|o| Value::Bool(o != Ordering::Greater)),
             "GreaterThanEqual" => cmp(|o| Value::Bool(o != Ordering::Less)),
             "SetPrerelease" | "SetMetadata" => {
-                let Some(Value::String(s)) = args.first() else {
+                let Some(s) = args.first().and_then(Value::as_str) else {
                     return Some(Err(FuncError::new(format!(
                         "wrong type for value; expected string; got {}",
                         arg(args, 0).type_name()
@@ -296,7 +296,7 @@ impl Object for Version {
                     if !valid {
                         return Some(Err(FuncError::new("Invalid Prerelease string")));
                     }
-                    if let Err(e) = validate_prerelease(s) {
+                    if let Err(e) = validate_prerelease(&s) {
                         return Some(Err(e));
                     }
                     Ok(Value::Object(Arc::new(
@@ -525,7 +525,7 @@ impl Constraint {
         if v.major != c.major {
             return false;
         }
-        !(v.minor != c.minor && !self.minor_dirty)
+        v.minor == c.minor || self.minor_dirty
     }
 
     /// `^1.2.3` is `>=1.2.3 <2.0.0`; `^0.2.3` is `>=0.2.3 <0.3.0`; `^0.0.3` is `=0.0.3`;

@@ -364,7 +364,7 @@ impl Object for GoTime {
         };
         let res = match name {
             "Format" => one().and_then(|a| match a {
-                Value::String(l) => Ok(Value::from(layout::format(self, l))),
+                Value::String(l) => Ok(Value::from(layout::format(self, &l.to_str_lossy()))),
                 other => Err(FuncError::new(format!(
                     "wrong type for value; expected string; got {}",
                     other.type_name()
@@ -561,7 +561,7 @@ mod tests {
     }
     impl FmtV for Value {
         fn fmt_v_str(&self) -> String {
-            crate::fmt::format_v(self)
+            crate::fmt::format_v(self).to_string()
         }
     }
 }

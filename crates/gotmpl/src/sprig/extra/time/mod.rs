@@ -22,7 +22,11 @@ pub(super) fn register(m: &mut FuncMap) {
     def(m, "now", Arity::Fixed(&[]), |_| Ok(GoTime::now().value()));
     // func(fmt string, date interface{}) string
     def(m, "date", Arity::Fixed(&[Ty::String, Ty::Any]), |a| {
-        Ok(Value::from(date_in_zone(arg_str(a, 0), arg(a, 1), "Local")))
+        Ok(Value::from(date_in_zone(
+            &arg_str(a, 0),
+            arg(a, 1),
+            "Local",
+        )))
     });
     // func(fmt string, date interface{}, zone string) string
     for name in ["dateInZone", "date_in_zone"] {
@@ -32,9 +36,9 @@ pub(super) fn register(m: &mut FuncMap) {
             Arity::Fixed(&[Ty::String, Ty::Any, Ty::String]),
             |a| {
                 Ok(Value::from(date_in_zone(
-                    arg_str(a, 0),
+                    &arg_str(a, 0),
                     arg(a, 1),
-                    arg_str(a, 2),
+                    &arg_str(a, 2),
                 )))
             },
         );
@@ -52,7 +56,7 @@ pub(super) fn register(m: &mut FuncMap) {
             Ok(Value::from(date_in_zone(
                 "2006-01-02",
                 arg(a, 0),
-                arg_str(a, 1),
+                &arg_str(a, 1),
             )))
         },
     );
@@ -60,7 +64,7 @@ pub(super) fn register(m: &mut FuncMap) {
     for name in ["dateModify", "date_modify"] {
         def(m, name, Arity::Fixed(&[Ty::String, Ty::Any]), |a| {
             let t = time_arg(arg(a, 1))?;
-            Ok(match duration::parse(arg_str(a, 0)) {
+            Ok(match duration::parse(&arg_str(a, 0)) {
                 Ok(d) => t.add(d).value(),
                 Err(_) => t.value(),
             })
@@ -70,7 +74,7 @@ pub(super) fn register(m: &mut FuncMap) {
     for name in ["mustDateModify", "must_date_modify"] {
         def(m, name, Arity::Fixed(&[Ty::String, Ty::Any]), |a| {
             let t = time_arg(arg(a, 1))?;
-            let d = duration::parse(arg_str(a, 0))?;
+            let d = duration::parse(&arg_str(a, 0))?;
             Ok(t.add(d).value())
         });
     }
@@ -89,9 +93,9 @@ pub(super) fn register(m: &mut FuncMap) {
     def(m, "duration", Arity::Fixed(&[Ty::Any]), |a| {
         let n = match arg(a, 0) {
             // strconv.ParseInt's value even on error: 0, or the clamped bound.
-            Value::String(s) => match crate::sprig::cast::parse_int(s, 10, 64) {
+            Value::String(s) => match crate::sprig::cast::parse_int(&s.to_str_lossy(), 10, 64) {
                 Ok(n) => n,
-                Err(e) if e.range && s.starts_with('-') => i64::MIN,
+                Err(e) if e.range && s.as_bytes().starts_with(b"-") => i64::MIN,
                 Err(e) if e.range => i64::MAX,
                 Err(_) => 0,
             },
@@ -103,7 +107,7 @@ pub(super) fn register(m: &mut FuncMap) {
     // func(duration interface{}) string
     def(m, "durationRound", Arity::Fixed(&[Ty::Any]), |a| {
         let d = match arg(a, 0) {
-            Value::String(s) => duration::parse(s).unwrap_or(0),
+            Value::String(s) => duration::parse(&s.to_str_lossy()).unwrap_or(0),
             Value::Int(i, _) => *i,
             v => match time_arg(v) {
                 Ok(t) => GoTime::now().sub(&t),
@@ -117,7 +121,7 @@ pub(super) fn register(m: &mut FuncMap) {
     });
     // func(fmt, str string) time.Time
     def(m, "toDate", Arity::Fixed(&[Ty::String, Ty::String]), |a| {
-        Ok(parse::parse(arg_str(a, 0), arg_str(a, 1), Loc::local())
+        Ok(parse::parse(&arg_str(a, 0), &arg_str(a, 1), Loc::local())
             .unwrap_or_else(|_| GoTime::zero())
             .value())
     });
@@ -127,7 +131,7 @@ pub(super) fn register(m: &mut FuncMap) {
         "mustToDate",
         Arity::Fixed(&[Ty::String, Ty::String]),
         |a| {
-            parse::parse(arg_str(a, 0), arg_str(a, 1), Loc::local())
+            parse::parse(&arg_str(a, 0), &arg_str(a, 1), Loc::local())
                 .map(GoTime::value)
                 .map_err(FuncError::new)
         },

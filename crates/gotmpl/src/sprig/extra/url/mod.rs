@@ -10,7 +10,7 @@ use crate::{Arity, FuncError, FuncMap, Ty, Value};
 pub(super) fn register(m: &mut FuncMap) {
     // func(v string) map[string]interface{}
     def(m, "urlParse", Arity::Fixed(&[Ty::String]), |a| {
-        let u = Url::parse(arg_str(a, 0))
+        let u = Url::parse(&arg_str(a, 0))
             .map_err(|e| FuncError::new(format!("unable to parse url: {e}")))?;
         let mut d = BTreeMap::new();
         let mut put = |k: &str, v: String| {
@@ -253,7 +253,8 @@ fn unescape(s: &str, mode: Mode) -> Result<String, String> {
             }
         }
     }
-    Ok(super::encoding::go_string(out))
+    // URLs are text here: an escape that decodes to bytes outside UTF-8 reads as U+FFFD.
+    Ok(super::encoding::go_string(out).to_string())
 }
 
 fn valid_optional_port(port: &str) -> bool {
@@ -423,7 +424,7 @@ impl Url {
             buf.push_str(&self.opaque);
         } else {
             let no_host = self.host.is_empty() && self.user.is_none();
-            if (!self.scheme.is_empty() || !no_host) && !(self.omit_host && no_host) {
+            if !no_host || (!self.scheme.is_empty() && !self.omit_host) {
                 if !self.host.is_empty() || !self.path.is_empty() || self.user.is_some() {
                     buf.push_str("//");
                 }

@@ -5,6 +5,8 @@ use super::super::testutil::{call, call_str, s};
 use crate::Value;
 
 type Fields = [&'static str; 8];
+/// A URL, and its parsed fields and re-joined form (or the parse error).
+type Case = (&'static str, Result<(Fields, &'static str), &'static str>);
 const KEYS: Fields = [
     "scheme", "host", "hostname", "path", "query", "opaque", "fragment", "userinfo",
 ];
@@ -15,7 +17,7 @@ fn parsed(url: &str) -> Value {
 
 #[test]
 fn parse_and_join_round_trip() {
-    let cases: &[(&str, Result<(Fields, &str), &str>)] = &[
+    let cases: &[Case] = &[
         ("proto://auth@host:80/path?query#fragment", Ok((["proto", "host:80", "host", "/path", "query", "", "fragment", "auth"], "proto://auth@host:80/path?query#fragment"))),
         ("proto://host:80/path", Ok((["proto", "host:80", "host", "/path", "", "", "", ""], "proto://host:80/path"))),
         ("something", Ok((["", "", "", "something", "", "", "", ""], "something"))),
@@ -60,7 +62,7 @@ fn parse_and_join_round_trip() {
                 assert_eq!(d.len(), 8, "{url}: exactly sprig's keys");
                 for (k, want) in KEYS.iter().zip(fields) {
                     assert_eq!(
-                        d.get(*k).as_ref().and_then(Value::as_str),
+                        d.get(k).as_ref().and_then(Value::as_str).as_deref(),
                         Some(*want),
                         "{url} {k}"
                     );

@@ -24,17 +24,17 @@ pub(super) fn register(m: &mut FuncMap) {
     use Ty::{Any, Int, List, String as S};
     // func(b64cert string, b64key string) (certificate, error)
     def(m, "buildCustomCert", Arity::Fixed(&[S, S]), |a| {
-        build_custom(arg_str(a, 0), arg_str(a, 1)).map(Certificate::value)
+        build_custom(&arg_str(a, 0), &arg_str(a, 1)).map(Certificate::value)
     });
     // func(cn string, daysValid int) (certificate, error)
     def(m, "genCA", Arity::Fixed(&[S, Int]), |a| {
         let key = rsa_key()?;
-        ca(arg_str(a, 0), arg_int(a, 1), key).map(Certificate::value)
+        ca(&arg_str(a, 0), arg_int(a, 1), key).map(Certificate::value)
     });
     // func(cn string, daysValid int, privPEM string) (certificate, error)
     def(m, "genCAWithKey", Arity::Fixed(&[S, Int, S]), |a| {
-        let key = pem_key(arg_str(a, 2))?;
-        ca(arg_str(a, 0), arg_int(a, 1), key).map(Certificate::value)
+        let key = pem_key(&arg_str(a, 2))?;
+        ca(&arg_str(a, 0), arg_int(a, 1), key).map(Certificate::value)
     });
     // func(cn string, ips, alternateDNS []interface{}, daysValid int) (certificate, error)
     def(
@@ -52,7 +52,7 @@ pub(super) fn register(m: &mut FuncMap) {
         "genSelfSignedCertWithKey",
         Arity::Fixed(&[S, List, List, Int, S]),
         |a| {
-            let key = pem_key(arg_str(a, 4))?;
+            let key = pem_key(&arg_str(a, 4))?;
             self_signed(a, key).map(Certificate::value)
         },
     );
@@ -74,7 +74,7 @@ pub(super) fn register(m: &mut FuncMap) {
         Arity::Fixed(&[S, List, List, Int, Any, S]),
         |a| {
             let ca = cert_arg(arg(a, 4))?;
-            let key = pem_key(arg_str(a, 5))?;
+            let key = pem_key(&arg_str(a, 5))?;
             signed(a, &ca, key).map(Certificate::value)
         },
     );
@@ -192,8 +192,8 @@ fn build_custom(b64cert: &str, b64key: &str) -> Result<Certificate, FuncError> {
     let key = b64_decode(b64key.as_bytes())
         .map_err(|_| FuncError::new("unable to decode base64 private key"))?;
     let (cert, key) = (
-        super::super::encoding::go_string(cert),
-        super::super::encoding::go_string(key),
+        super::super::encoding::go_string(cert).to_string(),
+        super::super::encoding::go_string(key).to_string(),
     );
     let (_, der_bytes) =
         der::pem_decode(&cert).ok_or_else(|| FuncError::new("unable to decode certificate"))?;
@@ -231,7 +231,8 @@ fn template(a: &[Value]) -> Result<Template, FuncError> {
             )));
         };
         ips.push(
-            s.parse::<IpAddr>()
+            s.to_str_lossy()
+                .parse::<IpAddr>()
                 .map_err(|_| FuncError::new(format!("error parsing ip: {s}")))?,
         );
     }
@@ -314,6 +315,7 @@ fn issue(
     signer: &PrivateKey,
 ) -> Result<Certificate, FuncError> {
     let create = |e: String| FuncError::new(format!("error creating certificate: {e}"));
+    PrivateKey::check_certifiable(subject_key, signer)?;
     let (spki, public_bytes) = subject_key.public_key_info()?;
     let subject = name(&t.cn);
     let issuer = parent.map_or_else(|| subject.clone(), |p| p.subject.clone());

@@ -3,7 +3,7 @@
 
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::super::super::testutil::{call, s};
+use super::super::super::testutil::{call, dsa_pem, s};
 use super::*;
 
 fn cert_of(v: Value) -> Certificate {
@@ -316,6 +316,47 @@ fn argument_errors_are_sprigs() {
 }
 
 // crypto_test.go TestBuildCustomCert
+/// Go's `x509.CreateCertificate` refuses DSA keys: a `*dsa.PrivateKey` is no `crypto.Signer`
+/// (checked first) and a `*dsa.PublicKey` is an unsupported public key type. sprig's
+/// `parsePrivateKeyPEM` reads them, so `buildCustomCert` takes one.
+#[test]
+fn dsa_keys_are_refused_where_go_refuses_them() {
+    let dsa = s(dsa_pem());
+    let none = Value::list(vec![]);
+    let not_signer =
+        "error creating certificate: x509: certificate private key does not implement crypto.Signer";
+    let e = call("genCAWithKey", &[s("ca"), Value::int(1), dsa.clone()]).unwrap_err();
+    assert_eq!(e.to_string(), not_signer);
+    let args = [
+        s("a.com"),
+        none.clone(),
+        none.clone(),
+        Value::int(1),
+        dsa.clone(),
+    ];
+    let e = call("genSelfSignedCertWithKey", &args).unwrap_err();
+    assert_eq!(e.to_string(), not_signer);
+    let ec = call("genPrivateKey", &[s("ecdsa")]).unwrap();
+    let ca = call("genCAWithKey", &[s("ca"), Value::int(1), ec]).unwrap();
+    let args = [
+        s("b.com"),
+        none.clone(),
+        none.clone(),
+        Value::int(1),
+        ca.clone(),
+        dsa.clone(),
+    ];
+    let e = call("genSignedCertWithKey", &args).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "error creating certificate: x509: unsupported public key type: *dsa.PublicKey"
+    );
+    let ca = cert_of(ca);
+    let b64 = |t: &str| super::super::super::encoding::b64_encode(t.as_bytes());
+    let built = cert_of(call("buildCustomCert", &[s(&b64(&ca.cert)), s(&b64(dsa_pem()))]).unwrap());
+    assert_eq!((built.cert, built.key.as_str()), (ca.cert, dsa_pem()));
+}
+
 #[test]
 fn build_custom_cert() {
     let ca = cert_of(
@@ -356,8 +397,8 @@ fn certificate_object() {
         key: "K".into(),
     };
     assert_eq!(c.fmt_v(), "{C K}");
-    assert_eq!(c.field("Cert").unwrap().as_str(), Some("C"));
-    assert_eq!(c.field("Key").unwrap().as_str(), Some("K"));
+    assert_eq!(c.field("Cert").unwrap().as_str().as_deref(), Some("C"));
+    assert_eq!(c.field("Key").unwrap().as_str().as_deref(), Some("K"));
     assert!(c.field("Other").is_none());
     assert_eq!(c.type_name(), "sprig.certificate");
 }
