@@ -159,9 +159,14 @@ impl VolumeInfo {
 /// every live volume.
 struct LiveVolume {
     info: Arc<VolumeInfo>,
-    /// The pod token the files were rendered with (also in the state file, which a restarted
-    /// driver renders with).
+    /// When the pod token the files were rendered with was issued and expires. Its value is
+    /// not held here: it is in the volume's state file (root-only, on tmpfs), which a refresh
+    /// that reuses the token reads it back from ([`Driver::current_token`]). A JWT is ~1 KiB,
+    /// as much as everything else a live volume holds.
     token: Token,
+    /// Fingerprint of the token's value: a refresh or republish with a token of another value
+    /// saves the state.
+    token_fp: u64,
     /// Where `token` came from: `kubelet` or `driver` (a reused token keeps its origin).
     token_origin: &'static str,
     /// Fingerprint of the projected file names (the state file holds the names): a refresh
@@ -199,8 +204,13 @@ impl LiveVolume {
         &self.info.spec.pod
     }
 
-    /// The volume's state file content, borrowed from the live volume.
-    fn state_ref<'a>(&'a self, files: Vec<&'a str>, capability: &'a str) -> VolumeStateRef<'a> {
+    /// The volume's state file content, borrowed from the live volume and the token's value.
+    fn state_ref<'a>(
+        &'a self,
+        files: Vec<&'a str>,
+        capability: &'a str,
+        token: &'a Token,
+    ) -> VolumeStateRef<'a> {
         let info = &*self.info;
         VolumeStateRef {
             volume_id: &info.volume_id,
@@ -212,12 +222,23 @@ impl LiveVolume {
             pod: &info.spec.pod,
             file_mode: info.spec.file_mode,
             files,
-            token: Some(StoredTokenRef::from(&self.token)),
+            token: Some(StoredTokenRef::from(token)),
             token_origin: self.token_origin,
             rendered_at: self.rendered_at,
             next_refresh: self.next_refresh,
         }
     }
+}
+
+/// The times of `t` without its value (what a live volume keeps of its token).
+fn token_times(t: &Token) -> Token {
+    Token::new(String::new(), t.issued_at, t.expires_at)
+}
+
+/// Fingerprint of a token's value.
+fn token_fingerprint(t: &Token) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0).hash_one(t.expose())
 }
 
 /// The in-memory form of a token origin read from a state file (`kubelet`, `driver`; an older

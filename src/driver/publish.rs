@@ -9,8 +9,8 @@ use tracing::{info, warn};
 use std::sync::Arc;
 
 use super::{
-    files_fingerprint, payload_fingerprint, DirectToken, Driver, DriverError, LiveVolume, Prepared,
-    VolumeInfo,
+    files_fingerprint, payload_fingerprint, token_fingerprint, token_times, DirectToken, Driver,
+    DriverError, LiveVolume, Prepared, VolumeInfo,
 };
 use crate::csi::request::PublishRequest;
 use crate::refresh::next_refresh;
@@ -95,7 +95,8 @@ impl Driver {
                 req.spec.clone(),
             )),
             next_refresh: Some(self.next_refresh_for(&prepared.token, prepared.direct.as_ref())),
-            token: prepared.token,
+            token: token_times(&prepared.token),
+            token_fp: token_fingerprint(&prepared.token),
             token_origin: prepared.origin,
             files: files_fingerprint(prepared.payload.files.keys().map(String::as_str)),
             payload: payload_fingerprint(&prepared.payload),
@@ -108,7 +109,7 @@ impl Driver {
         // The state is saved once, complete, before anything is created on the node: a crash
         // at any later point is found by restart recovery, which re-adopts the volume if its
         // tmpfs is mounted (and re-renders it) or removes the state and the target directory.
-        self.save_state(&live, &prepared.payload)?;
+        self.save_state(&live, &prepared.payload, &prepared.token)?;
         live.mount = match self.mount_and_write(req, &prepared.payload) {
             Ok(stamp) => stamp,
             Err(e) => {
@@ -123,11 +124,33 @@ impl Driver {
 
     /// Writes the volume's state file from the live volume and the payload just rendered (its
     /// file names).
-    fn save_state(&self, live: &LiveVolume, payload: &Payload) -> Result<(), DriverError> {
+    fn save_state(
+        &self,
+        live: &LiveVolume,
+        payload: &Payload,
+        token: &Token,
+    ) -> Result<(), DriverError> {
         let capability = live.info.capability.canonical();
         let files = payload.files.keys().map(String::as_str).collect();
-        self.state.save_ref(&live.state_ref(files, &capability))?;
+        self.state
+            .save_ref(&live.state_ref(files, &capability, token))?;
         Ok(())
+    }
+
+    /// The volume's current pod token, value included, read back from its state file (a live
+    /// volume keeps only the token's times). `None` when the state holds no token (a volume
+    /// adopted from an older state file without one): the caller obtains a new one.
+    pub(super) fn current_token(&self, live: &LiveVolume) -> Result<Option<Token>, DriverError> {
+        if live.token.expires_at <= Timestamp::UNIX_EPOCH {
+            return Ok(None);
+        }
+        let st = self.state.load(live.volume_id())?.ok_or_else(|| {
+            DriverError::Internal(format!(
+                "the state file of volume {} is gone (it holds the volume's token); the volume is refreshed with a new token when one can be obtained",
+                live.volume_id()
+            ))
+        })?;
+        Ok(st.token.as_ref().map(Token::from))
     }
 
     /// Is the volume's content still in place at `target`? With the mount stamp taken at publish
@@ -250,11 +273,12 @@ impl Driver {
     /// any failure. Never fails (kubernetes#121271).
     pub(super) async fn republish(&self, live: &mut LiveVolume, req: &PublishRequest) {
         let result = async {
+            let current = self.current_token(live)?;
             let prepared = self
                 .prepare(
                     live.spec(),
                     req.kubelet_tokens.as_deref(),
-                    Some(&live.token),
+                    current.as_ref(),
                     live.direct.as_ref(),
                 )
                 .await?;
@@ -323,9 +347,13 @@ impl Driver {
             o => o,
         };
         let files = files_fingerprint(prepared.payload.files.keys().map(String::as_str));
-        let must_save =
-            live.token != prepared.token || live.token_origin != origin || live.files != files;
-        live.token = prepared.token;
+        let token_fp = token_fingerprint(&prepared.token);
+        let must_save = live.token_fp != token_fp
+            || live.token != token_times(&prepared.token)
+            || live.token_origin != origin
+            || live.files != files;
+        live.token = token_times(&prepared.token);
+        live.token_fp = token_fp;
         live.direct = prepared.direct;
         if live.deps != prepared.deps {
             live.deps = prepared.deps.shrink();
@@ -338,7 +366,7 @@ impl Driver {
         }
         live.next_refresh = Some(self.next_refresh_for(&live.token, live.direct.as_ref()));
         if must_save {
-            self.save_state(live, &prepared.payload)?;
+            self.save_state(live, &prepared.payload, &prepared.token)?;
         }
         if let Some(at) = live.next_refresh {
             self.scheduler.schedule(live.volume_id(), at);

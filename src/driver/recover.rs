@@ -8,7 +8,10 @@ use tracing::{info, warn};
 
 use std::sync::Arc;
 
-use super::{files_fingerprint, token_origin, Deps, Driver, DriverError, LiveVolume, VolumeInfo};
+use super::{
+    files_fingerprint, token_fingerprint, token_origin, token_times, Deps, Driver, DriverError,
+    LiveVolume, VolumeInfo,
+};
 use crate::csi::request::MountCapability;
 use crate::token::Token;
 use crate::volume::mount;
@@ -105,7 +108,8 @@ impl Driver {
                     capability,
                     spec,
                 )),
-                token,
+                token_fp: token_fingerprint(&token),
+                token: token_times(&token),
                 token_origin: token_origin(&st.token_origin),
                 files: files_fingerprint(st.files.iter().map(String::as_str)),
                 payload: 0,

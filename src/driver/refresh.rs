@@ -25,8 +25,9 @@ impl Driver {
         }
         let started = Instant::now();
         let result = async {
+            let current = self.current_token(live)?;
             let prepared = self
-                .prepare(live.spec(), None, Some(&live.token), live.direct.as_ref())
+                .prepare(live.spec(), None, current.as_ref(), live.direct.as_ref())
                 .await?;
             self.apply(live, prepared)
         }
