@@ -139,18 +139,13 @@ impl Driver {
 
     /// The volume's current pod token, value included, read back from its state file (a live
     /// volume keeps only the token's times). `None` when the state holds no token (a volume
-    /// adopted from an older state file without one): the caller obtains a new one.
+    /// adopted from an older state file without one) or is gone: the caller then obtains a new
+    /// one (kubelet's, or minted), as for a token past its refresh point.
     pub(super) fn current_token(&self, live: &LiveVolume) -> Result<Option<Token>, DriverError> {
         if live.token.expires_at <= Timestamp::UNIX_EPOCH {
             return Ok(None);
         }
-        let st = self.state.load(live.volume_id())?.ok_or_else(|| {
-            DriverError::Internal(format!(
-                "the state file of volume {} is gone (it holds the volume's token); the volume is refreshed with a new token when one can be obtained",
-                live.volume_id()
-            ))
-        })?;
-        Ok(st.token.as_ref().map(Token::from))
+        Ok(self.state.load_token(live.volume_id())?)
     }
 
     /// Is the volume's content still in place at `target`? With the mount stamp taken at publish

@@ -225,6 +225,37 @@ impl StateStore {
         }
     }
 
+    /// Only the token of a volume's state (`Ok(None)`: no state file, or one without a
+    /// token). The other fields are skipped, not built: a refresh that reuses the volume's
+    /// token reads it this way.
+    pub fn load_token(&self, volume_id: &str) -> Result<Option<crate::token::Token>, StateError> {
+        #[derive(Deserialize)]
+        struct TokenOnly<'a> {
+            #[serde(borrow, default)]
+            token: Option<TokenFields<'a>>,
+        }
+        #[derive(Deserialize)]
+        struct TokenFields<'a> {
+            #[serde(borrow)]
+            value: std::borrow::Cow<'a, str>,
+            issued_at: jiff::Timestamp,
+            expires_at: jiff::Timestamp,
+        }
+        let path = self.path_for(volume_id);
+        let b = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(StateError::Io { path, source }),
+        };
+        let t: TokenOnly<'_> = serde_json::from_slice(&b).map_err(|e| StateError::Corrupt {
+            path: path.clone(),
+            message: format!("line {} column {}", e.line(), e.column()),
+        })?;
+        Ok(t.token.map(|t| {
+            crate::token::Token::new(t.value.into_owned(), t.issued_at, t.expires_at)
+        }))
+    }
+
     pub fn remove(&self, volume_id: &str) -> Result<(), StateError> {
         let path = self.path_for(volume_id);
         match fs::remove_file(&path) {
@@ -428,6 +459,30 @@ mod tests {
             let back: VolumeState = serde_json::from_str(&borrowed).unwrap();
             assert!(back == st, "round trip of {}", st.volume_id);
         }
+    }
+
+    /// `load_token` reads back exactly the token `save` wrote (and nothing for a state without
+    /// one, or no state at all).
+    #[test]
+    fn load_token_reads_the_saved_token() {
+        let t = tempfile::tempdir().unwrap();
+        let s = StateStore::open(t.path()).unwrap();
+        let mut st = state("vol-t");
+        st.token = Some(StoredToken {
+            value: "eyJhbGciOiJSUzI1NiJ9.e30.c2ln\\\"quoted\"".into(),
+            issued_at: jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+            expires_at: jiff::Timestamp::from_second(1_700_003_600).unwrap(),
+        });
+        s.save(&st).unwrap();
+        let tok = s.load_token("vol-t").unwrap().unwrap();
+        let want = st.token.as_ref().unwrap();
+        assert_eq!(tok.expose(), want.value);
+        assert_eq!(tok.issued_at, want.issued_at);
+        assert_eq!(tok.expires_at, want.expires_at);
+        st.token = None;
+        s.save(&st).unwrap();
+        assert!(s.load_token("vol-t").unwrap().is_none());
+        assert!(s.load_token("vol-missing").unwrap().is_none());
     }
 
     #[test]
