@@ -125,6 +125,8 @@ pub(super) struct VolumeInfo {
     /// The attributes as given (minus kubelet's token attribute), for the state file: their
     /// JSON text, one allocation.
     attributes: Box<RawValue>,
+    /// The volume's state file ([`StateStore::path_for`], a SHA-256 of the id, taken once).
+    state_path: PathBuf,
     /// The parsed attributes. Its `attributes` and `warnings` are emptied (the first are
     /// above, the second are reported once, at the first publish).
     spec: VolumeSpec,
@@ -133,6 +135,7 @@ pub(super) struct VolumeInfo {
 impl VolumeInfo {
     /// Moves `spec`'s attribute map into its compact form.
     fn new(
+        state: &StateStore,
         volume_id: String,
         target_path: PathBuf,
         readonly: bool,
@@ -142,6 +145,7 @@ impl VolumeInfo {
         let attributes = std::mem::take(&mut spec.attributes);
         spec.warnings = Vec::new();
         VolumeInfo {
+            state_path: state.path_for(&volume_id),
             volume_id,
             target_path,
             readonly,

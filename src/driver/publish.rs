@@ -88,6 +88,7 @@ impl Driver {
         warnings.extend(prepared.warnings);
         let mut live = LiveVolume {
             info: Arc::new(VolumeInfo::new(
+                &self.state,
                 req.volume_id.clone(),
                 req.target_path.clone(),
                 req.readonly,
@@ -132,8 +133,10 @@ impl Driver {
     ) -> Result<(), DriverError> {
         let capability = live.info.capability.canonical();
         let files = payload.files.keys().map(String::as_str).collect();
-        self.state
-            .save_ref(&live.state_ref(files, &capability, token))?;
+        self.state.save_ref_at(
+            &live.info.state_path,
+            &live.state_ref(files, &capability, token),
+        )?;
         Ok(())
     }
 
@@ -145,7 +148,7 @@ impl Driver {
         if live.token.expires_at <= Timestamp::UNIX_EPOCH {
             return Ok(None);
         }
-        Ok(self.state.load_token(live.volume_id())?)
+        Ok(self.state.load_token_at(&live.info.state_path)?)
     }
 
     /// Is the volume's content still in place at `target`? With the mount stamp taken at publish

@@ -102,6 +102,7 @@ impl Driver {
             spec.attributes = st.attributes;
             let live = LiveVolume {
                 info: Arc::new(VolumeInfo::new(
+                    &self.state,
                     st.volume_id,
                     st.target_path,
                     st.readonly,

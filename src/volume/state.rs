@@ -212,8 +212,14 @@ impl StateStore {
 
     /// [`StateStore::save`] of a borrowed state.
     pub fn save_ref(&self, state: &VolumeStateRef<'_>) -> Result<(), StateError> {
+        self.save_ref_at(&self.path_for(state.volume_id), state)
+    }
+
+    /// [`StateStore::save_ref`] to the volume's [`StateStore::path_for`], computed by the
+    /// caller once (a SHA-256 per save and per token read adds up at 1000 refreshing volumes).
+    pub fn save_ref_at(&self, path: &Path, state: &VolumeStateRef<'_>) -> Result<(), StateError> {
         let bytes = serde_json::to_vec(state).expect("state serialises");
-        write_private(&self.path_for(state.volume_id), &bytes)
+        write_private(path, &bytes)
     }
 
     pub fn load(&self, volume_id: &str) -> Result<Option<VolumeState>, StateError> {
@@ -229,6 +235,11 @@ impl StateStore {
     /// token). The other fields are skipped, not built: a refresh that reuses the volume's
     /// token reads it this way.
     pub fn load_token(&self, volume_id: &str) -> Result<Option<crate::token::Token>, StateError> {
+        self.load_token_at(&self.path_for(volume_id))
+    }
+
+    /// [`StateStore::load_token`] from the volume's [`StateStore::path_for`].
+    pub fn load_token_at(&self, path: &Path) -> Result<Option<crate::token::Token>, StateError> {
         #[derive(Deserialize)]
         struct TokenOnly<'a> {
             #[serde(borrow, default)]
@@ -241,19 +252,22 @@ impl StateStore {
             issued_at: jiff::Timestamp,
             expires_at: jiff::Timestamp,
         }
-        let path = self.path_for(volume_id);
-        let b = match fs::read(&path) {
+        let b = match fs::read(path) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(source) => return Err(StateError::Io { path, source }),
+            Err(source) => {
+                return Err(StateError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         };
         let t: TokenOnly<'_> = serde_json::from_slice(&b).map_err(|e| StateError::Corrupt {
-            path: path.clone(),
+            path: path.to_path_buf(),
             message: format!("line {} column {}", e.line(), e.column()),
         })?;
-        Ok(t.token.map(|t| {
-            crate::token::Token::new(t.value.into_owned(), t.issued_at, t.expires_at)
-        }))
+        Ok(t.token
+            .map(|t| crate::token::Token::new(t.value.into_owned(), t.issued_at, t.expires_at)))
     }
 
     pub fn remove(&self, volume_id: &str) -> Result<(), StateError> {
