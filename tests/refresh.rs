@@ -392,3 +392,84 @@ async fn recovery_cleans_gone_targets_and_orphaned_mounts() {
     );
     drop(root);
 }
+
+/// A live volume keeps only its token's times: a connector change re-renders with the token read
+/// back from the volume's state file (the same token the pod had, not a new one). If that file
+/// is lost under a running driver, the refresh fails loudly and keeps the last files (nothing
+/// to render with: this source cannot mint and kubelet sent no token), and kubelet's next
+/// republish brings the token, the files and the state back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_reuses_the_token_from_the_state_file() {
+    if !require_root("refresh_reuses_the_token_from_the_state_file") {
+        return;
+    }
+    let src = default_source();
+    let mut t = TestDriver::start_without_jitter(src.clone()).await;
+    let target = t.target("vol-tok");
+    let attrs = [
+        ("connector.name", "k8s-a"),
+        ("configuration.names", "kubeconfig"),
+    ];
+    let token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwb2QifQ.c2lnbmF0dXJl";
+    t.node
+        .node_publish_volume(publish_request("vol-tok", &target, &attrs, token))
+        .await
+        .unwrap();
+    let kc = target.join("kubeconfig");
+    let token_file = target.join("context.token");
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap(), token);
+
+    let addr = "https://api-changed.example.com:6443";
+    src.set(|s| s.insert_connector(connector("team", "k8s-a", addr, "http://p.example")));
+    assert!(
+        wait_for(Duration::from_secs(10), || std::fs::read_to_string(&kc)
+            .map(|s| s.contains(addr))
+            .unwrap_or(false))
+        .await,
+        "the connector change was not rendered"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&token_file).unwrap(),
+        token,
+        "a refresh reusing the token renders the pod's own token"
+    );
+
+    // The state file goes away under the running driver.
+    let store =
+        connectors_csi::volume::state::StateStore::open(&t.root.path().join("state")).unwrap();
+    std::fs::remove_file(store.path_for("vol-tok")).unwrap();
+    let failed = refresh_count(&t.driver, "error");
+    let addr2 = "https://api-again.example.com:6443";
+    src.set(|s| s.insert_connector(connector("team", "k8s-a", addr2, "http://p.example")));
+    assert!(
+        wait_for(Duration::from_secs(10), || refresh_count(
+            &t.driver, "error"
+        ) > failed)
+        .await,
+        "a refresh without its token must fail, not render something else"
+    );
+    assert!(
+        std::fs::read_to_string(&kc).unwrap().contains(addr),
+        "last good files kept"
+    );
+    assert_eq!(std::fs::read_to_string(&token_file).unwrap(), token);
+
+    // Kubelet's republish carries the token: files and state are back.
+    t.node
+        .node_publish_volume(publish_request("vol-tok", &target, &attrs, token))
+        .await
+        .unwrap();
+    assert!(std::fs::read_to_string(&kc).unwrap().contains(addr2));
+    assert_eq!(
+        store
+            .load_token("vol-tok")
+            .unwrap()
+            .map(|t| t.expose().to_string()),
+        Some(token.to_string())
+    );
+    t.node
+        .node_unpublish_volume(unpublish_request("vol-tok", &target))
+        .await
+        .unwrap();
+    t.stop().await;
+}

@@ -141,14 +141,17 @@ impl Driver {
     }
 
     /// The volume's current pod token, value included, read back from its state file (a live
-    /// volume keeps only the token's times). `None` when the state holds no token (a volume
-    /// adopted from an older state file without one) or is gone: the caller then obtains a new
-    /// one (kubelet's, or minted), as for a token past its refresh point.
-    pub(super) fn current_token(&self, live: &LiveVolume) -> Result<Option<Token>, DriverError> {
-        if live.token.expires_at <= Timestamp::UNIX_EPOCH {
-            return Ok(None);
-        }
-        Ok(self.state.load_token_at(&live.info.state_path)?)
+    /// volume keeps only the token's times). A state without a token (an older state file) or
+    /// no state file gives an empty token that expired at the epoch, as a volume adopted without
+    /// a token always had: never reused, so the caller obtains a new one (kubelet's, or minted).
+    /// It is still a current token: the volume is treated as mounted, not as a new mount.
+    pub(super) fn current_token(&self, live: &LiveVolume) -> Result<Token, DriverError> {
+        let stored = if live.token.expires_at > Timestamp::UNIX_EPOCH {
+            self.state.load_token_at(&live.info.state_path)?
+        } else {
+            None
+        };
+        Ok(stored.unwrap_or_else(|| Token::new("", Timestamp::UNIX_EPOCH, Timestamp::UNIX_EPOCH)))
     }
 
     /// Is the volume's content still in place at `target`? With the mount stamp taken at publish
@@ -276,7 +279,7 @@ impl Driver {
                 .prepare(
                     live.spec(),
                     req.kubelet_tokens.as_deref(),
-                    current.as_ref(),
+                    Some(&current),
                     live.direct.as_ref(),
                 )
                 .await?;
