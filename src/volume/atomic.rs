@@ -331,8 +331,7 @@ fn write_sorted(
         let existing = listing.iter().find(|e| e.name == *name).map(|e| e.kind);
         let ok = match existing {
             None => false,
-            Some(Kind::Symlink) => rustix::fs::readlinkat(root, *name, Vec::new())
-                .is_ok_and(|t| t.as_bytes() == want.as_bytes()),
+            Some(Kind::Symlink) => link_is(root, name, want.as_bytes()),
             Some(_) => false,
         };
         if !ok {
@@ -361,6 +360,21 @@ fn write_sorted(
         swapped: changed,
         data_dir: current.unwrap_or_default(),
     })
+}
+
+/// Does the symlink `name` in `dir` point exactly at `want`? Read into a stack buffer one byte
+/// longer than `want` (a longer target shows as longer, so as different): no allocation per
+/// link on every write.
+fn link_is(dir: std::os::fd::BorrowedFd<'_>, name: &str, want: &[u8]) -> bool {
+    let mut buf = [0u8; 512];
+    if want.len() >= buf.len() {
+        return rustix::fs::readlinkat(dir, name, Vec::new()).is_ok_and(|t| t.as_bytes() == want);
+    }
+    let buf = &mut buf[..want.len() + 1];
+    match rustix::fs::readlinkat_raw(dir, name, &mut *buf) {
+        Ok(n) => buf[..n] == *want,
+        Err(_) => false,
+    }
 }
 
 /// Reads the payload currently visible in `dir` (through `..data`).
