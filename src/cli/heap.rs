@@ -38,8 +38,9 @@ pub async fn trim_periodically(mut stop: tokio::sync::watch::Receiver<bool>) {
         if stopped {
             return;
         }
-        // Off the async workers: it takes the allocator's locks.
-        let _ = tokio::task::spawn_blocking(trim).await;
+        // On the worker itself: it takes tens of µs, and a blocking-pool thread kept alive for
+        // it would cost a stack and an allocator arena of its own.
+        trim();
     }
 }
 
