@@ -183,7 +183,7 @@ struct LiveVolume {
     rendered_at: Option<Timestamp>,
     next_refresh: Option<Timestamp>,
     /// The `tokenfile` direct-mode token, when the volume uses that mode.
-    direct: Option<DirectToken>,
+    direct: Option<Box<DirectToken>>,
     /// Objects the payload was rendered from; a change to any re-renders the volume.
     deps: Deps,
     /// Refresh stopped because the connector went away or access was revoked.

@@ -102,7 +102,7 @@ impl Driver {
             files: files_fingerprint(prepared.payload.files.keys().map(String::as_str)),
             payload: payload_fingerprint(&prepared.payload),
             rendered_at: Some(Timestamp::now()),
-            direct: prepared.direct,
+            direct: prepared.direct.map(Box::new),
             deps: prepared.deps.shrink(),
             stale: false,
             mount: None,
@@ -280,7 +280,7 @@ impl Driver {
                     live.spec(),
                     req.kubelet_tokens.as_deref(),
                     Some(&current),
-                    live.direct.as_ref(),
+                    live.direct.as_deref(),
                 )
                 .await?;
             self.apply(live, prepared).map(|_| ())
@@ -355,7 +355,7 @@ impl Driver {
             || live.files != files;
         live.token = token_times(&prepared.token);
         live.token_fp = token_fp;
-        live.direct = prepared.direct;
+        live.direct = prepared.direct.map(Box::new);
         if live.deps != prepared.deps {
             live.deps = prepared.deps.shrink();
         }
@@ -365,7 +365,7 @@ impl Driver {
         if swapped {
             live.rendered_at = Some(Timestamp::now());
         }
-        live.next_refresh = Some(self.next_refresh_for(&live.token, live.direct.as_ref()));
+        live.next_refresh = Some(self.next_refresh_for(&live.token, live.direct.as_deref()));
         if must_save {
             self.save_state(live, &prepared.payload, &prepared.token)?;
         }

@@ -27,7 +27,7 @@ impl Driver {
         let result = async {
             let current = self.current_token(live)?;
             let prepared = self
-                .prepare(live.spec(), None, Some(&current), live.direct.as_ref())
+                .prepare(live.spec(), None, Some(&current), live.direct.as_deref())
                 .await?;
             self.apply(live, prepared)
         }
