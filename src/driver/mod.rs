@@ -40,8 +40,7 @@ use crate::refresh::Scheduler;
 use crate::render::{self, Payload};
 use crate::token::{Token, TokenSourceMode};
 use crate::volume::mount::MountStamp;
-use crate::volume::state::StateStore;
-use crate::volume::state::{AttributesRef, StoredTokenRef, VolumeStateRef};
+use crate::volume::state::{AttributesRef, StateStore, StoredTokenRef, VolumeStateRef};
 use serde_json::value::RawValue;
 
 /// Driver settings (from the CLI).
@@ -241,8 +240,18 @@ fn token_times(t: &Token) -> Token {
 
 /// Fingerprint of a token's value.
 fn token_fingerprint(t: &Token) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = fingerprinter();
+    t.expose().hash(&mut h);
+    h.finish()
+}
+
+/// The hasher of the live volume's fingerprints: fast and fixed for the process's life. A
+/// fingerprint only ever tells "different" for sure, so its quality never matters for
+/// correctness.
+fn fingerprinter() -> impl std::hash::Hasher {
     use std::hash::BuildHasher;
-    foldhash::quality::FixedState::with_seed(0).hash_one(t.expose())
+    foldhash::quality::FixedState::with_seed(0).build_hasher()
 }
 
 /// The in-memory form of a token origin read from a state file (`kubelet`, `driver`; an older
@@ -258,8 +267,8 @@ fn token_origin(s: &str) -> &'static str {
 
 /// Fingerprint of a volume's file names (order as given: the payload's sorted names).
 fn files_fingerprint<'a>(names: impl IntoIterator<Item = &'a str>) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = foldhash::quality::FixedState::with_seed(0).build_hasher();
+    use std::hash::{Hash, Hasher};
+    let mut h = fingerprinter();
     for n in names {
         n.hash(&mut h);
     }
@@ -271,8 +280,8 @@ fn files_fingerprint<'a>(names: impl IntoIterator<Item = &'a str>) -> u64 {
 /// nothing (the writer then compares with the disk), so the hash's quality never matters for
 /// correctness.
 fn payload_fingerprint(payload: &Payload) -> u64 {
-    use std::hash::{BuildHasher, Hash, Hasher};
-    let mut h = foldhash::quality::FixedState::with_seed(0).build_hasher();
+    use std::hash::{Hash, Hasher};
+    let mut h = fingerprinter();
     for (name, data) in &payload.files {
         name.hash(&mut h);
         data.hash(&mut h);

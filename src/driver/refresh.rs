@@ -126,7 +126,7 @@ impl Driver {
 
 /// Listens to the source's change events for as long as the driver lives.
 pub(super) fn spawn_event_listener(driver: &Arc<Driver>) {
-    let weak = Arc::downgrade(&driver);
+    let weak = Arc::downgrade(driver);
     let mut events = driver.source.subscribe();
     tokio::spawn(async move {
         loop {
