@@ -164,8 +164,7 @@ impl Driver {
         let h = Health {
             info: live.info.clone(),
             token_origin: live.token_origin,
-            token_expires_at: (live.token.expires_at > Timestamp::UNIX_EPOCH)
-                .then_some(live.token.expires_at),
+            token_expires_at: live.has_token().then_some(live.token.expires_at),
             rendered_at: live.rendered_at,
             next_refresh: live.next_refresh,
             condition: Condition::Ready,

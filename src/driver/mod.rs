@@ -207,6 +207,11 @@ impl LiveVolume {
         &self.info.spec.pod
     }
 
+    /// Whether the volume has a token (not [`no_token`]).
+    fn has_token(&self) -> bool {
+        self.token.expires_at > Timestamp::UNIX_EPOCH
+    }
+
     /// The volume's state file content, borrowed from the live volume and the token's value.
     fn state_ref<'a>(
         &'a self,
@@ -231,6 +236,12 @@ impl LiveVolume {
             next_refresh: self.next_refresh,
         }
     }
+}
+
+/// The token of a volume whose state holds none (an older state file): empty, expired at the
+/// epoch, so never reused.
+fn no_token() -> Token {
+    Token::new("", Timestamp::UNIX_EPOCH, Timestamp::UNIX_EPOCH)
 }
 
 /// The times of `t` without its value (what a live volume keeps of its token).

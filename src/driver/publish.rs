@@ -9,8 +9,8 @@ use tracing::{info, warn};
 use std::sync::Arc;
 
 use super::{
-    files_fingerprint, payload_fingerprint, token_fingerprint, token_times, DirectToken, Driver,
-    DriverError, LiveVolume, Prepared, VolumeInfo,
+    files_fingerprint, no_token, payload_fingerprint, token_fingerprint, token_times, DirectToken,
+    Driver, DriverError, LiveVolume, Prepared, VolumeInfo,
 };
 use crate::csi::request::PublishRequest;
 use crate::refresh::next_refresh;
@@ -146,12 +146,12 @@ impl Driver {
     /// a token always had: never reused, so the caller obtains a new one (kubelet's, or minted).
     /// It is still a current token: the volume is treated as mounted, not as a new mount.
     pub(super) fn current_token(&self, live: &LiveVolume) -> Result<Token, DriverError> {
-        let stored = if live.token.expires_at > Timestamp::UNIX_EPOCH {
+        let stored = if live.has_token() {
             self.state.load_token_at(&live.info.state_path)?
         } else {
             None
         };
-        Ok(stored.unwrap_or_else(|| Token::new("", Timestamp::UNIX_EPOCH, Timestamp::UNIX_EPOCH)))
+        Ok(stored.unwrap_or_else(no_token))
     }
 
     /// Is the volume's content still in place at `target`? With the mount stamp taken at publish

@@ -3,14 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use jiff::Timestamp;
 use tracing::{info, warn};
 
 use std::sync::Arc;
 
 use super::{
-    files_fingerprint, token_fingerprint, token_origin, token_times, Deps, Driver, DriverError,
-    LiveVolume, VolumeInfo,
+    files_fingerprint, no_token, token_fingerprint, token_origin, token_times, Deps, Driver,
+    DriverError, LiveVolume, VolumeInfo,
 };
 use crate::csi::request::MountCapability;
 use crate::token::Token;
@@ -79,10 +78,7 @@ impl Driver {
                     continue;
                 }
             };
-            let token =
-                st.token.as_ref().map(Token::from).unwrap_or_else(|| {
-                    Token::new("", Timestamp::UNIX_EPOCH, Timestamp::UNIX_EPOCH)
-                });
+            let token = st.token.as_ref().map(Token::from).unwrap_or_else(no_token);
             let capability = parse_capability(&st);
             let id = st.volume_id.clone();
             // Classes and secrets are learned by the first refresh; connectors are known now.
